@@ -1,4 +1,8 @@
+// Entry point of the Wasm module: the proxy-wasm ABI exports of the SDK and the
+// root context registered under the id that WasmPlugin.spec.pluginName must carry.
+
 export * from "@solo-io/proxy-runtime/assembly/proxy";
-import { RootContext, Context, registerRootContext } from "@solo-io/proxy-runtime/assembly";
-class R extends RootContext { createContext(id: u32): Context { return new Context(id, this); } }
-registerRootContext((id: u32) => new R(id) as RootContext, "kserve-logger");
+import { RootContext, registerRootContext } from "@solo-io/proxy-runtime/assembly";
+import { LoggerRoot, ROOT_ID } from "./plugin";
+
+registerRootContext((context_id: u32): RootContext => new LoggerRoot(context_id), ROOT_ID);

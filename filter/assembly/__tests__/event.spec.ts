@@ -1,0 +1,67 @@
+import { parseConfig, Config } from "../config";
+import { resolveIdentity } from "../identity";
+import { buildTemplates, EventWriter, TYPE_RESPONSE } from "../event";
+import { PairsReader } from "../pairs";
+
+function config(extra: string): Config {
+  const r = parseConfig(String.UTF8.encode('{"inferenceService":"iris","namespace":"models","component":"transformer","endpoint":"canary","logger":{"cluster":"outbound|80||sink","authority":"sink.models","path":"/ns/models"}' + extra + "}"));
+  return r.config!;
+}
+
+// Decodes a pairs block into "name=value" lines.
+function decode(buf: ArrayBuffer): string[] {
+  const out: string[] = [];
+  const r = new PairsReader(buf);
+  while (r.next()) {
+    out.push(String.UTF8.decodeUnsafe(r.keyPtr, <usize>r.keyLen) + "=" + String.UTF8.decodeUnsafe(r.valuePtr, <usize>r.valueLen));
+  }
+  return out;
+}
+
+describe("precomputed header block", () => {
+  it("holds the pseudo-headers, specversion, type and identity (from the fallbacks when the pod says nothing)", () => {
+    const cfg = config("");
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    expect(t.error).toBe("");
+    const w = new EventWriter();
+    w.begin(false);
+    const block = w.finish(t.response).toBuffer();
+    const h = decode(block);
+    expect(h.join("|")).toBe(
+      ":method=POST|:path=/ns/models|:authority=sink.models|ce-specversion=1.0|ce-type=" + TYPE_RESPONSE +
+      "|ce-source=http://localhost:9081/|ce-inferenceservicename=iris|ce-namespace=models|ce-component=transformer|ce-endpoint=canary");
+  });
+  it("adds ce-annotations as sorted JSON only when annotations are configured", () => {
+    const cfg = config(',"annotations":{"b/x":"1","a/tenant":"acme \\"q\\" <&>"}');
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const h = decode(new EventWriter().finish(t.request).toBuffer());
+    expect(h[h.length - 1]).toBe("ce-annotations={\"a/tenant\":\"acme \\\"q\\\" \\u003c\\u0026\\u003e\",\"b/x\":\"1\"}");
+  });
+  it("appends dynamic headers after the static ones in a valid pairs block", () => {
+    const cfg = config("");
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const w = new EventWriter();
+    w.begin(false);
+    w.header("ce-id", String.UTF8.encode("abc"), true);
+    w.timeHeader("ce-time", 1_000_000_001);
+    w.asciiHeader("ce-statuscode", "503");
+    const h = decode(w.finish(t.request).toBuffer());
+    expect(h.length).toBe(13);
+    expect(h[10]).toBe("ce-id=abc");
+    expect(h[11]).toBe("ce-time=1970-01-01T00:00:01.000000001Z");
+    expect(h[12]).toBe("ce-statuscode=503");
+  });
+  it("percent-encodes values but never pseudo-headers when asked to", () => {
+    const cfg = config(',"headerEncoding":"percent","annotations":{"k":"É"}');
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const h = decode(new EventWriter().finish(t.request).toBuffer());
+    expect(h[1]).toBe(":path=/ns/models");
+    expect(h[h.length - 1]).toBe("ce-annotations={%22k%22:%22%C3%89%22}");
+  });
+  it("refuses annotations whose JSON exceeds the 16 KiB limit, naming the field", () => {
+    const big = "x".repeat(9000);
+    const cfg = config(',"annotations":{"a":"' + big + '","b":"' + big + '"}');
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    expect(t.error.startsWith("annotations: serialized size")).toBe(true);
+  });
+});

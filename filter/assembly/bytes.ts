@@ -1,0 +1,146 @@
+// A growable byte buffer. Everything the filter writes onto the wire (header
+// values, pairs blocks, bodies) is assembled here so that a per-event cost is
+// one bulk copy per piece rather than one allocation per string.
+
+export class ByteBuilder {
+  buf: ArrayBuffer;
+  len: i32 = 0;
+
+  constructor(capacity: i32 = 64) {
+    this.buf = new ArrayBuffer(capacity > 0 ? capacity : 8);
+  }
+
+  @inline get ptr(): usize {
+    return changetype<usize>(this.buf);
+  }
+
+  reset(): void {
+    this.len = 0;
+  }
+
+  ensure(extra: i32): void {
+    const need = this.len + extra;
+    let cap = this.buf.byteLength;
+    if (need <= cap) return;
+    while (cap < need) cap <<= 1;
+    const next = new ArrayBuffer(cap);
+    memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
+    this.buf = next;
+  }
+
+  byte(b: u8): void {
+    this.ensure(1);
+    store<u8>(this.ptr + <usize>this.len, b);
+    this.len += 1;
+  }
+
+  bytes(src: usize, n: i32): void {
+    if (n <= 0) return;
+    this.ensure(n);
+    memory.copy(this.ptr + <usize>this.len, src, <usize>n);
+    this.len += n;
+  }
+
+  buffer(b: ArrayBuffer): void {
+    this.bytes(changetype<usize>(b), b.byteLength);
+  }
+
+  // ASCII only: used for literals and numbers the filter itself produces.
+  ascii(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const p = this.ptr + <usize>this.len;
+    for (let i = 0; i < n; i++) store<u8>(p + <usize>i, <u8>s.charCodeAt(i));
+    this.len += n;
+  }
+
+  // UTF-8 encoding of an AssemblyScript (UTF-16) string; lone surrogates become U+FFFD.
+  utf8(s: string): void {
+    const n = s.length;
+    for (let i = 0; i < n; i++) {
+      let c = <u32>s.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xe000) {
+        if (c < 0xdc00 && i + 1 < n) {
+          const d = <u32>s.charCodeAt(i + 1);
+          if (d >= 0xdc00 && d < 0xe000) {
+            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+            i++;
+          } else c = 0xfffd;
+        } else c = 0xfffd;
+      }
+      this.codePoint(c);
+    }
+  }
+
+  codePoint(c: u32): void {
+    if (c < 0x80) {
+      this.byte(<u8>c);
+    } else if (c < 0x800) {
+      this.ensure(2);
+      this.byte(<u8>(0xc0 | (c >> 6)));
+      this.byte(<u8>(0x80 | (c & 0x3f)));
+    } else if (c < 0x10000) {
+      this.ensure(3);
+      this.byte(<u8>(0xe0 | (c >> 12)));
+      this.byte(<u8>(0x80 | ((c >> 6) & 0x3f)));
+      this.byte(<u8>(0x80 | (c & 0x3f)));
+    } else {
+      this.ensure(4);
+      this.byte(<u8>(0xf0 | (c >> 18)));
+      this.byte(<u8>(0x80 | ((c >> 12) & 0x3f)));
+      this.byte(<u8>(0x80 | ((c >> 6) & 0x3f)));
+      this.byte(<u8>(0x80 | (c & 0x3f)));
+    }
+  }
+
+  decimal(v: u64): void {
+    this.ascii(v.toString());
+  }
+
+  // A fresh ArrayBuffer holding exactly the bytes written.
+  toBuffer(): ArrayBuffer {
+    return this.buf.slice(0, this.len);
+  }
+
+  toString(): string {
+    return String.UTF8.decodeUnsafe(this.ptr, <usize>this.len);
+  }
+}
+
+// Decodes one UTF-8 code point at p (end exclusive). Returns the code point in
+// the low 21 bits and its byte length in bits 24..26; invalid sequences decode
+// to U+FFFD with length 1, as Go's encoding/json and WHATWG decoders do.
+export function decodeUtf8At(p: usize, end: usize): u32 {
+  const b0 = <u32>load<u8>(p);
+  if (b0 < 0x80) return b0 | (1 << 24);
+  let need: i32 = 0;
+  let min: u32 = 0;
+  let cp: u32 = 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) { need = 1; cp = b0 & 0x1f; min = 0x80; }
+  else if (b0 >= 0xe0 && b0 <= 0xef) { need = 2; cp = b0 & 0x0f; min = 0x800; }
+  else if (b0 >= 0xf0 && b0 <= 0xf4) { need = 3; cp = b0 & 0x07; min = 0x10000; }
+  else return 0xfffd | (1 << 24);
+  if (p + <usize>need >= end) return 0xfffd | (1 << 24);
+  for (let i = 1; i <= need; i++) {
+    const b = <u32>load<u8>(p + <usize>i);
+    if ((b & 0xc0) != 0x80) return 0xfffd | (1 << 24);
+    cp = (cp << 6) | (b & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) return 0xfffd | (1 << 24);
+  return cp | (<u32>(need + 1) << 24);
+}
+
+// True when [p, p+n) is well-formed UTF-8.
+export function isValidUtf8(p: usize, n: usize): bool {
+  const end = p + n;
+  while (p < end) {
+    const r = decodeUtf8At(p, end);
+    const len = <usize>(r >> 24);
+    if ((r & 0x1fffff) == 0xfffd) {
+      // A literal U+FFFD (EF BF BD) is valid; anything else mapped to it is not.
+      if (!(len == 3 && load<u8>(p) == 0xef && load<u8>(p + 1) == 0xbf && load<u8>(p + 2) == 0xbd)) return false;
+    }
+    p += len;
+  }
+  return true;
+}

@@ -1,0 +1,288 @@
+// The pluginConfig contract (docs/plugin-config.md): parsed and validated as a
+// whole at proxy_on_configure; any error names the field and refuses the
+// configuration, so a half-applied configuration cannot exist.
+
+import { JKind, JValue, JsonParser } from "./json";
+import { isValidUtf8 } from "./bytes";
+import { canonicalHeaderKey, hasControlChars, isToken, toLowerAscii } from "./headers";
+
+export const DEFAULT_SOURCE = "http://localhost:9081/";
+export const MAX_ANNOTATIONS = 64;
+export const MAX_ANNOTATIONS_JSON_BYTES = 16384;
+export const MAX_METADATA_HEADERS = 32;
+export const MAX_ENDPOINTS = 64;
+
+// Header names that carry credentials: refused in metadataHeaders unless the
+// configuration names them in allowSensitiveHeaders.
+export const SENSITIVE_HEADERS: string[] = [
+  "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
+  "x-amz-security-token", "x-goog-iap-jwt-assertion",
+];
+
+export class Config {
+  inferenceService: string = "";
+  namespace: string = "";
+  component: string = "predictor";
+  endpoint: string = "";
+  endpointRevisions: string[] = [];
+  endpointNames: string[] = [];
+  logRequest: bool = true;
+  logResponse: bool = true;
+  cluster: string = "";
+  authority: string = "";
+  path: string = "/";
+  timeoutMs: u32 = 5000;
+  source: string = DEFAULT_SOURCE;
+  // Canonical names (as keys of ce-metadata), sorted as Go sorts map keys, and
+  // their lower-case forms (as Envoy presents header names) in the same order.
+  metadataHeaders: string[] = [];
+  metadataHeadersLower: string[] = [];
+  annotationKeys: string[] = [];
+  annotationValues: string[] = [];
+  logAllResponses: bool = false;
+  percentEncode: bool = false;
+  maxBodyBytes: i32 = 1048576;
+  maxInflightCallouts: i32 = 64;
+  drainTimeoutMs: i32 = 10000;
+
+  endpointFor(revision: string): string {
+    for (let i = 0; i < this.endpointRevisions.length; i++) {
+      if (this.endpointRevisions[i] == revision) return this.endpointNames[i];
+    }
+    return "";
+  }
+}
+
+export class ConfigResult {
+  config: Config | null = null;
+  error: string = "";
+}
+
+class Checker {
+  error: string = "";
+
+  fail(field: string, msg: string): bool {
+    if (this.error.length == 0) this.error = field + ": " + msg;
+    return false;
+  }
+
+  // Returns the string, or null when absent; sets error when of the wrong type.
+  str(obj: JValue, key: string, field: string, required: bool, minLen: i32, maxLen: i32): string | null {
+    const v = obj.get(key);
+    if (v === null) {
+      if (required) this.fail(field, "is required");
+      return null;
+    }
+    if (v.kind != JKind.Str) { this.fail(field, "must be a string, not " + v.kindName()); return null; }
+    const s = v.s;
+    if (s.length < minLen) { this.fail(field, minLen == 1 ? "must not be empty" : "is shorter than " + minLen.toString()); return null; }
+    if (s.length > maxLen) { this.fail(field, "is longer than " + maxLen.toString() + " characters"); return null; }
+    if (hasControlChars(s)) { this.fail(field, "contains a control character"); return null; }
+    return s;
+  }
+
+  int(obj: JValue, key: string, field: string, def: i32, min: i32, max: i32): i32 {
+    const v = obj.get(key);
+    if (v === null) return def;
+    if (v.kind != JKind.Num) { this.fail(field, "must be an integer, not " + v.kindName()); return def; }
+    if (v.n != Math.floor(v.n)) { this.fail(field, "must be an integer"); return def; }
+    if (v.n < <f64>min || v.n > <f64>max) {
+      this.fail(field, "must be between " + min.toString() + " and " + max.toString());
+      return def;
+    }
+    return <i32>v.n;
+  }
+
+  bool(obj: JValue, key: string, field: string, def: bool): bool {
+    const v = obj.get(key);
+    if (v === null) return def;
+    if (v.kind != JKind.Bool) { this.fail(field, "must be a boolean, not " + v.kindName()); return def; }
+    return v.b;
+  }
+
+  onlyKeys(obj: JValue, allowed: string[], prefix: string): bool {
+    for (let i = 0; i < obj.keys.length; i++) {
+      if (!allowed.includes(obj.keys[i])) return this.fail(prefix + obj.keys[i], "unknown field");
+    }
+    return true;
+  }
+}
+
+const TOP_KEYS: string[] = [
+  "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
+  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits",
+];
+const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
+const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs"];
+
+function quoted(s: string): string {
+  return "\"" + s + "\"";
+}
+
+// Parses the raw pluginConfig bytes. Never traps: every failure is reported.
+export function parseConfig(raw: ArrayBuffer): ConfigResult {
+  const res = new ConfigResult();
+  if (raw.byteLength == 0) {
+    res.error = "pluginConfig: is empty (inferenceService, namespace and logger are required)";
+    return res;
+  }
+  if (!isValidUtf8(changetype<usize>(raw), <usize>raw.byteLength)) {
+    res.error = "pluginConfig: is not valid UTF-8";
+    return res;
+  }
+  const parser = new JsonParser(String.UTF8.decode(raw));
+  const root = parser.parse();
+  if (root === null) {
+    res.error = "pluginConfig: invalid JSON " + parser.error;
+    return res;
+  }
+  if (root.kind != JKind.Obj) {
+    res.error = "pluginConfig: must be a JSON object, not " + root.kindName();
+    return res;
+  }
+  const c = new Checker();
+  const cfg = new Config();
+  c.onlyKeys(root, TOP_KEYS, "");
+
+  const isvc = c.str(root, "inferenceService", "inferenceService", true, 1, 253);
+  if (isvc !== null) cfg.inferenceService = isvc;
+  const ns = c.str(root, "namespace", "namespace", true, 1, 63);
+  if (ns !== null) cfg.namespace = ns;
+  const comp = c.str(root, "component", "component", false, 1, 32);
+  if (comp !== null) {
+    if (comp != "predictor" && comp != "transformer" && comp != "explainer") {
+      c.fail("component", "must be predictor, transformer or explainer, not " + quoted(comp));
+    } else cfg.component = comp;
+  }
+  const ep = c.str(root, "endpoint", "endpoint", false, 0, 63);
+  if (ep !== null) cfg.endpoint = ep;
+
+  const eps = root.get("endpoints");
+  if (eps !== null) {
+    if (eps.kind != JKind.Obj) c.fail("endpoints", "must be an object of revision → endpoint");
+    else if (eps.keys.length > MAX_ENDPOINTS) c.fail("endpoints", "has more than " + MAX_ENDPOINTS.toString() + " entries");
+    else {
+      for (let i = 0; i < eps.keys.length; i++) {
+        const field = "endpoints[" + quoted(eps.keys[i]) + "]";
+        const v = eps.vals[i];
+        if (eps.keys[i].length == 0 || hasControlChars(eps.keys[i])) { c.fail(field, "revision name is empty or has a control character"); break; }
+        if (v.kind != JKind.Str || (v.s != "default" && v.s != "canary")) { c.fail(field, "must be \"default\" or \"canary\""); break; }
+        cfg.endpointRevisions.push(eps.keys[i]);
+        cfg.endpointNames.push(v.s);
+      }
+    }
+  }
+
+  const mode = c.str(root, "mode", "mode", false, 1, 16);
+  if (mode !== null) {
+    if (mode == "all") { cfg.logRequest = true; cfg.logResponse = true; }
+    else if (mode == "request") { cfg.logRequest = true; cfg.logResponse = false; }
+    else if (mode == "response") { cfg.logRequest = false; cfg.logResponse = true; }
+    else c.fail("mode", "must be all, request or response, not " + quoted(mode));
+  }
+
+  const logger = root.get("logger");
+  if (logger === null) c.fail("logger", "is required");
+  else if (logger.kind != JKind.Obj) c.fail("logger", "must be an object");
+  else {
+    c.onlyKeys(logger, LOGGER_KEYS, "logger.");
+    const cluster = c.str(logger, "cluster", "logger.cluster", true, 1, 512);
+    if (cluster !== null) cfg.cluster = cluster;
+    const auth = c.str(logger, "authority", "logger.authority", true, 1, 256);
+    if (auth !== null) {
+      if (auth.includes(" ")) c.fail("logger.authority", "must not contain spaces");
+      else cfg.authority = auth;
+    }
+    const path = c.str(logger, "path", "logger.path", false, 1, 2048);
+    if (path !== null) {
+      if (!path.startsWith("/") || path.includes(" ")) c.fail("logger.path", "must start with / and contain no spaces");
+      else cfg.path = path;
+    }
+    cfg.timeoutMs = <u32>c.int(logger, "timeoutMs", "logger.timeoutMs", 5000, 1, 60000);
+  }
+
+  const source = c.str(root, "source", "source", false, 1, 2048);
+  if (source !== null) cfg.source = source;
+
+  // Sensitive header allow-list first: metadataHeaders are checked against it.
+  const allowed: string[] = [];
+  const allow = root.get("allowSensitiveHeaders");
+  if (allow !== null) {
+    if (allow.kind != JKind.Arr) c.fail("allowSensitiveHeaders", "must be an array of header names");
+    else for (let i = 0; i < allow.items.length; i++) {
+      const v = allow.items[i];
+      if (v.kind != JKind.Str || !isToken(v.s)) { c.fail("allowSensitiveHeaders[" + i.toString() + "]", "must be a header name"); break; }
+      allowed.push(toLowerAscii(v.s));
+    }
+  }
+
+  const mh = root.get("metadataHeaders");
+  if (mh !== null) {
+    if (mh.kind != JKind.Arr) c.fail("metadataHeaders", "must be an array of header names");
+    else if (mh.items.length > MAX_METADATA_HEADERS) c.fail("metadataHeaders", "has more than " + MAX_METADATA_HEADERS.toString() + " names");
+    else {
+      const names: string[] = [];
+      for (let i = 0; i < mh.items.length; i++) {
+        const field = "metadataHeaders[" + i.toString() + "]";
+        const v = mh.items[i];
+        if (v.kind != JKind.Str) { c.fail(field, "must be a string"); break; }
+        if (!isToken(v.s) || v.s.length > 256) { c.fail(field, quoted(v.s) + " is not a valid header name"); break; }
+        const lower = toLowerAscii(v.s);
+        if (SENSITIVE_HEADERS.includes(lower) && !allowed.includes(lower)) {
+          c.fail(field, quoted(v.s) + " carries credentials; list it in allowSensitiveHeaders to log it");
+          break;
+        }
+        const canon = canonicalHeaderKey(v.s);
+        if (!names.includes(canon)) names.push(canon);
+      }
+      names.sort();
+      for (let i = 0; i < names.length; i++) {
+        cfg.metadataHeaders.push(names[i]);
+        cfg.metadataHeadersLower.push(toLowerAscii(names[i]));
+      }
+    }
+  }
+
+  const ann = root.get("annotations");
+  if (ann !== null) {
+    if (ann.kind != JKind.Obj) c.fail("annotations", "must be an object of key → value");
+    else if (ann.keys.length > MAX_ANNOTATIONS) c.fail("annotations", "has more than " + MAX_ANNOTATIONS.toString() + " entries");
+    else {
+      const keys = ann.keys.slice(0);
+      keys.sort();
+      for (let i = 0; i < keys.length; i++) {
+        const field = "annotations[" + quoted(keys[i]) + "]";
+        if (keys[i].length == 0 || keys[i].length > 317) { c.fail(field, "key must be 1..317 characters"); break; }
+        const v = ann.get(keys[i]);
+        if (v === null || v.kind != JKind.Str) { c.fail(field, "value must be a string"); break; }
+        cfg.annotationKeys.push(keys[i]);
+        cfg.annotationValues.push(v.s);
+      }
+    }
+  }
+
+  cfg.logAllResponses = c.bool(root, "logAllResponses", "logAllResponses", false);
+  const enc = c.str(root, "headerEncoding", "headerEncoding", false, 1, 16);
+  if (enc !== null) {
+    if (enc == "percent") cfg.percentEncode = true;
+    else if (enc != "raw") c.fail("headerEncoding", "must be raw or percent, not " + quoted(enc));
+  }
+
+  const limits = root.get("limits");
+  if (limits !== null) {
+    if (limits.kind != JKind.Obj) c.fail("limits", "must be an object");
+    else {
+      c.onlyKeys(limits, LIMIT_KEYS, "limits.");
+      cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
+      cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
+      cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
+    }
+  }
+
+  if (c.error.length > 0) {
+    res.error = c.error;
+    return res;
+  }
+  res.config = cfg;
+  return res;
+}

@@ -1,0 +1,174 @@
+// The CloudEvent on the wire (HTTP binary mode, as KServe's agent sends it).
+// Everything that does not change per request — identity extensions, the
+// annotations JSON, source, specversion, type, the callout pseudo-headers — is
+// serialized once per configuration into a pairs-format block; per event only
+// the dynamic headers are written and the static block is bulk-copied.
+
+import { ByteBuilder } from "./bytes";
+import { Config, MAX_ANNOTATIONS_JSON_BYTES } from "./config";
+import { Identity } from "./identity";
+import { writeJsonString } from "./json";
+import { appendHeaderValue, appendPercentEncoded } from "./headers";
+import { appendRfc3339Nano } from "./time";
+
+export const TYPE_REQUEST = "org.kubeflow.serving.inference.request";
+export const TYPE_RESPONSE = "org.kubeflow.serving.inference.response";
+
+// One event type's static headers, pre-serialized.
+export class EventTemplate {
+  count: i32 = 0;
+  lens: ByteBuilder = new ByteBuilder(128); // [klen u32, vlen u32]*count
+  data: ByteBuilder = new ByteBuilder(512); // k\0v\0...
+
+  add(name: string, value: ArrayBuffer, percent: bool): void {
+    const before = this.data.len;
+    this.data.ascii(name);
+    this.data.byte(0);
+    const vStart = this.data.len;
+    appendHeaderValue(this.data, changetype<usize>(value), value.byteLength, percent);
+    const vLen = this.data.len - vStart;
+    this.data.byte(0);
+    this.lens.ensure(8);
+    store<u32>(this.lens.ptr + <usize>this.lens.len, <u32>(vStart - 1 - before));
+    store<u32>(this.lens.ptr + <usize>this.lens.len + 4, <u32>vLen);
+    this.lens.len += 8;
+    this.count++;
+  }
+}
+
+export class Templates {
+  request: EventTemplate = new EventTemplate();
+  response: EventTemplate = new EventTemplate();
+  cluster: ArrayBuffer = new ArrayBuffer(0);
+  annotationsJsonBytes: i32 = 0;
+  error: string = "";
+}
+
+function ascii(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}
+
+// `{"k":"v",...}` with keys in Go's sorted order (config keeps them sorted).
+export function annotationsJson(cfg: Config): ByteBuilder {
+  const out = new ByteBuilder(256);
+  out.byte(0x7b);
+  for (let i = 0; i < cfg.annotationKeys.length; i++) {
+    if (i > 0) out.byte(0x2c);
+    writeJsonString(out, cfg.annotationKeys[i]);
+    out.byte(0x3a);
+    writeJsonString(out, cfg.annotationValues[i]);
+  }
+  out.byte(0x7d);
+  return out;
+}
+
+export function buildTemplates(cfg: Config, id: Identity): Templates {
+  const t = new Templates();
+  t.cluster = String.UTF8.encode(cfg.cluster);
+  let annotations: ArrayBuffer | null = null;
+  if (cfg.annotationKeys.length > 0) {
+    const json = annotationsJson(cfg);
+    t.annotationsJsonBytes = json.len;
+    if (json.len > MAX_ANNOTATIONS_JSON_BYTES) {
+      t.error = "annotations: serialized size " + json.len.toString() + " bytes exceeds the limit of " +
+        MAX_ANNOTATIONS_JSON_BYTES.toString();
+      return t;
+    }
+    annotations = json.toBuffer();
+  }
+  const tpls: EventTemplate[] = [t.request, t.response];
+  const types: string[] = [TYPE_REQUEST, TYPE_RESPONSE];
+  for (let i = 0; i < 2; i++) {
+    const tpl = tpls[i];
+    const p = cfg.percentEncode;
+    // Pseudo-headers are never percent-encoded: they address the logger.
+    tpl.add(":method", ascii("POST"), false);
+    tpl.add(":path", String.UTF8.encode(cfg.path), false);
+    tpl.add(":authority", String.UTF8.encode(cfg.authority), false);
+    tpl.add("ce-specversion", ascii("1.0"), p);
+    tpl.add("ce-type", ascii(types[i]), p);
+    tpl.add("ce-source", String.UTF8.encode(id.source), p);
+    tpl.add("ce-inferenceservicename", String.UTF8.encode(id.inferenceService), p);
+    tpl.add("ce-namespace", String.UTF8.encode(id.namespace), p);
+    tpl.add("ce-component", String.UTF8.encode(id.component), p);
+    tpl.add("ce-endpoint", String.UTF8.encode(id.endpoint), p);
+    if (annotations !== null) tpl.add("ce-annotations", annotations, p);
+  }
+  return t;
+}
+
+// Per-event dynamic headers, written into scratch space owned by the root
+// context and reused for every event (the host copies them during the call).
+export class EventWriter {
+  private dynLens: ByteBuilder = new ByteBuilder(64);
+  private dynData: ByteBuilder = new ByteBuilder(1024);
+  private dynCount: i32 = 0;
+  private out: ByteBuilder = new ByteBuilder(2048);
+  private percent: bool = false;
+
+  begin(percent: bool): void {
+    this.dynLens.reset();
+    this.dynData.reset();
+    this.dynCount = 0;
+    this.percent = percent;
+  }
+
+  private startValue(name: string): i32 {
+    this.dynData.ascii(name);
+    this.dynData.byte(0);
+    return this.dynData.len;
+  }
+
+  private endValue(name: string, vStart: i32): void {
+    const vLen = this.dynData.len - vStart;
+    this.dynData.byte(0);
+    this.dynLens.ensure(8);
+    store<u32>(this.dynLens.ptr + <usize>this.dynLens.len, <u32>name.length);
+    store<u32>(this.dynLens.ptr + <usize>this.dynLens.len + 4, <u32>vLen);
+    this.dynLens.len += 8;
+    this.dynCount++;
+  }
+
+  // A value that is already safe bytes (ids, content type, JSON).
+  header(name: string, value: ArrayBuffer, encodable: bool): void {
+    const v = this.startValue(name);
+    appendHeaderValue(this.dynData, changetype<usize>(value), value.byteLength, encodable && this.percent);
+    this.endValue(name, v);
+  }
+
+  asciiHeader(name: string, value: string): void {
+    const v = this.startValue(name);
+    this.dynData.ascii(value);
+    this.endValue(name, v);
+  }
+
+  timeHeader(name: string, unixNanos: u64): void {
+    // RFC 3339 is printable ASCII: the same bytes in either encoding.
+    const v = this.startValue(name);
+    appendRfc3339Nano(this.dynData, unixNanos);
+    this.endValue(name, v);
+  }
+
+  // Joins the static template and the dynamic headers into one pairs block.
+  finish(tpl: EventTemplate): ByteBuilder {
+    const out = this.out;
+    out.reset();
+    const total = 4 + tpl.lens.len + this.dynLens.len + tpl.data.len + this.dynData.len;
+    out.ensure(total);
+    store<u32>(out.ptr, <u32>(tpl.count + this.dynCount));
+    out.len = 4;
+    out.bytes(tpl.lens.ptr, tpl.lens.len);
+    out.bytes(this.dynLens.ptr, this.dynLens.len);
+    out.bytes(tpl.data.ptr, tpl.data.len);
+    out.bytes(this.dynData.ptr, this.dynData.len);
+    return out;
+  }
+}
+
+// Percent-encodes a finished value when the configuration asks for it.
+export function encodeIfNeeded(raw: ByteBuilder, percent: bool): ArrayBuffer {
+  if (!percent) return raw.toBuffer();
+  const enc = new ByteBuilder(raw.len + 16);
+  appendPercentEncoded(enc, raw.ptr, raw.len);
+  return enc.toBuffer();
+}

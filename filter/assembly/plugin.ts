@@ -1,0 +1,339 @@
+// The filter: a root context per plugin configuration and one stream context
+// per HTTP exchange. Streams copy what they need as it streams by and hand
+// finished events to their root, which posts them with proxy_http_call and
+// never holds up inference traffic.
+
+import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
+import { ByteBuilder } from "./bytes";
+import { Capture } from "./capture";
+import { Config, parseConfig } from "./config";
+import { EventTemplate, EventWriter, Templates, buildTemplates, encodeIfNeeded } from "./event";
+import { isSafeHeaderBytes } from "./headers";
+import {
+  BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_HTTP_CALL_RESPONSE_HEADERS,
+  MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, OK, getBufferBytes, getHeaderPairs, getHeaderValue, httpCall,
+  logError, logInfo, logWarn, nowNanos, rootDone, setTickPeriod,
+} from "./hostcalls";
+import { resolveIdentity } from "./identity";
+import { appendUuidV4 } from "./ids";
+import { writeJsonBytes } from "./json";
+import { metrics } from "./metrics";
+import { PairsReader, bytesStartWithAscii } from "./pairs";
+
+export const ROOT_ID = "kserve-logger";
+const MAX_ID_BYTES = 256;
+const DRAIN_TICK_MS: u32 = 50;
+
+// What a stream needs of a configuration, taken once when the stream starts,
+// so that its events carry one configuration, never a mix of two.
+export class Active {
+  constructor(public config: Config, public templates: Templates) {}
+}
+
+export class LoggerRoot extends RootContext {
+  active: Active | null = null;
+  private writer: EventWriter = new EventWriter();
+  private tokenOut: usize = memory.data(4);
+  private pending: Set<u32> = new Set<u32>();
+  private draining: bool = false;
+  private drainDeadline: u64 = 0;
+  private failures: u64 = 0;
+
+  createContext(context_id: u32): Context {
+    return new LoggerStream(context_id, this);
+  }
+
+  // Parses and prepares the whole configuration before swapping it in.
+  onConfigure(configuration_size: u32): bool {
+    let raw = new ArrayBuffer(0);
+    if (configuration_size > 0) {
+      const buf = getBufferBytes(BUF_PLUGIN_CONFIGURATION, 0, configuration_size);
+      if (buf === null) return this.refuse("pluginConfig: could not be read from the host");
+      raw = buf;
+    }
+    const parsed = parseConfig(raw);
+    const cfg = parsed.config;
+    if (cfg === null) return this.refuse(parsed.error);
+    const identity = resolveIdentity(cfg);
+    const templates = buildTemplates(cfg, identity);
+    if (templates.error.length > 0) return this.refuse(templates.error);
+    this.active = new Active(cfg, templates);
+    logInfo("kserve-logger: configured for " + identity.namespace + "/" + identity.inferenceService + " " +
+      identity.component + " (mode " + (cfg.logRequest ? (cfg.logResponse ? "all" : "request") : "response") +
+      ", " + cfg.annotationKeys.length.toString() + " annotations, " + cfg.metadataHeaders.length.toString() +
+      " metadata headers, logger cluster " + cfg.cluster + ")");
+    return true;
+  }
+
+  private refuse(error: string): bool {
+    metrics().inc(metrics().configRejected);
+    logError("kserve-logger: invalid pluginConfig: " + error +
+      (this.active !== null ? " (the previous configuration stays in force)" : ""));
+    return false;
+  }
+
+  get inflight(): i32 {
+    return this.pending.size;
+  }
+
+  // Posts one event. Never blocks: beyond the in-flight cap it drops and counts.
+  send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, body: ArrayBuffer, truncated: bool, status: i32): void {
+    const m = metrics();
+    m.inc(m.attempted);
+    if (truncated) m.inc(m.truncated);
+    const cfg = a.config;
+    if (this.pending.size >= cfg.maxInflightCallouts || this.draining) {
+      m.inc(m.dropped);
+      return;
+    }
+    const w = this.writer;
+    w.begin(cfg.percentEncode);
+    w.header("ce-id", s.id, true);
+    w.timeHeader("ce-time", eventTime);
+    w.timeHeader("ce-recordedtime", nowNanos());
+    w.header("ce-metadata", s.metadata, false); // encoded when it was built
+    const ct = s.contentType;
+    if (ct !== null) w.header("content-type", ct, false);
+    if (truncated) w.asciiHeader("ce-truncated", "true");
+    if (status >= 0) w.asciiHeader("ce-statuscode", status.toString());
+    const pairs = w.finish(tpl);
+    const rc = httpCall(a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(body), body.byteLength,
+      cfg.timeoutMs, this.tokenOut);
+    if (rc != OK) {
+      m.inc(m.failed);
+      this.noteFailure("dispatch to cluster " + cfg.cluster + " refused by the host (result " + rc.toString() + ")");
+      return;
+    }
+    this.pending.add(load<u32>(this.tokenOut));
+    m.record(m.inflight, <u64>this.pending.size);
+  }
+
+  // Logs the 1st, 2nd, 4th, 8th ... failure: visible, but never a log flood.
+  private noteFailure(what: string): void {
+    this.failures++;
+    if ((this.failures & (this.failures - 1)) == 0) {
+      logWarn("kserve-logger: event not delivered: " + what + " (" + this.failures.toString() + " so far)");
+    }
+  }
+
+  onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
+    if (!this.pending.has(token)) return;
+    this.pending.delete(token);
+    const m = metrics();
+    m.record(m.inflight, <u64>this.pending.size);
+    if (headers == 0) {
+      m.inc(m.failed);
+      this.noteFailure("connection to the logger failed or was reset");
+    } else {
+      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
+      const code = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
+      if (code >= 200 && code < 300) m.inc(m.sent);
+      else {
+        m.inc(m.failed);
+        this.noteFailure("logger answered " + code.toString());
+      }
+    }
+    if (this.draining && this.pending.size == 0) this.finishDrain();
+  }
+
+  // A replaced or removed plugin: keep the root alive until its callouts have
+  // answered (Envoy cancels a destroyed context's callouts), for at most
+  // limits.drainTimeoutMs.
+  onDone(): bool {
+    const a = this.active;
+    if (this.pending.size == 0 || a === null || a.config.drainTimeoutMs == 0) {
+      this.dropPending();
+      return true;
+    }
+    this.draining = true;
+    this.drainDeadline = nowNanos() + <u64>a.config.drainTimeoutMs * 1_000_000;
+    setTickPeriod(DRAIN_TICK_MS);
+    return false;
+  }
+
+  onTick(): void {
+    if (this.draining && nowNanos() >= this.drainDeadline) {
+      this.dropPending();
+      this.finishDrain();
+    }
+  }
+
+  private dropPending(): void {
+    const n = this.pending.size;
+    if (n > 0) {
+      const m = metrics();
+      m.add(m.dropped, n);
+      logWarn("kserve-logger: " + n.toString() + " events still in flight when the configuration was retired; counted as dropped");
+      this.pending.clear();
+      m.record(m.inflight, 0);
+    }
+  }
+
+  private finishDrain(): void {
+    this.draining = false;
+    setTickPeriod(0);
+    rootDone();
+  }
+}
+
+export class LoggerStream extends Context {
+  private a: Active | null = null;
+  private logger: LoggerRoot;
+  id: ArrayBuffer = new ArrayBuffer(0);
+  metadata: ArrayBuffer = new ArrayBuffer(0);
+  contentType: ArrayBuffer | null = null;
+  private requestTime: u64 = 0;
+  private status: i32 = 0;
+  private requestDone: bool = false;
+  private responseDone: bool = false;
+  private logResponseBody: bool = false;
+  private reqBody: Capture = new Capture();
+  private respBody: Capture = new Capture();
+
+  constructor(context_id: u32, root: LoggerRoot) {
+    super(context_id, root);
+    this.logger = root;
+  }
+
+  onRequestHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const a = this.logger.active;
+    if (a === null) return FilterHeadersStatusValues.Continue; // no valid configuration: pass through
+    this.requestTime = nowNanos();
+    const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
+    if (pairs === null) return FilterHeadersStatusValues.Continue;
+    if (this.readRequestHeaders(pairs, a.config)) this.a = a;
+    if (end_of_stream) this.endRequest();
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  // Reads id, content type and metadata headers in one pass; false for kubelet probes.
+  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): bool {
+    let ceId: i32 = -1, ceIdLen: i32 = 0;
+    let xrid: i32 = -1, xridLen: i32 = 0;
+    let ct: i32 = -1, ctLen: i32 = 0;
+    const base = changetype<usize>(pairs);
+    const r = new PairsReader(pairs);
+    while (r.next()) {
+      // Kubelet probes are passed through and not logged, as KServe does.
+      if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return false;
+      if (r.keyIs("k-kubelet-probe")) return false;
+      const off = <i32>(r.valuePtr - base);
+      if (ceId < 0 && r.keyIs("ce-id")) { ceId = off; ceIdLen = r.valueLen; }
+      else if (xrid < 0 && r.keyIs("x-request-id")) { xrid = off; xridLen = r.valueLen; }
+      else if (ct < 0 && r.keyIs("content-type")) { ct = off; ctLen = r.valueLen; }
+    }
+    // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
+    if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) this.id = pairs.slice(ceId, ceId + ceIdLen);
+    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) this.id = pairs.slice(xrid, xrid + xridLen);
+    else {
+      const b = new ByteBuilder(36);
+      appendUuidV4(b, this.requestTime);
+      this.id = b.toBuffer();
+    }
+    // KServe sends the request's Content-Type on both events, none when blank.
+    if (ct >= 0 && !isBlank(base + <usize>ct, ctLen) && isSafeHeaderBytes(base + <usize>ct, ctLen)) {
+      this.contentType = pairs.slice(ct, ct + ctLen);
+    }
+    this.metadata = buildMetadata(pairs, cfg);
+    return true;
+  }
+
+  onRequestBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    const a = this.a;
+    if (a !== null && !this.requestDone) {
+      if (a.config.logRequest) this.reqBody.take(BUF_REQUEST_BODY, <i32>body_buffer_length, a.config.maxBodyBytes);
+      if (end_of_stream) this.endRequest();
+    }
+    return FilterDataStatusValues.Continue;
+  }
+
+  onRequestTrailers(n: u32): FilterTrailersStatusValues {
+    if (this.a !== null) this.endRequest();
+    return FilterTrailersStatusValues.Continue;
+  }
+
+  private endRequest(): void {
+    const a = this.a;
+    if (a === null || this.requestDone) return;
+    this.requestDone = true;
+    if (!a.config.logRequest) return;
+    this.logger.send(a, a.templates.request, this, this.requestTime, this.reqBody.body(), this.reqBody.truncated, -1);
+    this.reqBody.release();
+  }
+
+  onResponseHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
+    const a = this.a;
+    if (a === null) return FilterHeadersStatusValues.Continue;
+    const status = getHeaderValue(MAP_RESPONSE_HEADERS, ":status");
+    this.status = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
+    // KServe logs only 200 responses; logAllResponses logs every status.
+    this.logResponseBody = a.config.logResponse && (this.status == 200 || a.config.logAllResponses);
+    if (end_of_stream) this.endResponse();
+    return FilterHeadersStatusValues.Continue;
+  }
+
+  onResponseBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
+    const a = this.a;
+    if (a !== null && !this.responseDone) {
+      if (this.logResponseBody) this.respBody.take(BUF_RESPONSE_BODY, <i32>body_buffer_length, a.config.maxBodyBytes);
+      if (end_of_stream) this.endResponse();
+    }
+    return FilterDataStatusValues.Continue;
+  }
+
+  onResponseTrailers(n: u32): FilterTrailersStatusValues {
+    if (this.a !== null) this.endResponse();
+    return FilterTrailersStatusValues.Continue;
+  }
+
+  private endResponse(): void {
+    const a = this.a;
+    if (a === null || this.responseDone) return;
+    this.responseDone = true;
+    if (!this.logResponseBody) return;
+    const status = a.config.logAllResponses ? this.status : -1;
+    this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody.body(), this.respBody.truncated, status);
+    this.respBody.release();
+  }
+}
+
+function usableId(p: usize, n: i32): bool {
+  return n > 0 && n <= MAX_ID_BYTES && !isBlank(p, n) && isSafeHeaderBytes(p, n);
+}
+
+function isBlank(p: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const b = load<u8>(p + <usize>i);
+    if (b != 0x20 && b != 0x09) return false;
+  }
+  return true;
+}
+
+// ce-metadata: {"Canonical-Name":["v1","v2"],...} for the configured headers
+// present on the request, keys sorted, every value kept, as KServe's agent
+// marshals map[string][]string — but matched case-insensitively.
+function buildMetadata(pairs: ArrayBuffer, cfg: Config): ArrayBuffer {
+  const out = new ByteBuilder(64);
+  out.byte(0x7b);
+  let first = true;
+  for (let i = 0; i < cfg.metadataHeadersLower.length; i++) {
+    const lower = cfg.metadataHeadersLower[i];
+    let found = 0;
+    const r = new PairsReader(pairs);
+    while (r.next()) {
+      if (!r.keyIs(lower)) continue;
+      if (found == 0) {
+        if (!first) out.byte(0x2c);
+        first = false;
+        out.byte(0x22);
+        out.ascii(cfg.metadataHeaders[i]);
+        out.ascii("\":[");
+      } else out.byte(0x2c);
+      writeJsonBytes(out, r.valuePtr, <usize>r.valueLen);
+      found++;
+    }
+    if (found > 0) out.byte(0x5d);
+  }
+  out.byte(0x7d);
+  return encodeIfNeeded(out, cfg.percentEncode);
+}
