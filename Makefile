@@ -1,0 +1,42 @@
+# Entry points: `make demo` (sets up and runs the local demo), `make test`
+# (sets up and runs every test), `make build`, `make bench`.
+SHELL := /bin/bash
+WASM := build/kserve-logger.wasm
+FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
+NODE_TESTS = $(shell find filter/test installer/test -name '*.test.ts' 2>/dev/null | sort)
+
+.PHONY: all setup build test unit-test e2e-test installer-test demo bench clean
+
+all: build
+
+# npm ci once per lock file change; postinstall applies patches/ to the SDK.
+node_modules/.package-lock.json: package-lock.json package.json patches/*.patch
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.package-lock.json
+
+$(WASM): $(FILTER_SRC) node_modules/.package-lock.json
+	@mkdir -p build
+	npx asc filter/assembly/index.ts --config asconfig.json --target release
+	@printf 'built %s: %s bytes, sha256 %s\n' "$(WASM)" "$$(stat -c %s $(WASM))" "$$(sha256sum $(WASM) | cut -d' ' -f1)"
+
+build: $(WASM)
+
+unit-test: setup
+	npx asp -c filter/as-pect.config.js -a filter/as-pect.asconfig.json --summary --no-logo
+
+# End-to-end and installer tests with Node's runner (Node 20 does not expand globs).
+e2e-test: build
+	node --import tsx --test --test-concurrency=1 $(NODE_TESTS)
+
+test: unit-test e2e-test
+
+demo: build
+	node --import tsx filter/testbed/demo.ts
+
+bench: build
+	node --import tsx --expose-gc bench/run.ts
+
+clean:
+	rm -rf build dist .tmp
