@@ -295,6 +295,14 @@ export class LoggerStream extends Context {
     this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody.body(), this.respBody.truncated, status);
     this.respBody.release();
   }
+
+  // The SDK's defaults build a debug log line for each of these on every
+  // stream; events leave at end of stream, so there is nothing to do here.
+  onLog(): void {}
+  onDone(): bool {
+    return true;
+  }
+  onDelete(): void {}
 }
 
 function usableId(p: usize, n: i32): bool {
