@@ -44,6 +44,10 @@ export class Config {
   maxBodyBytes: i32 = 1048576;
   maxInflightCallouts: i32 = 64;
   drainTimeoutMs: i32 = 10000;
+  maxRetries: i32 = 2;
+  initialBackoffMs: i32 = 100;
+  maxBackoffMs: i32 = 2000;
+  retryBudgetBytes: i32 = 8388608;
 
   endpointFor(revision: string): string {
     for (let i = 0; i < this.endpointRevisions.length; i++) {
@@ -110,8 +114,9 @@ class Checker {
 
 const TOP_KEYS: string[] = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits",
+  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry",
 ];
+const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
 const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs"];
 
@@ -276,6 +281,21 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
       cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
       cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
       cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
+    }
+  }
+
+  const retry = root.get("retry");
+  if (retry !== null) {
+    if (retry.kind != JKind.Obj) c.fail("retry", "must be an object");
+    else {
+      c.onlyKeys(retry, RETRY_KEYS, "retry.");
+      cfg.maxRetries = c.int(retry, "maxRetries", "retry.maxRetries", 2, 0, 10);
+      cfg.initialBackoffMs = c.int(retry, "initialBackoffMs", "retry.initialBackoffMs", 100, 1, 60000);
+      cfg.maxBackoffMs = c.int(retry, "maxBackoffMs", "retry.maxBackoffMs", 2000, 1, 300000);
+      cfg.retryBudgetBytes = c.int(retry, "budgetBytes", "retry.budgetBytes", 8388608, 0, 268435456);
+      if (c.error.length == 0 && cfg.maxBackoffMs < cfg.initialBackoffMs) {
+        c.fail("retry.maxBackoffMs", "must not be smaller than retry.initialBackoffMs");
+      }
     }
   }
 

@@ -20,6 +20,7 @@ export class Metrics {
   failed: u32 = define(COUNTER, "kserve_logger_events_failed");
   dropped: u32 = define(COUNTER, "kserve_logger_events_dropped");
   truncated: u32 = define(COUNTER, "kserve_logger_events_truncated");
+  retried: u32 = define(COUNTER, "kserve_logger_events_retried");
   configRejected: u32 = define(COUNTER, "kserve_logger_config_rejected");
   inflight: u32 = define(GAUGE, "kserve_logger_callouts_inflight");
 

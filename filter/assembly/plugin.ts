@@ -7,12 +7,13 @@ import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues
 import { ByteBuilder } from "./bytes";
 import { Capture } from "./capture";
 import { Config, parseConfig } from "./config";
-import { EventTemplate, EventWriter, Templates, buildTemplates, encodeIfNeeded } from "./event";
+import { Active } from "./active";
+import { Delivery, Outgoing } from "./delivery";
+import { EventTemplate, buildTemplates, encodeIfNeeded } from "./event";
 import { isSafeHeaderBytes } from "./headers";
 import {
-  BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_HTTP_CALL_RESPONSE_HEADERS,
-  MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS, OK, getBufferBytes, getHeaderPairs, getHeaderValue, httpCall,
-  logError, logInfo, logWarn, nowNanos, rootDone, setTickPeriod,
+  BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS,
+  getBufferBytes, getHeaderPairs, getHeaderValue, logError, logInfo, nowNanos,
 } from "./hostcalls";
 import { resolveIdentity } from "./identity";
 import { appendUuidV4 } from "./ids";
@@ -22,22 +23,10 @@ import { PairsReader, bytesStartWithAscii } from "./pairs";
 
 export const ROOT_ID = "kserve-logger";
 const MAX_ID_BYTES = 256;
-const DRAIN_TICK_MS: u32 = 50;
-
-// What a stream needs of a configuration, taken once when the stream starts,
-// so that its events carry one configuration, never a mix of two.
-export class Active {
-  constructor(public config: Config, public templates: Templates) {}
-}
 
 export class LoggerRoot extends RootContext {
   active: Active | null = null;
-  private writer: EventWriter = new EventWriter();
-  private tokenOut: usize = memory.data(4);
-  private pending: Set<u32> = new Set<u32>();
-  private draining: bool = false;
-  private drainDeadline: u64 = 0;
-  private failures: u64 = 0;
+  delivery: Delivery = new Delivery();
 
   createContext(context_id: u32): Context {
     return new LoggerStream(context_id, this);
@@ -72,107 +61,24 @@ export class LoggerRoot extends RootContext {
     return false;
   }
 
-  get inflight(): i32 {
-    return this.pending.size;
-  }
-
-  // Posts one event. Never blocks: beyond the in-flight cap it drops and counts.
+  // A finished event from one of this root's streams.
   send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, body: ArrayBuffer, truncated: bool, status: i32): void {
-    const m = metrics();
-    m.inc(m.attempted);
-    if (truncated) m.inc(m.truncated);
-    const cfg = a.config;
-    if (this.pending.size >= cfg.maxInflightCallouts || this.draining) {
-      m.inc(m.dropped);
-      return;
-    }
-    const w = this.writer;
-    w.begin(cfg.percentEncode);
-    w.header("ce-id", s.id, true);
-    w.timeHeader("ce-time", eventTime);
-    w.timeHeader("ce-recordedtime", nowNanos());
-    w.header("ce-metadata", s.metadata, false); // encoded when it was built
-    const ct = s.contentType;
-    if (ct !== null) w.header("content-type", ct, false);
-    if (truncated) w.asciiHeader("ce-truncated", "true");
-    if (status >= 0) w.asciiHeader("ce-statuscode", status.toString());
-    const pairs = w.finish(tpl);
-    const rc = httpCall(a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(body), body.byteLength,
-      cfg.timeoutMs, this.tokenOut);
-    if (rc != OK) {
-      m.inc(m.failed);
-      this.noteFailure("dispatch to cluster " + cfg.cluster + " refused by the host (result " + rc.toString() + ")");
-      return;
-    }
-    this.pending.add(load<u32>(this.tokenOut));
-    m.record(m.inflight, <u64>this.pending.size);
-  }
-
-  // Logs the 1st, 2nd, 4th, 8th ... failure: visible, but never a log flood.
-  private noteFailure(what: string): void {
-    this.failures++;
-    if ((this.failures & (this.failures - 1)) == 0) {
-      logWarn("kserve-logger: event not delivered: " + what + " (" + this.failures.toString() + " so far)");
-    }
+    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.contentType, eventTime, body, truncated, status));
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
-    if (!this.pending.has(token)) return;
-    this.pending.delete(token);
-    const m = metrics();
-    m.record(m.inflight, <u64>this.pending.size);
-    if (headers == 0) {
-      m.inc(m.failed);
-      this.noteFailure("connection to the logger failed or was reset");
-    } else {
-      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
-      const code = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
-      if (code >= 200 && code < 300) m.inc(m.sent);
-      else {
-        m.inc(m.failed);
-        this.noteFailure("logger answered " + code.toString());
-      }
-    }
-    if (this.draining && this.pending.size == 0) this.finishDrain();
+    this.delivery.onResponse(token, headers);
   }
 
-  // A replaced or removed plugin: keep the root alive until its callouts have
-  // answered (Envoy cancels a destroyed context's callouts), for at most
-  // limits.drainTimeoutMs.
+  // A replaced or removed plugin: Envoy cancels a destroyed context's callouts,
+  // so the root stays until its events are settled, for at most limits.drainTimeoutMs.
   onDone(): bool {
     const a = this.active;
-    if (this.pending.size == 0 || a === null || a.config.drainTimeoutMs == 0) {
-      this.dropPending();
-      return true;
-    }
-    this.draining = true;
-    this.drainDeadline = nowNanos() + <u64>a.config.drainTimeoutMs * 1_000_000;
-    setTickPeriod(DRAIN_TICK_MS);
-    return false;
+    return this.delivery.beginDrain(a !== null ? a.config.drainTimeoutMs : 0);
   }
 
   onTick(): void {
-    if (this.draining && nowNanos() >= this.drainDeadline) {
-      this.dropPending();
-      this.finishDrain();
-    }
-  }
-
-  private dropPending(): void {
-    const n = this.pending.size;
-    if (n > 0) {
-      const m = metrics();
-      m.add(m.dropped, n);
-      logWarn("kserve-logger: " + n.toString() + " events still in flight when the configuration was retired; counted as dropped");
-      this.pending.clear();
-      m.record(m.inflight, 0);
-    }
-  }
-
-  private finishDrain(): void {
-    this.draining = false;
-    setTickPeriod(0);
-    rootDone();
+    this.delivery.tick();
   }
 }
 

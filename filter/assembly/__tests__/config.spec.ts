@@ -44,6 +44,10 @@ describe("pluginConfig: defaults", () => {
     expect(c.maxBodyBytes).toBe(1048576);
     expect(c.maxInflightCallouts).toBe(64);
     expect(c.drainTimeoutMs).toBe(10000);
+    expect(c.maxRetries).toBe(2);
+    expect(c.initialBackoffMs).toBe(100);
+    expect(c.maxBackoffMs).toBe(2000);
+    expect(c.retryBudgetBytes).toBe(8388608);
   });
 });
 
@@ -105,6 +109,24 @@ describe("pluginConfig: every field, valid", () => {
     expect(c.maxBodyBytes).toBe(0);
     expect(c.maxInflightCallouts).toBe(4096);
     expect(c.drainTimeoutMs).toBe(120000);
+  });
+});
+
+describe("pluginConfig: retry", () => {
+  it("takes the retry policy", () => {
+    const c = ok(',"retry":{"maxRetries":0,"initialBackoffMs":5,"maxBackoffMs":5,"budgetBytes":0}');
+    expect(c.maxRetries).toBe(0);
+    expect(c.initialBackoffMs).toBe(5);
+    expect(c.maxBackoffMs).toBe(5);
+    expect(c.retryBudgetBytes).toBe(0);
+  });
+  it("refuses a bad retry policy", () => {
+    expect(errWith(',"retry":1')).toBe("retry: must be an object");
+    expect(errWith(',"retry":{"attempts":1}')).toBe("retry.attempts: unknown field");
+    expect(errWith(',"retry":{"maxRetries":11}')).toBe("retry.maxRetries: must be between 0 and 10");
+    expect(errWith(',"retry":{"initialBackoffMs":0}')).toBe("retry.initialBackoffMs: must be between 1 and 60000");
+    expect(errWith(',"retry":{"budgetBytes":-5}')).toBe("retry.budgetBytes: must be between 0 and 268435456");
+    expect(errWith(',"retry":{"initialBackoffMs":500,"maxBackoffMs":100}')).toBe("retry.maxBackoffMs: must not be smaller than retry.initialBackoffMs");
   });
 });
 

@@ -1,0 +1,235 @@
+// Delivery of events to the logger: callouts in flight, bounded retries with
+// backoff, and the drain of a retired configuration. An event is settled
+// exactly once as sent, failed or dropped, so sent + failed + dropped = attempted.
+//
+// Memory is bounded: at most limits.maxInflightCallouts callouts in flight and
+// as many waiting for a retry; a body is kept for a possible retry only while
+// the bytes kept stay within retry.budgetBytes (beyond it the event is still
+// sent once, without a retry). A retry re-serializes the headers from the
+// configuration's precomputed block, so nothing per event grows with the
+// number of annotations.
+
+import { ByteBuilder } from "./bytes";
+import { EventTemplate, EventWriter } from "./event";
+import { Active } from "./active";
+import {
+  MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
+} from "./hostcalls";
+import { metrics } from "./metrics";
+
+const TICK_MS: u32 = 20;
+const RAND = memory.data(4);
+
+// One event on its way; it references the stream's buffers, it copies nothing.
+export class Outgoing {
+  constructor(
+    public a: Active,
+    public tpl: EventTemplate,
+    public id: ArrayBuffer,
+    public metadata: ArrayBuffer,
+    public contentType: ArrayBuffer | null,
+    public eventTime: u64,
+    public body: ArrayBuffer,
+    public truncated: bool,
+    public status: i32,
+  ) {}
+  retries: i32 = 0;
+  dueAt: u64 = 0;
+  kept: bool = false; // body counted against the retry budget
+}
+
+export class Delivery {
+  private inflight: Map<u32, Outgoing> = new Map<u32, Outgoing>();
+  private waiting: Outgoing[] = [];
+  private keptBytes: i64 = 0;
+  private writer: EventWriter = new EventWriter();
+  private tokenOut: usize = memory.data(4);
+  private ticking: bool = false;
+  private draining: bool = false;
+  private drainDeadline: u64 = 0;
+  private failures: u64 = 0;
+
+  get inflightCount(): i32 {
+    return this.inflight.size;
+  }
+
+  get waitingCount(): i32 {
+    return this.waiting.length;
+  }
+
+  // A new event. Never blocks: beyond the in-flight cap it is dropped and counted.
+  submit(o: Outgoing): void {
+    const m = metrics();
+    m.inc(m.attempted);
+    if (o.truncated) m.inc(m.truncated);
+    if (this.inflight.size >= o.a.config.maxInflightCallouts) {
+      m.inc(m.dropped);
+      this.note("the in-flight cap of " + o.a.config.maxInflightCallouts.toString() + " callouts is reached; event dropped");
+      return;
+    }
+    const cfg = o.a.config;
+    if (cfg.maxRetries > 0 && this.keptBytes + <i64>o.body.byteLength <= <i64>cfg.retryBudgetBytes) {
+      o.kept = true;
+      this.keptBytes += o.body.byteLength;
+    }
+    this.dispatch(o);
+  }
+
+  private dispatch(o: Outgoing): void {
+    const cfg = o.a.config;
+    const w = this.writer;
+    w.begin(cfg.percentEncode);
+    w.header("ce-id", o.id, true);
+    w.timeHeader("ce-time", o.eventTime);
+    w.timeHeader("ce-recordedtime", nowNanos());
+    w.header("ce-metadata", o.metadata, false); // encoded when it was built
+    const ct = o.contentType;
+    if (ct !== null) w.header("content-type", ct, false);
+    if (o.truncated) w.asciiHeader("ce-truncated", "true");
+    if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
+    const pairs: ByteBuilder = w.finish(o.tpl);
+    const rc = httpCall(o.a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(o.body), o.body.byteLength,
+      cfg.timeoutMs, this.tokenOut);
+    if (rc != OK) {
+      // The host refused the call itself (unknown cluster, bad headers): a retry would be refused too.
+      this.settle(o, false, "the host refused the callout to cluster " + cfg.cluster + " (result " + rc.toString() + ")");
+      return;
+    }
+    this.inflight.set(load<u32>(this.tokenOut), o);
+    const m = metrics();
+    m.record(m.inflight, <u64>this.inflight.size);
+  }
+
+  // proxy_on_http_call_response: headers == 0 means the connection failed or was reset.
+  onResponse(token: u32, headers: u32): void {
+    if (!this.inflight.has(token)) return;
+    const o = this.inflight.get(token);
+    this.inflight.delete(token);
+    const m = metrics();
+    m.record(m.inflight, <u64>this.inflight.size);
+    let code: i32 = 0;
+    if (headers != 0) {
+      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
+      code = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
+    }
+    if (code >= 200 && code < 300) this.settle(o, true, "");
+    else {
+      const why = headers == 0 ? "the connection to the logger failed or was reset" : "the logger answered " + code.toString();
+      // Connection failures, 5xx (504 is Envoy's timeout) and 429 are worth another try; other 4xx are not.
+      const retryable = headers == 0 || code >= 500 || code == 429 || code == 0;
+      if (!(retryable && this.scheduleRetry(o))) this.settle(o, false, why);
+    }
+    this.maybeFinishDrain();
+  }
+
+  private scheduleRetry(o: Outgoing): bool {
+    const cfg = o.a.config;
+    if (!o.kept || o.retries >= cfg.maxRetries) return false;
+    if (this.waiting.length >= cfg.maxInflightCallouts) return false;
+    o.retries++;
+    // Exponential backoff with jitter in [base/2, base].
+    let base = <i64>cfg.initialBackoffMs << (o.retries - 1);
+    if (base > <i64>cfg.maxBackoffMs) base = <i64>cfg.maxBackoffMs;
+    let jitter: i64 = 0;
+    if (randomBytes(RAND, 4)) jitter = <i64>(load<u32>(RAND) % <u32>(base / 2 + 1));
+    o.dueAt = nowNanos() + <u64>(base / 2 + jitter) * 1_000_000;
+    this.waiting.push(o);
+    this.setTicking(true);
+    return true;
+  }
+
+  private settle(o: Outgoing, ok: bool, why: string): void {
+    const m = metrics();
+    if (ok) m.inc(m.sent);
+    else {
+      m.inc(m.failed);
+      this.note(why);
+    }
+    this.release(o);
+  }
+
+  private release(o: Outgoing): void {
+    if (o.kept) {
+      this.keptBytes -= o.body.byteLength;
+      o.kept = false;
+    }
+  }
+
+  // Root tick: re-dispatch retries that are due; end a drain that ran out of time.
+  tick(): void {
+    const now = nowNanos();
+    if (this.waiting.length > 0) {
+      const still: Outgoing[] = [];
+      const due: Outgoing[] = [];
+      for (let i = 0; i < this.waiting.length; i++) {
+        const o = this.waiting[i];
+        if (o.dueAt <= now) due.push(o);
+        else still.push(o);
+      }
+      this.waiting = still;
+      const m = metrics();
+      for (let i = 0; i < due.length; i++) {
+        m.inc(m.retried);
+        this.dispatch(due[i]);
+      }
+    }
+    if (this.draining && now >= this.drainDeadline) {
+      this.dropAll("still undelivered when the retired configuration's drain time ran out");
+      this.finishDrain();
+      return;
+    }
+    if (this.waiting.length == 0 && !this.draining) this.setTicking(false);
+    this.maybeFinishDrain();
+  }
+
+  // Root on_done: true when nothing is outstanding; else drain for at most drainTimeoutMs.
+  beginDrain(drainTimeoutMs: i32): bool {
+    if (this.inflight.size == 0 && this.waiting.length == 0) return true;
+    if (drainTimeoutMs == 0) {
+      this.dropAll("still undelivered when the configuration was retired");
+      return true;
+    }
+    this.draining = true;
+    this.drainDeadline = nowNanos() + <u64>drainTimeoutMs * 1_000_000;
+    this.setTicking(true);
+    return false;
+  }
+
+  private maybeFinishDrain(): void {
+    if (this.draining && this.inflight.size == 0 && this.waiting.length == 0) this.finishDrain();
+  }
+
+  private finishDrain(): void {
+    this.draining = false;
+    this.setTicking(false);
+    rootDone();
+  }
+
+  private dropAll(why: string): void {
+    const n = this.inflight.size + this.waiting.length;
+    if (n == 0) return;
+    const m = metrics();
+    m.add(m.dropped, n);
+    logWarn("kserve-logger: " + n.toString() + " events " + why + "; counted as dropped");
+    const outs = this.inflight.values();
+    for (let i = 0; i < outs.length; i++) this.release(outs[i]);
+    for (let i = 0; i < this.waiting.length; i++) this.release(this.waiting[i]);
+    this.inflight.clear();
+    this.waiting = [];
+    m.record(m.inflight, 0);
+  }
+
+  private setTicking(on: bool): void {
+    if (on == this.ticking) return;
+    this.ticking = on;
+    setTickPeriod(on ? TICK_MS : 0);
+  }
+
+  // Logs the 1st, 2nd, 4th, 8th ... problem: visible, never a log flood.
+  private note(what: string): void {
+    this.failures++;
+    if ((this.failures & (this.failures - 1)) == 0) {
+      logWarn("kserve-logger: event not delivered: " + what + " (" + this.failures.toString() + " so far)");
+    }
+  }
+}
