@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(shell find filter/test installer/test -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: all setup build test unit-test e2e-test installer-test demo bench clean
+.PHONY: all setup build oci test unit-test e2e-test installer-test demo bench clean
 
 all: build
 
@@ -22,6 +22,10 @@ $(WASM): $(FILTER_SRC) node_modules/.package-lock.json
 	@printf 'built %s: %s bytes, sha256 %s\n' "$(WASM)" "$$(stat -c %s $(WASM))" "$$(sha256sum $(WASM) | cut -d' ' -f1)"
 
 build: $(WASM)
+
+# OCI image layout + tarball in Istio's Wasm image format; prints the manifest digest.
+oci: build
+	node --import tsx scripts/oci-image.ts --wasm $(WASM) --out build/kserve-logger-oci
 
 unit-test: setup
 	npx asp -c filter/as-pect.config.js -a filter/as-pect.asconfig.json --summary --no-logo
