@@ -3,7 +3,16 @@
 
 import { Config } from "./config";
 import { Templates } from "./event";
+import { Redactor } from "./redact";
+
+export const REDACTION_NONE: i32 = 0;
+export const REDACTION_APPLIED: i32 = 1;
+export const REDACTION_OMITTED: i32 = 2;
 
 export class Active {
-  constructor(public config: Config, public templates: Templates) {}
+  redactor: Redactor | null;
+
+  constructor(public config: Config, public templates: Templates) {
+    this.redactor = config.redactPaths.length > 0 ? new Redactor(config.redactPaths) : null;
+  }
 }

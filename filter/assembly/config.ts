@@ -4,6 +4,7 @@
 
 import { JKind, JValue, JsonParser } from "./json";
 import { isValidUtf8 } from "./bytes";
+import { parsePath } from "./redact";
 import { canonicalHeaderKey, hasControlChars, isToken, toLowerAscii } from "./headers";
 
 export const DEFAULT_SOURCE = "http://localhost:9081/";
@@ -48,6 +49,7 @@ export class Config {
   initialBackoffMs: i32 = 100;
   maxBackoffMs: i32 = 2000;
   retryBudgetBytes: i32 = 8388608;
+  redactPaths: string[][] = [];
 
   endpointFor(revision: string): string {
     for (let i = 0; i < this.endpointRevisions.length; i++) {
@@ -114,7 +116,7 @@ class Checker {
 
 const TOP_KEYS: string[] = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry",
+  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths",
 ];
 const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
@@ -281,6 +283,19 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
       cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
       cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
       cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
+    }
+  }
+
+  const rp = root.get("redactPaths");
+  if (rp !== null) {
+    if (rp.kind != JKind.Arr) c.fail("redactPaths", "must be an array of paths");
+    else if (rp.items.length > 32) c.fail("redactPaths", "has more than 32 paths");
+    else for (let i = 0; i < rp.items.length; i++) {
+      const field = "redactPaths[" + i.toString() + "]";
+      const v = rp.items[i];
+      const segs = v.kind == JKind.Str && v.s.length <= 256 ? parsePath(v.s) : null;
+      if (segs === null || segs.length > 16) { c.fail(field, "must be a path like \"instances.*.ssn\" (≤ 16 segments)"); break; }
+      cfg.redactPaths.push(segs);
     }
   }
 

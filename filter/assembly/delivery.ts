@@ -11,7 +11,7 @@
 
 import { ByteBuilder } from "./bytes";
 import { EventTemplate, EventWriter } from "./event";
-import { Active } from "./active";
+import { Active, REDACTION_APPLIED, REDACTION_OMITTED } from "./active";
 import {
   MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
 } from "./hostcalls";
@@ -32,6 +32,7 @@ export class Outgoing {
     public body: ArrayBuffer,
     public truncated: bool,
     public status: i32,
+    public redaction: i32,
   ) {}
   retries: i32 = 0;
   dueAt: u64 = 0;
@@ -87,6 +88,8 @@ export class Delivery {
     if (ct !== null) w.header("content-type", ct, false);
     if (o.truncated) w.asciiHeader("ce-truncated", "true");
     if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
+    if (o.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
+    else if (o.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");
     const pairs: ByteBuilder = w.finish(o.tpl);
     const rc = httpCall(o.a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(o.body), o.body.byteLength,
       cfg.timeoutMs, this.tokenOut);

@@ -7,7 +7,7 @@ import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues
 import { ByteBuilder } from "./bytes";
 import { Capture } from "./capture";
 import { Config, parseConfig } from "./config";
-import { Active } from "./active";
+import { Active, REDACTION_APPLIED, REDACTION_NONE, REDACTION_OMITTED } from "./active";
 import { Delivery, Outgoing } from "./delivery";
 import { EventTemplate, buildTemplates, encodeIfNeeded } from "./event";
 import { isSafeHeaderBytes } from "./headers";
@@ -62,8 +62,18 @@ export class LoggerRoot extends RootContext {
   }
 
   // A finished event from one of this root's streams.
-  send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, body: ArrayBuffer, truncated: bool, status: i32): void {
-    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.contentType, eventTime, body, truncated, status));
+  send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, capture: Capture, status: i32): void {
+    let body = capture.body();
+    let redaction = REDACTION_NONE;
+    const r = a.redactor;
+    if (r !== null) {
+      // A body that cannot be parsed (binary, truncated) cannot be redacted: it is left out.
+      const red: ArrayBuffer | null = capture.truncated ? null : r.apply(body);
+      if (red !== null) { body = red; redaction = REDACTION_APPLIED; }
+      else { body = new ArrayBuffer(0); redaction = REDACTION_OMITTED; }
+    }
+    capture.release();
+    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.contentType, eventTime, body, capture.truncated, status, redaction));
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
@@ -163,8 +173,7 @@ export class LoggerStream extends Context {
     if (a === null || this.requestDone) return;
     this.requestDone = true;
     if (!a.config.logRequest) return;
-    this.logger.send(a, a.templates.request, this, this.requestTime, this.reqBody.body(), this.reqBody.truncated, -1);
-    this.reqBody.release();
+    this.logger.send(a, a.templates.request, this, this.requestTime, this.reqBody, -1);
   }
 
   onResponseHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
@@ -198,8 +207,7 @@ export class LoggerStream extends Context {
     this.responseDone = true;
     if (!this.logResponseBody) return;
     const status = a.config.logAllResponses ? this.status : -1;
-    this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody.body(), this.respBody.truncated, status);
-    this.respBody.release();
+    this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody, status);
   }
 
   // The SDK's defaults build a debug log line for each of these on every
