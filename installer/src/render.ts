@@ -1,0 +1,169 @@
+// ISVC → the objects that make its payload logging happen: one WasmPlugin per logged
+// component (stable predictor, transformer, explainer, each spec.canary[] predictor), plus the
+// ServiceEntry/DestinationRule an external or https logger needs.
+import { resolveAnnotations } from "./annotations.js";
+import type { Diagnostics } from "./diagnostics.js";
+import { revisionEndpoints } from "./endpoints.js";
+import type { Isvc, LoggedComponent } from "./isvc.js";
+import { COMPONENT_POD_LABEL, ISVC_POD_LABEL, KSERVE_DISALLOWED_ANNOTATIONS, RAW_APP_POD_LABEL } from "./kserve.js";
+import { LoggerUrlError, reachabilityObjects, resolveLoggerUrl, type LoggerTarget } from "./logger-target.js";
+import { annotationsJsonBytes, checkPluginConfig, LIMITS, type PluginConfig } from "./plugin-config.js";
+import { isHeaderName, isSensitiveHeader } from "./sensitive.js";
+import {
+  ANNOTATION_LOGGER_URL, FIELD_MANAGER, isvcOwnerReferences, LABEL_CANARY, LABEL_COMPONENT, LABEL_ISVC,
+  LABEL_MANAGED_BY, wasmPlugin, type ModuleRef,
+} from "./wasmplugin.js";
+
+export interface RenderOptions {
+  module: ModuleRef;
+  /** used when a logger has no url, as KServe uses the ConfigMap's logger.defaultUrl */
+  defaultLoggerUrl: string;
+  clusterDomain: string;
+  allowAnnotations: string[];
+  allowHeaders: string[];
+  /** added to KServe's disallowed annotation list (the ConfigMap can extend it) */
+  extraDisallowedAnnotations: string[];
+  strict: boolean;
+  timeoutMs: number;
+  limits?: PluginConfig["limits"];
+  logAllResponses?: boolean;
+  headerEncoding?: "raw" | "percent";
+}
+
+export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
+  defaultLoggerUrl: "http://default-broker",
+  clusterDomain: "cluster.local",
+  allowAnnotations: [],
+  allowHeaders: [],
+  extraDisallowedAnnotations: [],
+  strict: false,
+  timeoutMs: 5000,
+};
+
+export function wasmPluginName(isvc: string, c: LoggedComponent): string {
+  return c.canaryName ? `${isvc}-${c.canaryName}-predictor-logger` : `${isvc}-${c.component}-logger`;
+}
+
+export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): object[] {
+  const out: object[] = [];
+  const seen = new Set<string>();
+  const ownerReferences = isvcOwnerReferences(isvc.name, isvc.uid);
+  const baseLabels = { [LABEL_MANAGED_BY]: FIELD_MANAGER, [LABEL_ISVC]: isvc.name };
+  for (const comp of isvc.components) {
+    const cfg = pluginConfigFor(isvc, comp, opts, d);
+    if (!cfg) continue;
+    const { config, target } = cfg;
+    const labels: Record<string, string> = { ...baseLabels, [LABEL_COMPONENT]: comp.component };
+    if (comp.canaryName) labels[LABEL_CANARY] = comp.canaryName;
+    out.push(
+      wasmPlugin({
+        name: wasmPluginName(isvc.name, comp),
+        namespace: isvc.namespace,
+        labels,
+        annotations: { [ANNOTATION_LOGGER_URL]: target.url },
+        ownerReferences,
+        selector: podSelector(isvc, comp),
+        module: opts.module,
+        pluginConfig: config,
+      }),
+    );
+    for (const o of reachabilityObjects(target, { name: isvc.name, namespace: isvc.namespace, labels: baseLabels, ownerReferences })) {
+      const key = `${(o as { kind: string }).kind}/${(o as { metadata: { name: string } }).metadata.name}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(o);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Labels that select exactly this component's pods. `serving.kserve.io/inferenceservice` and
+ * `component` are on the pods in Serverless and RawDeployment modes alike. spec.canary[]
+ * (RawDeployment only) gives each canary its own Deployment `<isvc>-<name>-predictor`, whose pods
+ * share those two labels with the stable predictor's; the RawDeployment `app: isvc.<deployment>`
+ * label tells them apart, so it is added on both sides when the ISVC has canaries.
+ */
+export function podSelector(isvc: Isvc, c: LoggedComponent): Record<string, string> {
+  const sel: Record<string, string> = { [ISVC_POD_LABEL]: isvc.name, [COMPONENT_POD_LABEL]: c.component };
+  if (c.canaryName) sel[RAW_APP_POD_LABEL] = `isvc.${isvc.name}-${c.canaryName}-predictor`;
+  else if (c.component === "predictor" && isvc.canaryNames.length > 0) sel[RAW_APP_POD_LABEL] = `isvc.${isvc.name}-predictor`;
+  return sel;
+}
+
+function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions, d: Diagnostics) {
+  const lp = comp.loggerPath;
+  let ok = true;
+  const rawUrl = comp.logger.url ?? opts.defaultLoggerUrl;
+  if (comp.logger.url === undefined) {
+    d.warn(`${lp}.url`, `not set; using the default logger URL ${opts.defaultLoggerUrl} (--default-logger-url)`);
+  }
+  let target: LoggerTarget | undefined;
+  try {
+    target = resolveLoggerUrl(rawUrl, { namespace: isvc.namespace, clusterDomain: opts.clusterDomain });
+  } catch (e) {
+    if (!(e instanceof LoggerUrlError)) throw e;
+    d.error(comp.logger.url === undefined ? "--default-logger-url" : `${lp}.url`, e.message);
+    ok = false; // go on: report every problem of this logger at once
+  }
+
+  const headers = comp.logger.metadataHeaders;
+  headers.forEach((h, i) => {
+    const f = `${lp}.metadataHeaders[${i}]`;
+    if (!isHeaderName(h)) {
+      d.error(f, `"${h}" is not a valid HTTP header name`);
+      ok = false;
+    } else if (isSensitiveHeader(h) && !opts.allowHeaders.some((a) => a.toLowerCase() === h.toLowerCase())) {
+      d.error(f, `"${h}" carries credentials and would be copied into every event; pass --allow-header ${h} to log it anyway`);
+      ok = false;
+    }
+  });
+  if (headers.length > LIMITS.metadataHeaders) {
+    d.error(`${lp}.metadataHeaders`, `${headers.length} names, the filter takes at most ${LIMITS.metadataHeaders}`);
+    ok = false;
+  }
+
+  const annotations = resolveAnnotations(isvc.annotations, comp, {
+    disallowed: [...KSERVE_DISALLOWED_ANNOTATIONS, ...opts.extraDisallowedAnnotations],
+    allow: opts.allowAnnotations,
+    strict: opts.strict,
+  }, d);
+  const n = Object.keys(annotations).length;
+  if (n > LIMITS.annotations) {
+    d.error(`${lp}.metadataAnnotations`, `${n} annotations, the filter takes at most ${LIMITS.annotations}`);
+    ok = false;
+  }
+  const bytes = annotationsJsonBytes(annotations);
+  if (bytes > LIMITS.annotationsJsonBytes) {
+    d.error(`${lp}.metadataAnnotations`, `the selected annotations serialize to ${bytes} bytes, the filter takes at most ${LIMITS.annotationsJsonBytes}`);
+    ok = false;
+  }
+  if (!ok || !target) return undefined;
+
+  const config: PluginConfig = {
+    inferenceService: isvc.name,
+    namespace: isvc.namespace,
+    component: comp.component,
+    // spec.canary[] pods have no Knative revision: their endpoint is known from the spec
+    endpoint: comp.canaryName ? "canary" : isvc.canaryNames.length > 0 ? "default" : "",
+    endpoints: comp.canaryName ? {} : sortedKeys(revisionEndpoints(isvc.status, comp.component)),
+    mode: comp.logger.mode,
+    logger: { cluster: target.cluster, authority: target.authority, path: target.path, timeoutMs: opts.timeoutMs },
+    metadataHeaders: headers,
+    annotations: sortedKeys(annotations),
+  };
+  if (opts.logAllResponses !== undefined) config.logAllResponses = opts.logAllResponses;
+  if (opts.headerEncoding !== undefined) config.headerEncoding = opts.headerEncoding;
+  if (opts.limits && Object.keys(opts.limits).length > 0) config.limits = opts.limits;
+  // last line of defence: never emit what the filter would refuse
+  for (const e of checkPluginConfig(config)) {
+    d.error(`spec.pluginConfig.${e.split(":")[0]}`, e.slice(e.indexOf(":") + 1).trim());
+    ok = false;
+  }
+  return ok ? { config, target } : undefined;
+}
+
+function sortedKeys<V>(m: Record<string, V>): Record<string, V> {
+  return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]!]));
+}
