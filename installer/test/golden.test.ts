@@ -37,7 +37,7 @@ const cases: Case[] = [
       "--timeout-ms", "2000", "--max-body-bytes", "65536", "--max-inflight-callouts", "16", "--log-all-responses", "--header-encoding", "percent",
       "-o", "json", ...MODULE_ARGS],
   },
-  { name: "sklearn-iris-annotated", args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "-o", "json", ...MODULE_ARGS] },
+  { name: "sklearn-iris-annotated.o-json", args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "-o", "json", ...MODULE_ARGS] },
 ];
 
 for (const c of cases) {

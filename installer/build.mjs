@@ -1,0 +1,24 @@
+// Bundles the CLI into one ESM file: dist/kserve-wasm-logger.mjs (node dist/kserve-wasm-logger.mjs --help).
+// ESM bundles of CommonJS dependencies call require(); the banner gives them one. (The shebang
+// comes from cli.ts, which esbuild keeps on the first line.)
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+await build({
+  entryPoints: [root + "installer/src/cli.ts"],
+  outfile: root + "dist/kserve-wasm-logger.mjs",
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: false,
+  legalComments: "none",
+  banner: {
+    js: [
+      'import { createRequire as __kwlCreateRequire } from "node:module";',
+      "const require = __kwlCreateRequire(import.meta.url);",
+    ].join("\n"),
+  },
+  logLevel: "warning",
+});

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { test } from "node:test";
+import YAML from "yaml";
+import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
+
+const ISVC = ROOT + "testdata/isvc/sklearn-iris-annotated.yaml";
+
+test("--help on every command, and the command list", async () => {
+  const top = await runCli(["--help"]);
+  assert.equal(top.code, 0);
+  const commands = [...top.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1]!);
+  assert.ok(commands.includes("render") && commands.includes("validate"));
+  for (const c of commands) {
+    const r = await runCli([c, "--help"]);
+    assert.equal(r.code, 0, c);
+    assert.match(r.stdout, /Usage:\n {2}kserve-wasm-logger /);
+    assert.match(r.stdout, /-h, --help/);
+  }
+});
+
+test("exit codes: 2 for a bad command line, 1 for invalid input, errors on stderr only", async () => {
+  for (const args of [["nope"], ["render", "--bogus"], ["render", "-f", ISVC], ["render", "-f", ISVC, ...MODULE_ARGS, "-o", "xml"], []]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, args.join(" "));
+  }
+  const missing = await runCli(["render", "-f", "/nonexistent.yaml", ...MODULE_ARGS]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read \/nonexistent\.yaml/);
+  assert.equal(missing.stdout, "");
+  const dir = mkdtempSync(tmpdir() + "/kwl-");
+  writeFileSync(dir + "/bad.yaml", "a: [1, 2\n");
+  const bad = await runCli(["render", "-f", dir + "/bad.yaml", ...MODULE_ARGS]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /not valid YAML\/JSON/);
+});
+
+test("--module-file computes the sha256; refused for oci:// (Istio checks the manifest digest there)", async () => {
+  const dir = mkdtempSync(tmpdir() + "/kwl-");
+  const wasm = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+  writeFileSync(dir + "/m.wasm", wasm);
+  const r = await runCli(["render", "-f", ISVC, "--module-url", "https://example.com/m.wasm", "--module-file", dir + "/m.wasm", "-o", "json"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).spec.sha256, createHash("sha256").update(wasm).digest("hex"));
+  const oci = await runCli(["render", "-f", ISVC, "--module-url", "oci://x/y", "--module-file", dir + "/m.wasm"]);
+  assert.equal(oci.code, 2);
+  writeFileSync(dir + "/not.wasm", "hello");
+  const notWasm = await runCli(["render", "-f", ISVC, "--module-url", "https://x/m.wasm", "--module-file", dir + "/not.wasm"]);
+  assert.equal(notWasm.code, 1);
+  assert.match(notWasm.stderr, /is not a Wasm module/);
+});
+
+test("-n: default namespace, and a mismatch is an error as with kubectl", async () => {
+  const r = await runCli(["render", "-f", ROOT + "testdata/isvc/default-logger.yaml", "-n", "team-a", ...MODULE_ARGS, "-o", "json"]);
+  assert.equal(JSON.parse(r.stdout).metadata.namespace, "team-a");
+  const m = await runCli(["render", "-f", ISVC, "-n", "other", ...MODULE_ARGS]);
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /does not match the namespace given with -n/);
+});
+
+test("several files and documents render together; all or nothing", async () => {
+  const ok = await runCli(["render", "-f", ISVC, "-f", ROOT + "testdata/isvc/knative-broker.yaml", ...MODULE_ARGS, "-o", "json"]);
+  const list = JSON.parse(ok.stdout);
+  assert.equal(list.kind, "List");
+  assert.equal(list.items.length, 3);
+  const mixed = await runCli(["render", "-f", ISVC, "-f", ROOT + "testdata/isvc/invalid/unknown-mode.yaml", ...MODULE_ARGS]);
+  assert.equal(mixed.code, 1);
+  assert.equal(mixed.stdout, "");
+});
+
+test("the esbuild bundle runs: render from stdin and validate", () => {
+  execFileSync(process.execPath, [ROOT + "installer/build.mjs"], { cwd: ROOT });
+  const bundle = ROOT + "dist/kserve-wasm-logger.mjs";
+  const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...MODULE_ARGS], { input: readIsvc(), encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const plugin = YAML.parse(r.stdout);
+  assert.equal(plugin.kind, "WasmPlugin");
+  assert.equal(plugin.spec.pluginConfig.annotations["serving.example.com/tenant"], "acme");
+  const v = spawnSync(process.execPath, [bundle, "validate", "-f", "-"], { input: r.stdout, encoding: "utf8" });
+  assert.equal(v.status, 0, v.stderr);
+  const bad = spawnSync(process.execPath, [bundle, "validate", "-f", ROOT + "testdata/istio/wasm-invalid.yaml"], { encoding: "utf8" });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: /m);
+});
+
+function readIsvc(): string {
+  return readFileSync(ISVC, "utf8");
+}

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Diagnostics } from "../src/diagnostics.js";
+import { parseIsvc } from "../src/isvc.js";
+import { DEFAULT_RENDER_OPTIONS, renderIsvc } from "../src/render.js";
+import { isSensitiveAnnotationKey, isSensitiveHeader } from "../src/sensitive.js";
+
+const opts = { ...DEFAULT_RENDER_OPTIONS, module: { url: "oci://example/kserve-logger:1" } };
+
+function isvc(predictor: object, extra: Record<string, unknown> = {}) {
+  return {
+    apiVersion: "serving.kserve.io/v1beta1",
+    kind: "InferenceService",
+    metadata: { name: "m", namespace: "ns", annotations: { "a.example/x": "from-isvc", "autoscaling.knative.dev/min-scale": "2" } },
+    spec: { predictor, ...extra },
+  };
+}
+
+function render(doc: unknown, o = opts) {
+  const d = new Diagnostics("t");
+  const parsed = parseIsvc(doc, "default", d);
+  const objs = parsed ? (renderIsvc(parsed, o, d) as any[]) : [];
+  return { objs, diags: d.items };
+}
+
+test("annotations: ISVC's minus KServe's disallowed list, overlaid by the component's", () => {
+  const { objs, diags } = render(isvc({
+    annotations: { "a.example/x": "from-component" },
+    logger: { url: "http://sink", metadataAnnotations: ["a.example/x", "autoscaling.knative.dev/min-scale"] },
+  }));
+  assert.deepEqual(objs[0].spec.pluginConfig.annotations, { "a.example/x": "from-component" });
+  assert.match(diags.map((x) => x.message).join("\n"), /min-scale" is on KServe's disallowed annotation list/);
+});
+
+test("a selected annotation that is missing is a warning that names it; --strict makes it an error", () => {
+  const doc = isvc({ logger: { url: "http://sink", metadataAnnotations: ["a.example/nope"] } });
+  const lax = render(doc);
+  assert.equal(lax.objs.length, 1);
+  assert.deepEqual(lax.diags.map((x) => [x.severity, x.field]), [["warning", "spec.predictor.logger.metadataAnnotations[0]"]]);
+  assert.match(lax.diags[0]!.message, /"a\.example\/nope"/);
+  const strict = render(doc, { ...opts, strict: true });
+  assert.equal(strict.diags[0]!.severity, "error");
+});
+
+test("each component gets its own WasmPlugin selecting only its pods", () => {
+  const { objs } = render(isvc({ logger: { url: "http://sink" } }, {
+    transformer: { logger: { url: "http://sink" } },
+    explainer: { logger: { url: "http://sink", mode: "response" } },
+  }));
+  assert.deepEqual(objs.map((o) => o.metadata.name), ["m-predictor-logger", "m-transformer-logger", "m-explainer-logger"]);
+  for (const o of objs) {
+    assert.deepEqual(o.spec.selector.matchLabels, { "serving.kserve.io/inferenceservice": "m", component: o.spec.pluginConfig.component });
+    assert.equal(o.spec.pluginName, "kserve-logger");
+    assert.equal(o.spec.failStrategy, "FAIL_OPEN");
+    assert.deepEqual(o.spec.match, [{ mode: "SERVER" }]);
+  }
+});
+
+test("spec.canary[] predictors inherit the stable logger and are told apart by their Deployment's app label", () => {
+  const { objs } = render(isvc({ logger: { url: "http://sink", mode: "request" } }, { canary: [{ trafficPercent: 10, predictor: { name: "v2" } }] }));
+  assert.deepEqual(objs.map((o) => [o.metadata.name, o.spec.selector.matchLabels.app, o.spec.pluginConfig.endpoint, o.spec.pluginConfig.mode]), [
+    ["m-predictor-logger", "isvc.m-predictor", "default", "request"],
+    ["m-v2-predictor-logger", "isvc.m-v2-predictor", "canary", "request"],
+  ]);
+});
+
+test("owner reference only with a uid (the API server requires one)", () => {
+  const without = render(isvc({ logger: { url: "http://sink" } })).objs[0];
+  assert.equal(without.metadata.ownerReferences, undefined);
+  const doc = isvc({ logger: { url: "http://sink" } });
+  (doc.metadata as any).uid = "1234";
+  const withUid = render(doc).objs[0];
+  assert.deepEqual(withUid.metadata.ownerReferences, [{ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: "m", uid: "1234" }]);
+});
+
+test("invalid header names are refused", () => {
+  const { diags } = render(isvc({ logger: { url: "http://sink", metadataHeaders: ["X Bad"] } }));
+  assert.equal(diags[0]!.field, "spec.predictor.logger.metadataHeaders[0]");
+});
+
+test("sensitive keys and headers", () => {
+  for (const k of ["kubectl.kubernetes.io/last-applied-configuration", "example.com/api-token", "example.com/db-password", "vault.example/secret-path", "example.com/apikey", "example.com/credentials"]) {
+    assert.ok(isSensitiveAnnotationKey(k), k);
+  }
+  for (const k of ["serving.example.com/tenant", "example.com/author", "serving.kserve.io/deploymentMode", "example.com/cost-centre"]) {
+    assert.ok(!isSensitiveAnnotationKey(k), k);
+  }
+  for (const h of ["Authorization", "cookie", "Set-Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token", "X-Amz-Security-Token"]) assert.ok(isSensitiveHeader(h), h);
+  for (const h of ["X-Request-Id", "X-B3-Traceid", "X-Tenant", "Content-Type"]) assert.ok(!isSensitiveHeader(h), h);
+});
+
+test("malformed ISVCs: every problem reported with its field", () => {
+  const d = new Diagnostics("t");
+  assert.equal(parseIsvc({ apiVersion: "v1", kind: "Pod", metadata: { name: "x" } }, "default", d), undefined);
+  assert.deepEqual(d.items.map((x) => x.field), ["apiVersion", "kind", "spec"]);
+  const d2 = new Diagnostics("t");
+  parseIsvc("just a string", "default", d2);
+  assert.match(d2.items[0]!.message, /expected an InferenceService object/);
+});
