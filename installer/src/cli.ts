@@ -11,6 +11,11 @@ import { moduleRef } from "./module.js";
 import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from "./render.js";
 import { renderDocuments } from "./render-docs.js";
 import { validateObject } from "./validate/index.js";
+import { ClientNodeKube, loadKubeConfig, type Kube } from "./kube/client.js";
+import { deleteIsvcObjects, reconcileIsvc, refString, type Action } from "./kube/reconcile.js";
+import { setIsvcSwitch, setNamespaceSwitch } from "./kube/switch.js";
+import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
+import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
 
 export interface Io {
   stdout: (s: string) => void;
@@ -25,7 +30,7 @@ interface Command {
   usage: string;
   options: Options;
   help: Record<string, string>;
-  run(v: Values, io: Io): Promise<number> | number;
+  run(v: Values, io: Io, positionals: string[]): Promise<number> | number;
 }
 
 const COMMON: Options = { help: { type: "boolean", short: "h" } };
@@ -118,6 +123,76 @@ export function renderOptions(v: Values): RenderOptions {
   };
 }
 
+const CLUSTER: Options = {
+  ...NAMESPACE,
+  "all-namespaces": { type: "boolean", short: "A" },
+  all: { type: "boolean" },
+  kubeconfig: { type: "string" },
+  "dry-run": { type: "string" },
+};
+const CLUSTER_HELP: Record<string, string> = {
+  "NAME ...": "InferenceServices to act on (or --all)",
+  "--all": "every InferenceService of the namespace",
+  "-n, --namespace NS": "namespace (default: the kubeconfig context's, else \"default\")",
+  "-A, --all-namespaces": "every namespace (implies --all)",
+  "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
+  "--dry-run client|server": "client: print what would be done; server: send with dryRun=All",
+};
+
+function dryRun(v: Values): "client" | "server" | undefined {
+  const d = v["dry-run"] as string | undefined;
+  if (d === undefined || d === "none") return undefined;
+  if (d !== "client" && d !== "server") throw new UsageError(`--dry-run: "${d}" is not client, server or none`);
+  return d;
+}
+
+/** Tests may point the commands at another API endpoint; by default the kubeconfig decides. */
+export let kubeFactory = (kubeconfig: string | undefined): { kube: Kube; namespace: string } => {
+  const kc = loadKubeConfig(kubeconfig);
+  const ns = kc.getContextObject(kc.getCurrentContext())?.namespace ?? "default";
+  return { kube: new ClientNodeKube(kc), namespace: ns };
+};
+export function setKubeFactory(f: typeof kubeFactory): void {
+  kubeFactory = f;
+}
+
+interface Target {
+  kube: Kube;
+  namespace: string | undefined;
+  names: string[];
+  all: boolean;
+}
+
+function clusterTarget(v: Values, positionals: string[], needNames: boolean): Target {
+  const { kube, namespace } = kubeFactory(v.kubeconfig as string | undefined);
+  const allNs = v["all-namespaces"] === true;
+  if (allNs && v.namespace !== undefined) throw new UsageError("-A and -n are exclusive");
+  const all = v.all === true || allNs;
+  if (needNames && !all && positionals.length === 0) throw new UsageError("name one or more InferenceServices, or --all");
+  if (all && positionals.length > 0) throw new UsageError("give names or --all, not both");
+  return { kube, namespace: allNs ? undefined : ((v.namespace as string | undefined) ?? namespace), names: positionals, all };
+}
+
+async function targetIsvcs(t: Target): Promise<Record<string, unknown>[]> {
+  if (t.all) return (await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace)) as unknown as Record<string, unknown>[];
+  const out: Record<string, unknown>[] = [];
+  for (const name of t.names) {
+    const o = await t.kube.get({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, namespace: t.namespace, name });
+    if (!o) throw new InputErrorForCli(`InferenceService ${t.namespace}/${name} not found`);
+    out.push({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...o } as Record<string, unknown>);
+  }
+  return out;
+}
+
+class InputErrorForCli extends UsageError {
+  override readonly exitCode: number = 1;
+}
+
+function printActions(actions: Action[], dry: string | undefined, io: Io): void {
+  const suffix = dry ? ` (dry run, ${dry})` : "";
+  for (const a of actions) io.stdout(`${refString(a.ref)} ${a.verb}${a.reason ? ` (${a.reason})` : ""}${suffix}\n`);
+}
+
 const COMMANDS: Record<string, Command> = {
   render: {
     summary: "Render the WasmPlugins (and ServiceEntry/DestinationRule) for InferenceServices; no cluster needed",
@@ -163,7 +238,128 @@ const COMMANDS: Record<string, Command> = {
       return failed > 0 ? 1 : 0;
     },
   },
+  apply: {
+    summary: "Render and server-side apply the logging of InferenceServices read from the cluster (idempotent; prunes what is no longer wanted)",
+    usage: "apply (NAME ... | --all) [-n NS | -A] --module-url URL [render flags] [--dry-run=client|server] [--kubeconfig FILE]",
+    options: { ...RENDER_OPTIONS, ...CLUSTER },
+    help: { ...CLUSTER_HELP, ...Object.fromEntries(Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))) },
+    async run(v, io, positionals) {
+      const dry = dryRun(v);
+      const opts = renderOptions(v);
+      const t = clusterTarget(v, positionals, true);
+      let failed = false;
+      for (const isvc of await targetIsvcs(t)) {
+        const r = await reconcileIsvc(t.kube, isvc, opts, dry);
+        for (const d of r.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
+        if (!r.ok) failed = true;
+        printActions(r.actions, dry, io);
+      }
+      return failed ? 1 : 0;
+    },
+  },
+  delete: {
+    summary: "Delete the WasmPlugins (and ServiceEntry/DestinationRule) made for InferenceServices",
+    usage: "delete (NAME ... | --all) [-n NS | -A] [--dry-run=client|server] [--kubeconfig FILE]",
+    options: CLUSTER,
+    help: CLUSTER_HELP,
+    async run(v, io, positionals) {
+      const dry = dryRun(v);
+      const t = clusterTarget(v, positionals, true);
+      // by name, not by ISVC lookup: the ISVC may already be gone
+      const targets = t.all
+        ? (await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`))
+            .map((o) => [o.metadata!.namespace!, o.metadata!.labels![LABEL_ISVC]!] as const)
+        : t.names.map((n) => [t.namespace!, n] as const);
+      const seen = new Set<string>();
+      for (const [ns, name] of targets) {
+        if (seen.has(`${ns}/${name}`)) continue;
+        seen.add(`${ns}/${name}`);
+        const actions = await deleteIsvcObjects(t.kube, ns, name, dry);
+        if (actions.length === 0) io.stderr(`warning: ${ns}/${name}: nothing to delete\n`);
+        printActions(actions, dry, io);
+      }
+      return 0;
+    },
+  },
+  enable: {
+    summary: "Switch logging on for InferenceServices or a whole namespace (no pod restart), then apply",
+    usage: "enable (NAME ... | --namespace-wide) [-n NS] --module-url URL [render flags] [--kubeconfig FILE]",
+    options: { ...RENDER_OPTIONS, ...CLUSTER, "namespace-wide": { type: "boolean" } },
+    help: { "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled on the Namespace)", ...CLUSTER_HELP },
+    run: (v, io, positionals) => toggle(true, v, io, positionals),
+  },
+  disable: {
+    summary: "Switch logging off for InferenceServices or a whole namespace: their WasmPlugins are deleted (no pod restart)",
+    usage: "disable (NAME ... | --namespace-wide) [-n NS] [--kubeconfig FILE]",
+    options: { ...CLUSTER, "namespace-wide": { type: "boolean" } },
+    help: { "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled=false on the Namespace)", ...CLUSTER_HELP },
+    run: (v, io, positionals) => toggle(false, v, io, positionals),
+  },
+  status: {
+    summary: "Show which InferenceServices are logged, where to, with which annotations",
+    usage: "status [-n NS | -A] [-o yaml|json] [--kubeconfig FILE]",
+    options: { ...CLUSTER, ...OUTPUT },
+    help: { ...CLUSTER_HELP, "-o, --output yaml|json": "machine-readable output instead of a table" },
+    async run(v, io) {
+      const t = clusterTarget(v, [], false);
+      const plugins = await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`);
+      const rows = plugins.map((p) => {
+        const cfg = ((p as unknown as { spec?: { pluginConfig?: { annotations?: Record<string, string>; mode?: string } } }).spec?.pluginConfig) ?? {};
+        return {
+          namespace: p.metadata?.namespace ?? "",
+          inferenceService: p.metadata?.labels?.[LABEL_ISVC] ?? "",
+          component: p.metadata?.labels?.[LABEL_COMPONENT] ?? "",
+          wasmPlugin: p.metadata?.name ?? "",
+          mode: cfg.mode ?? "all",
+          logger: p.metadata?.annotations?.[ANNOTATION_LOGGER_URL] ?? "",
+          annotations: cfg.annotations ?? {},
+        };
+      });
+      if (v.output !== undefined) {
+        io.stdout(formatObjects([{ items: rows }], outputFormat(v)));
+        return 0;
+      }
+      const table = [["NAMESPACE", "INFERENCESERVICE", "COMPONENT", "MODE", "LOGGER", "ANNOTATIONS"],
+        ...rows.map((r) => [r.namespace, r.inferenceService, r.component, r.mode, r.logger, Object.entries(r.annotations).map(([k, x]) => `${k}=${x}`).join(",")])];
+      const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+      for (const row of table) io.stdout(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2))).join("").trimEnd() + "\n");
+      if (rows.length === 0) io.stderr("No InferenceService is logged by kserve-wasm-logger here.\n");
+      return 0;
+    },
+  },
 };
+
+async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Promise<number> {
+  const t = clusterTarget(v, positionals, v["namespace-wide"] !== true);
+  if (t.namespace === undefined) throw new UsageError("-A is not supported here; name the namespace with -n");
+  const ns = t.namespace;
+  const opts = on ? renderOptions(v) : undefined;
+  if (v["namespace-wide"] === true) {
+    if (positionals.length > 0) throw new UsageError("give names or --namespace-wide, not both");
+    await setNamespaceSwitch(t.kube, ns, on);
+    io.stdout(`namespace/${ns} logging ${on ? "enabled" : "disabled"}\n`);
+  } else {
+    for (const name of t.names) {
+      await setIsvcSwitch(t.kube, ns, name, on);
+      io.stdout(`inferenceservice/${name} -n ${ns} logging ${on ? "enabled" : "disabled"}\n`);
+    }
+  }
+  // bring the affected ISVCs in line now (a running `watch` would do the same)
+  const isvcs = v["namespace-wide"] === true ? await targetIsvcs({ ...t, all: true }) : await targetIsvcs(t);
+  let failed = false;
+  for (const isvc of isvcs) {
+    if (on) {
+      const r = await reconcileIsvc(t.kube, isvc, opts!);
+      for (const d of r.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
+      if (!r.ok) failed = true;
+      printActions(r.actions, undefined, io);
+    } else {
+      const m = (isvc as { metadata: { name: string } }).metadata;
+      printActions(await deleteIsvcObjects(t.kube, ns, m.name), undefined, io);
+    }
+  }
+  return failed ? 1 : 0;
+}
 
 function commandHelp(name: string, c: Command): string {
   const width = Math.max(...Object.keys(c.help).map((k) => k.length), 10) + 2;
@@ -192,9 +388,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   let values: Values;
+  let positionals: string[];
   try {
-    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...cmd.options }, allowPositionals: false, strict: true });
+    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...cmd.options }, allowPositionals: true, strict: true });
     values = parsed.values as Values;
+    positionals = parsed.positionals;
+    if (positionals.length > 0 && !("kubeconfig" in cmd.options)) throw new Error(`unexpected argument "${positionals[0]}"`);
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\nSee "kserve-wasm-logger ${name} --help".\n`);
     return 2;
@@ -204,13 +403,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   try {
-    return await cmd.run(values, io);
+    return await cmd.run(values, io, positionals);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`error: ${e.message}\n`);
       return e.exitCode;
     }
-    io.stderr(`error: ${(e as Error).stack ?? String(e)}\n`);
+    // API errors: the server's message, not a stack trace
+    const body = (e as { body?: unknown }).body;
+    let msg = (e as Error).message;
+    try {
+      if (typeof body === "string") msg = (JSON.parse(body) as { message?: string }).message ?? msg;
+    } catch {
+      // not a Status object: keep the client's message
+    }
+    io.stderr(`error: ${msg ?? String(e)}\n`);
     return 1;
   }
 }

@@ -11,5 +11,6 @@ files=(
   installer/test/validate.test.ts
   installer/test/golden.test.ts
   installer/test/cli.test.ts
+  installer/test/apply.test.ts
 )
 exec node --import tsx --test "${files[@]}" "$@"

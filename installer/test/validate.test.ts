@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import YAML from "yaml";
-import { evaluateRules } from "../src/validate/cel.js";
+import { evaluateRules, type CelViolation } from "../src/validate/cel.js";
 import { parseRequestURI } from "../src/validate/go-url.js";
 import { validateObject } from "../src/validate/index.js";
 import { WASMPLUGIN_CRD_YAML } from "../src/validate/wasmplugin-crd.gen.js";
@@ -81,7 +81,7 @@ test("Go ParseRequestURI semantics behind isURL()", () => {
 
 test("CEL: Kubernetes URL functions, has(), all() over map keys", () => {
   const run = (rule: string, value: unknown, type = "object") => {
-    const out: { message: string }[] = [];
+    const out: CelViolation[] = [];
     evaluateRules({ type, "x-kubernetes-validations": [{ rule, message: "failed" }] }, value, "x", out);
     return out.length === 0;
   };

@@ -1,0 +1,90 @@
+// apply / delete / enable / disable / status against the in-process API endpoint, through the
+// real @kubernetes/client-node and the CLI.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import YAML from "yaml";
+import { setKubeFactory } from "../src/cli.js";
+import { ClientNodeKube } from "../src/kube/client.js";
+import { FakeApiServer } from "./fake-apiserver.js";
+import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
+
+const api = new FakeApiServer();
+before(async () => {
+  const kc = await api.start();
+  setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
+  api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
+  api.put(YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8")));
+});
+after(() => api.stop());
+
+const plugin = () => api.find("WasmPlugin", "default", "sklearn-iris-predictor-logger");
+
+test("apply: server-side apply with owner reference; a second apply changes nothing", async () => {
+  const r1 = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.equal(r1.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default applied\n");
+  const p = plugin()!;
+  const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
+  assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: "sklearn-iris", uid: isvc.metadata.uid }]);
+  const rv = p.metadata.resourceVersion;
+  const r2 = await runCli(["apply", "--all", ...MODULE_ARGS]);
+  assert.equal(r2.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n");
+  assert.equal(plugin()!.metadata.resourceVersion, rv);
+});
+
+test("a changed annotation value reaches the WasmPlugin's pluginConfig on the next apply", async () => {
+  const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
+  api.put({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...isvc.metadata.annotations, "serving.example.com/ab-group": "C" } } });
+  const r = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
+  assert.match(r.stdout, / applied\n$/);
+  assert.equal(plugin()!.spec.pluginConfig.annotations["serving.example.com/ab-group"], "C");
+});
+
+test("--dry-run=server and client change nothing", async () => {
+  const rv = plugin()!.metadata.resourceVersion;
+  for (const d of ["server", "client"]) {
+    const r = await runCli(["delete", "sklearn-iris", `--dry-run=${d}`]);
+    assert.match(r.stdout, new RegExp(`deleted \\(dry run, ${d}\\)`));
+  }
+  assert.equal(plugin()!.metadata.resourceVersion, rv);
+});
+
+test("status lists what is logged, with its annotations", async () => {
+  const r = await runCli(["status", "-A"]);
+  assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +MODE +LOGGER +ANNOTATIONS\n/);
+  assert.match(r.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +serving\.example\.com\/ab-group=C,/);
+});
+
+test("disable deletes the WasmPlugin without touching the ISVC; apply then skips it; enable brings it back", async () => {
+  const isvcRv = api.find("InferenceService", "default", "sklearn-iris")!.metadata.resourceVersion;
+  const off = await runCli(["disable", "sklearn-iris"]);
+  assert.equal(off.code, 0, off.stderr);
+  assert.equal(plugin(), undefined);
+  assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger")!.data["sklearn-iris"], "disabled");
+  assert.equal(api.find("InferenceService", "default", "sklearn-iris")!.metadata.resourceVersion, isvcRv);
+  const skip = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
+  assert.match(skip.stdout, /skipped \(logging disabled\)/);
+  const on = await runCli(["enable", "sklearn-iris", ...MODULE_ARGS]);
+  assert.equal(on.code, 0, on.stderr);
+  assert.ok(plugin());
+  assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger")!.data["sklearn-iris"], undefined);
+});
+
+test("namespace-wide disable and enable", async () => {
+  await runCli(["disable", "--namespace-wide"]);
+  assert.equal(api.find("Namespace", undefined, "default")!.metadata.labels["kserve-wasm-logger/enabled"], "false");
+  assert.equal(plugin(), undefined);
+  await runCli(["enable", "--namespace-wide", ...MODULE_ARGS]);
+  assert.equal(api.find("Namespace", undefined, "default")!.metadata.labels?.["kserve-wasm-logger/enabled"], undefined);
+  assert.ok(plugin());
+});
+
+test("delete removes what was made; an unknown ISVC is an error on apply", async () => {
+  const r = await runCli(["delete", "sklearn-iris"]);
+  assert.equal(r.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default deleted\n");
+  assert.equal(plugin(), undefined);
+  const missing = await runCli(["apply", "nope", ...MODULE_ARGS]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /InferenceService default\/nope not found/);
+});
