@@ -1,0 +1,408 @@
+// WasmHost: the Node stand-in for one Envoy worker running one WasmPlugin — a
+// proxy-wasm VM, its plugin root contexts (configure / reconfigure / drain), its
+// HTTP streams, callouts over real sockets, ticks, logs, stats and properties.
+// Usable in-process from tests and benches; sidecar.ts puts sockets around it.
+
+import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi.js";
+import { CalloutClient, parseClusterTarget, type ClusterInput, type ClusterTarget } from "./callouts.js";
+import type { PendingCallout, RootContext } from "./contexts.js";
+import { LoadError } from "./errors.js";
+import { HttpStream, type ConnectionInfo, type StreamHost, type StreamSink } from "./http-stream.js";
+import { checkModule } from "./loader.js";
+import { formatLog, LogStore, type LogEntry } from "./log.js";
+import { StatsScope, type MetricValue } from "./metrics.js";
+import type { PropTree, PropValue } from "./properties.js";
+import type { AbiVersion } from "./signatures.js";
+import { WasmVm, type HttpCallRequest, type VmServices } from "./vm.js";
+
+export interface WasmHostOptions {
+  /** Envoy root_id = Istio WasmPlugin spec.pluginName (the SDK looks its root context up by it). */
+  rootId?: string;
+  /** Envoy plugin name = Istio "<namespace>.<WasmPlugin name>" (property plugin_name). */
+  pluginName?: string;
+  /** Envoy vm_id (Istio leaves it empty). */
+  vmId?: string;
+  /** Istio node metadata of the pod (NAME, NAMESPACE, LABELS, WORKLOAD_NAME, ...). */
+  nodeMetadata?: Record<string, unknown>;
+  nodeId?: string;
+  /** Also expose the pre-Envoy-1.33 top-level `node` property (removed by envoy PR #36619). Default true. */
+  legacyNodeProperty?: boolean;
+  /** Extra top-level properties (e.g. {xds: ...} overrides are merged shallowly). */
+  properties?: PropTree;
+  /** Envoy cluster name -> "host:port" it reaches. */
+  clusters?: Record<string, ClusterInput>;
+  /** Istio failStrategy FAIL_OPEN (default: FAIL_CLOSE, as Istio). */
+  failOpen?: boolean;
+  /** Envoy's log level: lines below it are dropped; proxy_get_log_level returns it. Default info. */
+  logLevel?: LogLevelName | number;
+  /** Configure a throw-away clone first and install only if it accepts (Envoy canary). Default true. */
+  canary?: boolean;
+  vmConfiguration?: string | Uint8Array;
+  /** WasmPlugin vmConfig.env, visible through WASI environ_get. */
+  env?: Record<string, string>;
+  /** Envoy per_connection_buffer_limit_bytes (default 1 MiB). */
+  bufferLimitBytes?: number;
+  /** "timer": ticks fire on real timers; "manual": only host.tick() fires them. Default "timer". */
+  ticks?: "timer" | "manual";
+  /** Optional bound on how long a replaced root may stay pending after on_done returned false (Envoy: unbounded). */
+  drainTimeoutMs?: number;
+  /** Print log lines as they are written (true = console.error) or hand them to a function. */
+  echoLogs?: boolean | ((e: LogEntry) => void);
+  maxLogEntries?: number;
+}
+
+export interface ConfigureResult {
+  accepted: boolean;
+  /** Configuration identical to the one in force: nothing done (same Envoy plugin key). */
+  unchanged?: boolean;
+  rootContextId?: number;
+  reason?: string;
+  /** Log lines written while configuring (canary and worker). */
+  logs: LogEntry[];
+}
+
+export interface ContextCounts {
+  roots: number;
+  activeRoots: number;
+  drainingRoots: number;
+  streams: number;
+}
+
+function toPropValue(v: unknown): PropValue | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === "string" || typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return v;
+  if (v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) return v.map(toPropValue).filter((x): x is PropValue => x !== undefined);
+  const o: Record<string, PropValue | undefined> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = toPropValue(x);
+  return o;
+}
+
+export class WasmHost implements StreamHost {
+  readonly failOpen: boolean;
+  readonly bufferLimitBytes: number;
+  readonly stats = new StatsScope();
+  readonly rootId: string;
+  vm!: WasmVm;
+  /** The root context of the configuration in force. */
+  activeRoot: RootContext | null = null;
+  readonly abi: AbiVersion;
+  private readonly module: WebAssembly.Module;
+  private readonly logStore: LogStore;
+  private readonly logLevelNum: number;
+  private readonly clusters = new Map<string, ClusterTarget>();
+  private readonly client = new CalloutClient();
+  private readonly sharedData = new Map<string, { value: Buffer; cas: number }>();
+  private readonly baseProps: PropTree;
+  private readonly tickTimers = new Map<RootContext, NodeJS.Timeout>();
+  private readonly drainTimers = new Map<RootContext, NodeJS.Timeout>();
+  private readonly liveStreams = new Set<HttpStream>();
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  private constructor(bytes: Uint8Array, readonly options: WasmHostOptions) {
+    const checked = checkModule(bytes);
+    this.module = checked.module;
+    this.abi = checked.abi;
+    this.failOpen = options.failOpen ?? false;
+    this.bufferLimitBytes = options.bufferLimitBytes ?? 1024 * 1024;
+    this.rootId = options.rootId ?? "";
+    const lvl = options.logLevel ?? "info";
+    this.logLevelNum = typeof lvl === "number" ? lvl : LogLevel[lvl];
+    const echo = options.echoLogs === true ? (e: LogEntry) => console.error(formatLog(e)) : options.echoLogs || undefined;
+    this.logStore = new LogStore(options.maxLogEntries ?? 10000, echo);
+    for (const [name, t] of Object.entries(options.clusters ?? {})) this.clusters.set(name, parseClusterTarget(t));
+    const node = {
+      id: options.nodeId ?? "sidecar~127.0.0.1~pod.ns~ns.svc.cluster.local",
+      metadata: toPropValue(options.nodeMetadata ?? {}),
+    };
+    this.baseProps = {
+      plugin_name: options.pluginName ?? this.rootId,
+      plugin_root_id: this.rootId,
+      plugin_vm_id: options.vmId ?? "",
+      xds: { node },
+      ...(options.legacyNodeProperty === false ? {} : { node }),
+      ...(options.properties ?? {}),
+    };
+  }
+
+  /** Loads and initializes the module (throws LoadError with Envoy's message on refusal). */
+  static async load(bytes: Uint8Array, options: WasmHostOptions = {}): Promise<WasmHost> {
+    const host = new WasmHost(bytes, options);
+    try {
+      host.vm = WasmVm.create(host.module, host.abi, "worker", host.services("worker"));
+    } catch (e) {
+      if (e instanceof LoadError) host.log(4, e.message);
+      throw e;
+    }
+    return host;
+  }
+
+  // ---- configuration ----------------------------------------------------------------
+
+  /**
+   * A (new) pluginConfig, as Istio pushes it: a changed configuration gets a NEW root
+   * context in the same VM; the previous root is released once its in-flight streams end
+   * (on_done, then on_delete or a wait for proxy_done). A refused configuration
+   * (on_configure false or trap) changes nothing: the previous one stays in force.
+   */
+  configure(config: string | Uint8Array | object = ""): ConfigureResult {
+    const bytes = typeof config === "string" ? Buffer.from(config, "utf8")
+      : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config), "utf8");
+    const logStart = this.logStore.length;
+    const done = (r: Omit<ConfigureResult, "logs">): ConfigureResult => ({ ...r, logs: this.logStore.since(logStart) });
+    if (this.activeRoot && this.activeRoot.pluginConfig.equals(bytes)) {
+      return done({ accepted: true, unchanged: true, rootContextId: this.activeRoot.id });
+    }
+    if (this.vm.failed) {
+      this.log(4, `Wasm VM of plugin ${this.rootId} has failed; configuration not applied`);
+      return done({ accepted: false, reason: "vm failed" });
+    }
+    if (this.options.canary ?? true) {
+      let ok = false;
+      let why = "proxy_on_configure returned false";
+      try {
+        const canary = WasmVm.create(this.module, this.abi, "canary", this.services("canary"));
+        const { root, ok: started } = canary.startRoot(this.rootId, bytes);
+        ok = started && canary.configureRoot(root);
+        if (canary.failed) why = canary.failReason;
+        else if (!started) why = "proxy_on_vm_start returned false";
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (!ok) {
+        this.log(4, `Wasm VM failed to configure plugin ${this.rootId} (canary): ${why}; the previous configuration stays in force`);
+        return done({ accepted: false, reason: why });
+      }
+    }
+    const { root, ok } = this.vm.startRoot(this.rootId, bytes);
+    const configured = ok && this.vm.configureRoot(root);
+    if (!configured) {
+      const why = this.vm.failed ? this.vm.failReason : "proxy_on_configure returned false";
+      this.log(4, `Failed to configure plugin ${this.rootId}: ${why}; the previous configuration stays in force`);
+      if (!this.vm.failed) this.vm.shutdownRoot(root);
+      return done({ accepted: false, reason: why });
+    }
+    const old = this.activeRoot;
+    this.activeRoot = root;
+    if (old) {
+      old.state = "retired";
+      if (old.liveStreams === 0) this.releaseRoot(old);
+    }
+    return done({ accepted: true, rootContextId: root.id });
+  }
+
+  /** Same as configure(): Istio pushing a new pluginConfig at runtime. */
+  reconfigure(config: string | Uint8Array | object): ConfigureResult {
+    return this.configure(config);
+  }
+
+  /** The WasmPlugin is removed: its root is released like a replaced one. */
+  removePlugin(): void {
+    const old = this.activeRoot;
+    this.activeRoot = null;
+    if (old) {
+      old.state = "retired";
+      if (old.liveStreams === 0) this.releaseRoot(old);
+    }
+  }
+
+  private releaseRoot(root: RootContext): void {
+    this.vm.shutdownRoot(root);
+    if (root.state === "draining" && this.options.drainTimeoutMs !== undefined) {
+      const t = setTimeout(() => {
+        this.drainTimers.delete(root);
+        if (root.state === "draining") {
+          this.log(3, `root context ${root.id} did not call proxy_done within ${this.options.drainTimeoutMs} ms; deleting it`);
+          this.vm.deleteRoot(root, true);
+        }
+      }, this.options.drainTimeoutMs);
+      t.unref();
+      this.drainTimers.set(root, t);
+    }
+  }
+
+  // ---- streams ---------------------------------------------------------------------------
+
+  /** A new HTTP stream on the configuration in force (context id allocated now, as Envoy's createFilter). */
+  newStream(opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean } = {}): HttpStream {
+    const s = new HttpStream(this.vm, this.activeRoot, this, opts.sink, opts.connection, opts.record ?? true);
+    this.liveStreams.add(s);
+    return s;
+  }
+
+  streamFinished(stream: HttpStream): void {
+    this.liveStreams.delete(stream);
+    const root = stream.root;
+    if (root && root.state === "retired" && root.liveStreams === 0) this.releaseRoot(root);
+  }
+
+  // ---- ticks --------------------------------------------------------------------------------
+
+  /** Fires proxy_on_tick once on every root with a tick period (manual mode, or to hurry a timer). */
+  tick(): void {
+    for (const ctx of [...this.vm.contexts.values()]) {
+      const root = ctx.isRoot ? (ctx as RootContext) : null;
+      if (root && root.tickPeriodMs > 0) this.vm.tick(root);
+    }
+  }
+
+  private armTick(vm: WasmVm, root: RootContext): void {
+    const old = this.tickTimers.get(root);
+    if (old) clearTimeout(old);
+    this.tickTimers.delete(root);
+    if (vm.kind !== "worker" || root.tickPeriodMs === 0 || root.state === "deleted" || this.closed) return;
+    if ((this.options.ticks ?? "timer") !== "timer") return;
+    const t = setTimeout(() => {
+      this.tickTimers.delete(root);
+      vm.tick(root);
+      if (root.tickPeriodMs > 0 && !this.tickTimers.has(root)) this.armTick(vm, root); // re-armed after each tick
+    }, root.tickPeriodMs);
+    t.unref();
+    this.tickTimers.set(root, t);
+  }
+
+  // ---- observation ------------------------------------------------------------------------
+
+  logs(minLevel?: LogLevelName): LogEntry[] {
+    return this.logStore.list(minLevel);
+  }
+
+  logText(minLevel?: LogLevelName): string {
+    return this.logs(minLevel).map(formatLog).join("\n");
+  }
+
+  printLogs(minLevel?: LogLevelName): void {
+    const t = this.logText(minLevel);
+    if (t) console.error(t);
+  }
+
+  clearLogs(): void {
+    this.logStore.clear();
+  }
+
+  /** A stat by the name the module defined (Envoy exports it as wasmcustom.<name>). */
+  metric(name: string): bigint | undefined {
+    return (this.stats.byName.get(name) ?? this.stats.byName.get(name.replace(/^wasmcustom\./, "")))?.value;
+  }
+
+  metrics(): Record<string, bigint> {
+    return Object.fromEntries([...this.stats.byName.values()].map((m: MetricValue) => [m.name, m.value]));
+  }
+
+  histogram(name: string): bigint[] {
+    return [...(this.stats.byName.get(name)?.samples ?? [])];
+  }
+
+  pendingCallouts(): PendingCallout[] {
+    const out: PendingCallout[] = [];
+    for (const ctx of this.vm.contexts.values()) {
+      if (ctx.isRoot) out.push(...(ctx as RootContext).callouts.values());
+    }
+    return out;
+  }
+
+  /** Resolves once no callout is in flight (all responses delivered or cancelled). */
+  idle(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  get memoryBytes(): number {
+    return this.vm.memoryBytes;
+  }
+
+  get failed(): boolean {
+    return this.vm.failed;
+  }
+
+  contextCounts(): ContextCounts {
+    let roots = 0, activeRoots = 0, drainingRoots = 0, streams = 0;
+    for (const c of this.vm.contexts.values()) {
+      if (c.isRoot) {
+        roots++;
+        const st = (c as RootContext).state;
+        if (st === "active") activeRoots++;
+        if (st === "draining") drainingRoots++;
+      } else streams++;
+    }
+    return { roots, activeRoots, drainingRoots, streams };
+  }
+
+  setCluster(name: string, target: ClusterInput): void {
+    this.clusters.set(name, parseClusterTarget(target));
+  }
+
+  removeCluster(name: string): void {
+    this.clusters.delete(name);
+  }
+
+  /** Stops timers and cancels callouts (no callbacks). */
+  close(): void {
+    this.closed = true;
+    for (const t of this.tickTimers.values()) clearTimeout(t);
+    for (const t of this.drainTimers.values()) clearTimeout(t);
+    this.tickTimers.clear();
+    this.drainTimers.clear();
+    for (const c of this.pendingCallouts()) c.cancel();
+    this.client.close();
+  }
+
+  log(level: number, message: string, contextId = 0, source = "host"): void {
+    if (level < this.logLevelNum) return;
+    this.logStore.push({ level: LOG_LEVEL_NAMES[Math.min(level, 5)]!, message, contextId, source });
+  }
+
+  // ---- services for the VMs ---------------------------------------------------------------
+
+  private services(kind: "worker" | "canary"): VmServices {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const host = this;
+    return {
+      logLevel: this.logLevelNum,
+      stats: this.stats,
+      vmConfiguration: Buffer.from(this.options.vmConfiguration ?? ""),
+      envVars: Object.entries(this.options.env ?? {}),
+      sharedData: this.sharedData,
+      log: (level, message, contextId, source) => host.log(level, message, contextId, source),
+      baseProperties: () => host.baseProps,
+      hasCluster: (name) => host.clusters.has(name),
+      startHttpCall: (vm, root, token, req) => host.startHttpCall(vm, root, token, req, kind),
+      tickPeriodChanged: (vm, root) => host.armTick(vm, root),
+      rootDeleted: (_vm, root) => {
+        const t = host.drainTimers.get(root);
+        if (t) clearTimeout(t);
+        host.drainTimers.delete(root);
+      },
+    };
+  }
+
+  private startHttpCall(vm: WasmVm, root: RootContext, token: number, req: HttpCallRequest, kind: string): { cancel(): void } {
+    // The canary VM is thrown away right after configure: its callouts are never sent.
+    if (kind === "canary") return { cancel: () => undefined };
+    const target = this.clusters.get(req.cluster)!;
+    this.inflight++;
+    let counted = true;
+    const settle = (): void => {
+      if (!counted) return;
+      counted = false;
+      this.inflight--;
+      if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    const handle = this.client.send(target, req, (outcome) => {
+      // Delivered from the socket's event-loop turn, never inside a VM call.
+      try {
+        vm.deliverHttpCallResponse(root, token, outcome.response);
+      } finally {
+        settle();
+      }
+    });
+    return {
+      cancel: () => {
+        handle.cancel();
+        settle();
+      },
+    };
+  }
+}
