@@ -1,0 +1,97 @@
+// The local demo: the ISVC in testdata/ goes through the installer's render, its
+// WasmPlugin's pluginConfig configures the compiled filter in the Node host,
+// which sits in front of a sample model server as the Istio sidecar would; a few
+// inference requests go through, and the events the sink received are printed
+// the way KServe's message-dumper (event_display) prints them.
+//
+//   node --import tsx filter/testbed/demo.ts [--isvc testdata/isvc/sklearn-iris-annotated.yaml]
+
+import { readFileSync } from "node:fs";
+import { Diagnostics, formatDiagnostic } from "../../installer/src/diagnostics.js";
+import { parseDocuments } from "../../installer/src/io.js";
+import { parseIsvc } from "../../installer/src/isvc.js";
+import { moduleRef } from "../../installer/src/module.js";
+import { DEFAULT_RENDER_OPTIONS, renderIsvc } from "../../installer/src/render.js";
+import type { ReceivedEvent } from "./sink.js";
+import { podMetadata, startStack, WASM_PATH } from "./stack.js";
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+interface WasmPluginDoc {
+  kind: string;
+  metadata: { name: string; namespace: string };
+  spec: { pluginConfig: { inferenceService: string; namespace: string; component: string } };
+}
+
+function renderPluginConfig(isvcPath: string): WasmPluginDoc {
+  const diags = new Diagnostics(isvcPath);
+  const docs = parseDocuments(readFileSync(isvcPath, "utf8"), isvcPath);
+  const isvc = parseIsvc(docs[0]!.doc, "default", diags);
+  const objs = isvc ? renderIsvc(isvc, { ...DEFAULT_RENDER_OPTIONS, module: moduleRef(`file://${process.cwd()}/${WASM_PATH}`, undefined, WASM_PATH) }, diags) as WasmPluginDoc[] : [];
+  for (const d of diags.items) console.error(formatDiagnostic(d));
+  const plugin = objs.find((o) => o.kind === "WasmPlugin" && o.spec.pluginConfig.component === "predictor");
+  if (diags.hasErrors || !plugin) throw new Error(`${isvcPath}: the installer rendered no predictor WasmPlugin`);
+  return plugin;
+}
+
+// event_display's layout (knative.dev/eventing cmd/event_display), which KServe's docs show.
+function display(r: ReceivedEvent): string {
+  const e = r.event;
+  const lines = ["☁️  cloudevents.Event", "Validation: valid", "Context Attributes,"];
+  for (const k of ["specversion", "type", "source", "id", "time", "datacontenttype"]) {
+    const v = (e as unknown as Record<string, unknown>)[k];
+    if (v !== undefined) lines.push(`  ${k}: ${String(v)}`);
+  }
+  lines.push("Extensions,");
+  const core = new Set(["specversion", "type", "source", "id", "time", "datacontenttype", "data", "data_base64", "dataschema", "subject"]);
+  const ext = Object.entries(e.toJSON() as Record<string, unknown>).filter(([k, v]) => !core.has(k) && v !== undefined).sort(([a], [b]) => a.localeCompare(b));
+  for (const [k, v] of ext) lines.push(`  ${k}: ${String(v)}`);
+  lines.push("Data,", `  ${r.body.toString("utf8")}`);
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const isvcPath = arg("--isvc", "testdata/isvc/sklearn-iris-annotated.yaml");
+  const plugin = renderPluginConfig(isvcPath);
+  const cfg = plugin.spec.pluginConfig;
+  console.log(`installer: ${isvcPath} → WasmPlugin ${plugin.metadata.namespace}/${plugin.metadata.name}`);
+  console.log(`pluginConfig: ${JSON.stringify(cfg)}\n`);
+
+  const stack = await startStack({ pluginConfig: cfg, nodeMetadata: podMetadata(cfg.inferenceService, cfg.namespace, cfg.component) });
+  try {
+    console.log(`model server ${stack.model.url} ← sidecar (host + ${WASM_PATH}) ${stack.url}; logger sink ${stack.sink!.url}\n`);
+    const calls: { what: string; path: string; init: RequestInit }[] = [
+      { what: "V1 predict", path: `/v1/models/${cfg.inferenceService}:predict`,
+        init: { method: "POST", headers: { "content-type": "application/json", "x-tenant": "acme" }, body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] }) } },
+      { what: "V2 infer with Ce-Id", path: `/v2/models/${cfg.inferenceService}/infer`,
+        init: { method: "POST", headers: { "content-type": "application/json", "ce-id": "demo-request-2", "x-tenant": "globex" },
+          body: JSON.stringify({ inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [6.8, 2.8, 4.8, 1.4] }] }) } },
+      { what: "kubelet probe (not logged)", path: "/v2/health/ready", init: { headers: { "user-agent": "kube-probe/1.31" } } },
+      { what: "model error 500 (request logged, no response event, as KServe)", path: `/v1/models/${cfg.inferenceService}:predict`,
+        init: { method: "POST", headers: { "content-type": "application/json", "x-test-status": "500" }, body: "{\"instances\":[[0]]}" } },
+    ];
+    for (const c of calls) {
+      const res = await fetch(stack.url + c.path, c.init);
+      console.log(`client: ${c.what}: ${res.status} ${await res.text()}`);
+    }
+    const expected = 5; // 2 × (request + response) + the 500's request
+    const events = await Promise.race([
+      stack.sink!.waitFor(expected),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the sink received ${stack.sink!.events.length} of ${expected} events in 15 s`)), 15_000)),
+    ]);
+    console.log(`\nthe sink received ${events.length} events:\n`);
+    for (const e of events) console.log(display(e) + "\n");
+    await stack.host.idle();
+    console.log("filter metrics:", Object.entries(stack.host.metrics()).map(([k, v]) => `${k}=${v}`).join(" "));
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
