@@ -3,7 +3,7 @@
 // by the demo, the end-to-end tests and the benchmarks.
 
 import { readFileSync } from "node:fs";
-import { WasmHost, Sidecar, type WasmHostOptions } from "../host/index.js";
+import { WasmHost, Sidecar, type SidecarOptions, type WasmHostOptions } from "../host/index.js";
 import { CloudEventSink, type SinkOptions } from "./sink.js";
 import { ModelServer } from "./model-server.js";
 
@@ -31,6 +31,7 @@ export interface StackOptions {
   host?: WasmHostOptions;
   sink?: SinkOptions;
   wasm?: Uint8Array;
+  sidecar?: Partial<SidecarOptions>;
   /** Start without a sink (the logger's cluster then points at a closed port). */
   noSink?: boolean;
 }
@@ -69,7 +70,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await sink?.close();
     throw new Error(`the filter refused its configuration: ${res.reason ?? ""}\n${host.logText()}`);
   }
-  const sidecar = await Sidecar.start(host, { upstream: model.url });
+  const sidecar = await Sidecar.start(host, { upstream: model.url, ...opts.sidecar });
   return {
     model, sink, host, sidecar, url: sidecar.url,
     async close() {
