@@ -1,0 +1,123 @@
+// Bodies as they stream by: chunked requests, streamed (SSE) responses, binary
+// payloads, the capture cap, redaction — the client always gets the upstream's
+// exact bytes.
+
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import http from "node:http";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { startStack, type Stack } from "../../testbed/stack.js";
+import { byType, events, ext, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
+
+// Sends the body in several chunks (chunked transfer encoding), one write per event-loop turn.
+function chunkedPost(url: string, chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/octet-stream", ...headers } }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (c: Buffer) => parts.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+    });
+    req.on("error", reject);
+    let i = 0;
+    const next = (): void => {
+      if (i >= chunks.length) return void req.end();
+      req.write(chunks[i++]);
+      setImmediate(next);
+    };
+    next();
+  });
+}
+
+describe("bodies", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxBodyBytes: 4096 } }) });
+  });
+  after(() => stack.close());
+  beforeEach(async () => {
+    await settledCounters(stack);
+    stack.sink!.clear();
+  });
+
+  test("a chunked request body is logged whole, and reaches the model whole", async () => {
+    const chunks = [Buffer.from('{"instances":'), Buffer.from("[[1,2,3],"), Buffer.from("[4,5,6]]"), Buffer.from("}")];
+    const res = await chunkedPost(`${stack.url}/echo`, chunks, { "ce-id": "chunked" });
+    const whole = Buffer.concat(chunks);
+    assert.equal(res.status, 200);
+    assert.ok(res.body.equals(whole));
+    assert.ok(stack.model.requests.at(-1)!.body.equals(whole));
+    const evs = await events(stack, 2);
+    assert.ok(byType(evs, TYPE_REQUEST)[0]!.body.equals(whole));
+    assert.ok(byType(evs, TYPE_RESPONSE)[0]!.body.equals(whole));
+  });
+
+  test("a streamed (SSE) response reaches the client intact and is logged as the concatenated stream", async () => {
+    const res = await fetch(`${stack.url}/stream?n=20`, { headers: { "ce-id": "sse" } });
+    assert.equal(res.headers.get("content-type"), "text/event-stream");
+    const text = await res.text();
+    const expected = Array.from({ length: 20 }, (_, i) => `data: {"token":${i}}\n\n`).join("");
+    assert.equal(text, expected);
+    const evs = await events(stack, 2);
+    assert.equal(byType(evs, TYPE_RESPONSE)[0]!.body.toString(), expected);
+  });
+
+  test("binary bodies are logged byte for byte", async () => {
+    const bin = randomBytes(3000);
+    const res = await post(`${stack.url}/echo`, bin, { "content-type": "application/octet-stream", "ce-id": "bin" });
+    assert.ok(res.body.equals(bin));
+    const evs = await events(stack, 2);
+    for (const e of evs) {
+      assert.ok(e.body.equals(bin), `${e.event.type} body is the exact bytes`);
+      assert.equal(e.headers["content-type"], "application/octet-stream");
+    }
+  });
+
+  test("bodies over the cap: the client gets everything, the event is truncated, marked and counted", async () => {
+    const big = randomBytes(10_000);
+    const res = await chunkedPost(`${stack.url}/echo`, [big.subarray(0, 3000), big.subarray(3000, 7000), big.subarray(7000)], { "ce-id": "big" });
+    assert.ok(res.body.equals(big), "inference traffic is never cut");
+    const evs = await events(stack, 2);
+    for (const e of evs) {
+      assert.ok(e.body.equals(big.subarray(0, 4096)), `${e.event.type}: the first maxBodyBytes bytes`);
+      assert.equal(ext(e, "truncated"), "true");
+    }
+    const c = await settledCounters(stack);
+    assert.ok(c.truncated >= 2);
+  });
+
+  test("a body within the cap carries no truncated mark", async () => {
+    await post(`${stack.url}/echo`, Buffer.alloc(4096, 0x61), { "ce-id": "exact" });
+    const evs = await events(stack, 2);
+    for (const e of evs) {
+      assert.equal(e.body.length, 4096);
+      assert.equal(ext(e, "truncated"), undefined);
+    }
+  });
+});
+
+describe("redaction of JSON body fields", () => {
+  test("values at the configured paths are redacted in the events only; unparseable bodies are left out", async () => {
+    const stack = await startStack({ pluginConfig: pluginConfig({ redactPaths: ["instances.*.ssn", "patient"] }) });
+    try {
+      const body = JSON.stringify({ instances: [{ ssn: "123-45-6789", age: 41 }, { ssn: "987-65-4321", age: 7 }], patient: { name: "Jane" } });
+      const res = await post(`${stack.url}/echo`, body, { "ce-id": "pii" });
+      assert.equal(res.body.toString(), body, "the model and the client see the real payload");
+      assert.equal(stack.model.requests.at(-1)!.body.toString(), body);
+      const evs = await events(stack, 2);
+      for (const e of evs) {
+        assert.deepEqual(JSON.parse(e.body.toString()), { instances: [{ ssn: "[REDACTED]", age: 41 }, { ssn: "[REDACTED]", age: 7 }], patient: "[REDACTED]" });
+        assert.ok(!e.body.toString().includes("123-45"));
+        assert.equal(ext(e, "redaction"), "applied");
+      }
+      stack.sink!.clear();
+      await post(`${stack.url}/echo`, Buffer.from([0xff, 0x00, 0x12]), { "content-type": "application/octet-stream", "ce-id": "bin" });
+      const bin = await events(stack, 2);
+      for (const e of bin) {
+        assert.equal(e.body.length, 0, "a body that cannot be parsed cannot be redacted: left out");
+        assert.equal(ext(e, "redaction"), "omitted");
+      }
+    } finally {
+      await stack.close();
+    }
+  });
+});
