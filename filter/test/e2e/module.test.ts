@@ -1,0 +1,39 @@
+// The compiled artifact itself: it imports only what Envoy provides (env.proxy_*
+// and WASI) — never AssemblyScript's runtime imports, which make Envoy refuse the
+// module — and exports the proxy-wasm ABI entry points.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { WASM_PATH } from "../../testbed/stack.js";
+
+const module = new WebAssembly.Module(readFileSync(WASM_PATH));
+
+test("imports: only env.proxy_* host functions and WASI functions", () => {
+  const imports = WebAssembly.Module.imports(module);
+  for (const i of imports) {
+    assert.equal(i.kind, "function", `${i.module}.${i.name} is a function import`);
+    const ok = (i.module === "env" && i.name.startsWith("proxy_")) || i.module === "wasi_unstable" || i.module === "wasi_snapshot_preview1";
+    assert.ok(ok, `${i.module}.${i.name} is something Envoy provides`);
+  }
+  const names = imports.map((i) => `${i.module}.${i.name}`);
+  for (const forbidden of ["env.abort", "env.seed", "env.Date.now", "env.trace", "env.console.log"]) {
+    assert.ok(!names.includes(forbidden), `${forbidden} is not imported`);
+  }
+  assert.ok(!names.includes("env.proxy_clear_route_cache"), "no ABI 0.1.0-only call");
+});
+
+test("exports: memory, malloc, _initialize, the ABI version and the callbacks Envoy calls", () => {
+  const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  for (const e of ["memory", "malloc", "_initialize", "proxy_abi_version_0_2_0", "proxy_on_context_create", "proxy_on_vm_start",
+    "proxy_on_configure", "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_response_headers", "proxy_on_response_body",
+    "proxy_on_http_call_response", "proxy_on_tick", "proxy_on_log", "proxy_on_done", "proxy_on_delete"]) {
+    assert.ok(exports.has(e), `exports ${e}`);
+  }
+  assert.ok(!exports.has("_start"), "no _start: Envoy would call it as a command");
+});
+
+test("the README lists exactly the module's imports", () => {
+  const readme = readFileSync("README.md", "utf8");
+  for (const i of WebAssembly.Module.imports(module)) assert.ok(readme.includes(`\`${i.module}.${i.name}\``), `README names ${i.module}.${i.name}`);
+});
