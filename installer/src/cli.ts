@@ -8,7 +8,7 @@ import { formatDiagnostic, UsageError } from "./diagnostics.js";
 import { formatObjects, parseDocuments, readInput, type OutputFormat, type SourcedDoc } from "./io.js";
 import { DEFAULT_LOGGER_URL } from "./kserve.js";
 import { moduleRef } from "./module.js";
-import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from "./render.js";
+import { checkRenderOptions, DEFAULT_RENDER_OPTIONS, type RenderOptions } from "./render.js";
 import { renderDocuments } from "./render-docs.js";
 import { validateObject } from "./validate/index.js";
 import { ClientNodeKube, loadKubeConfig, type Kube } from "./kube/client.js";
@@ -49,10 +49,17 @@ const RENDER_OPTIONS: Options = {
   "allow-header": { type: "string", multiple: true },
   "disallowed-annotation": { type: "string", multiple: true },
   strict: { type: "boolean" },
+  "logger-timeout-ms": { type: "string" },
   "timeout-ms": { type: "string" },
   "max-body-bytes": { type: "string" },
   "max-inflight-callouts": { type: "string" },
   "drain-timeout-ms": { type: "string" },
+  "max-retries": { type: "string" },
+  "retry-initial-backoff-ms": { type: "string" },
+  "retry-max-backoff-ms": { type: "string" },
+  "retry-budget-bytes": { type: "string" },
+  "redact-path": { type: "string", multiple: true },
+  source: { type: "string" },
   "log-all-responses": { type: "boolean" },
   "header-encoding": { type: "string" },
 };
@@ -70,10 +77,16 @@ const RENDER_HELP: Record<string, string> = {
   "--allow-header NAME": "copy this metadataHeaders name although it carries credentials; repeatable",
   "--disallowed-annotation KEY": "add to KServe's disallowed annotation list (as the ConfigMap can); repeatable",
   "--strict": "a selected annotation the ISVC lacks is an error (default: warning, skipped, as KServe does)",
-  "--timeout-ms N": "logger callout timeout, pluginConfig logger.timeoutMs (default 5000, 1..60000)",
-  "--max-body-bytes N": "pluginConfig limits.maxBodyBytes (filter default 1048576)",
-  "--max-inflight-callouts N": "pluginConfig limits.maxInflightCallouts (filter default 64)",
-  "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000)",
+  "--logger-timeout-ms N": "logger callout timeout, pluginConfig logger.timeoutMs (default 5000, 1..60000; alias --timeout-ms)",
+  "--max-body-bytes N": "pluginConfig limits.maxBodyBytes (filter default 1048576, 0..67108864)",
+  "--max-inflight-callouts N": "pluginConfig limits.maxInflightCallouts (filter default 64, 1..4096)",
+  "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
+  "--max-retries N": "pluginConfig retry.maxRetries (filter default 2, 0..10)",
+  "--retry-initial-backoff-ms N": "pluginConfig retry.initialBackoffMs (filter default 100, 1..60000)",
+  "--retry-max-backoff-ms N": "pluginConfig retry.maxBackoffMs (filter default 2000, 1..300000, not below the initial backoff)",
+  "--retry-budget-bytes N": "pluginConfig retry.budgetBytes (filter default 8388608, 0..268435456)",
+  "--redact-path PATH": "JSON path whose values are replaced by \"[REDACTED]\" in both bodies, e.g. instances.*.ssn; repeatable (pluginConfig redactPaths, at most 32)",
+  "--source URI": "pluginConfig source: ce-source when the pod name is unknown (filter default http://localhost:9081/)",
   "--log-all-responses": "also log non-200 responses (pluginConfig logAllResponses)",
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
 };
@@ -105,9 +118,24 @@ export function renderOptions(v: Values): RenderOptions {
   if (body !== undefined) limits.maxBodyBytes = body;
   if (inflight !== undefined) limits.maxInflightCallouts = inflight;
   if (drain !== undefined) limits.drainTimeoutMs = drain;
+  const retry: NonNullable<RenderOptions["retry"]> = {};
+  const retries = intOption(v, "max-retries");
+  const initial = intOption(v, "retry-initial-backoff-ms");
+  const maxBackoff = intOption(v, "retry-max-backoff-ms");
+  const budget = intOption(v, "retry-budget-bytes");
+  if (retries !== undefined) retry.maxRetries = retries;
+  if (initial !== undefined) retry.initialBackoffMs = initial;
+  if (maxBackoff !== undefined) retry.maxBackoffMs = maxBackoff;
+  if (budget !== undefined) retry.budgetBytes = budget;
+  const timeout = intOption(v, "logger-timeout-ms");
+  const timeoutAlias = intOption(v, "timeout-ms");
+  if (timeout !== undefined && timeoutAlias !== undefined && timeout !== timeoutAlias) {
+    throw new UsageError("--logger-timeout-ms and --timeout-ms (its alias) disagree");
+  }
+  const redact = (v["redact-path"] as string[] | undefined) ?? [];
   const enc = v["header-encoding"] as string | undefined;
   if (enc !== undefined && enc !== "raw" && enc !== "percent") throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
-  return {
+  const opts: RenderOptions = {
     ...DEFAULT_RENDER_OPTIONS,
     module: moduleRef(v["module-url"] as string | undefined, v["module-sha256"] as string | undefined, v["module-file"] as string | undefined),
     defaultLoggerUrl: (v["default-logger-url"] as string | undefined) ?? DEFAULT_LOGGER_URL,
@@ -116,11 +144,17 @@ export function renderOptions(v: Values): RenderOptions {
     allowHeaders: (v["allow-header"] as string[] | undefined) ?? [],
     extraDisallowedAnnotations: (v["disallowed-annotation"] as string[] | undefined) ?? [],
     strict: v.strict === true,
-    timeoutMs: intOption(v, "timeout-ms") ?? 5000,
+    timeoutMs: timeout ?? timeoutAlias ?? 5000,
     limits: Object.keys(limits).length > 0 ? limits : undefined,
+    retry: Object.keys(retry).length > 0 ? retry : undefined,
     logAllResponses: v["log-all-responses"] === true ? true : undefined,
     headerEncoding: enc as "raw" | "percent" | undefined,
+    redactPaths: redact.length > 0 ? redact : undefined,
+    source: v.source as string | undefined,
   };
+  const errs = checkRenderOptions(opts);
+  if (errs.length > 0) throw new UsageError(errs.join("\n       "));
+  return opts;
 }
 
 const CLUSTER: Options = {

@@ -14,31 +14,76 @@ export interface PluginConfig {
   logger: { cluster: string; authority: string; path: string; timeoutMs: number };
   source?: string;
   metadataHeaders: string[];
+  /** sensitive names that metadataHeaders may carry nevertheless (the filter refuses them otherwise) */
+  allowSensitiveHeaders?: string[];
   annotations: Record<string, string>;
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
   limits?: { maxBodyBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number };
+  retry?: { maxRetries?: number; initialBackoffMs?: number; maxBackoffMs?: number; budgetBytes?: number };
+  redactPaths?: string[];
 }
 
+// The limits of docs/plugin-config.md, as filter/assembly/config.ts enforces them.
 export const LIMITS = {
   inferenceServiceChars: 253,
   namespaceChars: 63,
+  endpointChars: 63,
   endpoints: 64,
+  clusterChars: 512,
+  authorityChars: 256,
+  pathChars: 2048,
+  sourceChars: 2048,
   metadataHeaders: 32,
+  headerNameChars: 256,
   annotations: 64,
+  annotationKeyChars: 317,
   annotationsJsonBytes: 16 * 1024,
+  redactPaths: 32,
+  redactPathChars: 256,
+  redactPathSegments: 16,
   timeoutMs: [1, 60000],
   maxBodyBytes: [0, 67108864],
   maxInflightCallouts: [1, 4096],
   drainTimeoutMs: [0, 120000],
+  maxRetries: [0, 10],
+  initialBackoffMs: [1, 60000],
+  maxBackoffMs: [1, 300000],
+  budgetBytes: [0, 268435456],
 } as const;
+
+/** Defaults the filter applies to absent fields (docs/plugin-config.md). */
+export const FILTER_DEFAULTS = {
+  retry: { maxRetries: 2, initialBackoffMs: 100, maxBackoffMs: 2000, budgetBytes: 8388608 },
+} as const;
+
+/** The filter's own list (filter/assembly/config.ts SENSITIVE_HEADERS): refused unless in allowSensitiveHeaders. */
+export const FILTER_SENSITIVE_HEADERS = [
+  "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
+  "x-amz-security-token", "x-goog-iap-jwt-assertion",
+];
 
 const TOP_FIELDS = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "annotations", "logAllResponses", "headerEncoding", "limits",
+  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths",
 ];
 const LOGGER_FIELDS = ["cluster", "authority", "path", "timeoutMs"];
 const LIMIT_FIELDS = ["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const RETRY_FIELDS = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
+
+/** RFC 9110 token, as the filter's isToken. */
+export function isToken(s: string): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(s);
+}
+
+/** A redactPaths entry the filter accepts: non-empty `.`-separated segments, ≤ 256 chars, ≤ 16 segments. */
+export function redactPathError(p: unknown): string | undefined {
+  if (typeof p !== "string" || p.length === 0 || p.length > LIMITS.redactPathChars) return `must be a path like "instances.*.ssn" of 1..${LIMITS.redactPathChars} characters`;
+  const segs = p.split(".");
+  if (segs.some((s) => s.length === 0)) return `"${p}" has an empty segment`;
+  if (segs.length > LIMITS.redactPathSegments) return `"${p}" has ${segs.length} segments, at most ${LIMITS.redactPathSegments}`;
+  return undefined;
+}
 
 /**
  * Size of `annotations` as the filter sends it in `ce-annotations`: JSON with sorted keys.
@@ -52,7 +97,7 @@ export function annotationsJsonBytes(annotations: Record<string, string>): numbe
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Every violation of the contract, as "field: reason". Empty when the filter will accept it. */
 export function checkPluginConfig(cfg: unknown): string[] {
@@ -83,33 +128,54 @@ export function checkPluginConfig(cfg: unknown): string[] {
   str("inferenceService", cfg.inferenceService, 1, LIMITS.inferenceServiceChars, true);
   str("namespace", cfg.namespace, 1, LIMITS.namespaceChars, true);
   oneOf("component", cfg.component, ["predictor", "transformer", "explainer"]);
-  str("endpoint", cfg.endpoint, 0, 253, false);
+  str("endpoint", cfg.endpoint, 0, LIMITS.endpointChars, false);
   if (cfg.endpoints !== undefined) {
     if (!isObject(cfg.endpoints)) errs.push("endpoints: must be an object");
     else {
       const n = Object.keys(cfg.endpoints).length;
       if (n > LIMITS.endpoints) errs.push(`endpoints: ${n} entries, at most ${LIMITS.endpoints}`);
-      for (const [k, v] of Object.entries(cfg.endpoints)) oneOf(`endpoints["${k}"]`, v, ["default", "canary"]);
+      for (const [k, v] of Object.entries(cfg.endpoints)) {
+        if (k.length === 0 || CONTROL.test(k)) errs.push(`endpoints["${k}"]: revision name is empty or has a control character`);
+        oneOf(`endpoints["${k}"]`, v, ["default", "canary"]);
+      }
     }
   }
   oneOf("mode", cfg.mode, ["all", "request", "response"]);
   if (!isObject(cfg.logger)) errs.push("logger: required object");
   else {
     for (const k of Object.keys(cfg.logger)) if (!LOGGER_FIELDS.includes(k)) errs.push(`logger.${k}: unknown field`);
-    str("logger.cluster", cfg.logger.cluster, 1, 1024, true);
-    str("logger.authority", cfg.logger.authority, 1, 1024, true);
-    str("logger.path", cfg.logger.path, 1, 8192, false);
-    if (typeof cfg.logger.path === "string" && !cfg.logger.path.startsWith("/")) errs.push("logger.path: must start with /");
+    str("logger.cluster", cfg.logger.cluster, 1, LIMITS.clusterChars, true);
+    str("logger.authority", cfg.logger.authority, 1, LIMITS.authorityChars, true);
+    if (typeof cfg.logger.authority === "string" && cfg.logger.authority.includes(" ")) errs.push("logger.authority: must not contain spaces");
+    str("logger.path", cfg.logger.path, 1, LIMITS.pathChars, false);
+    if (typeof cfg.logger.path === "string" && (!cfg.logger.path.startsWith("/") || cfg.logger.path.includes(" "))) {
+      errs.push("logger.path: must start with / and contain no spaces");
+    }
     int("logger.timeoutMs", cfg.logger.timeoutMs, LIMITS.timeoutMs);
   }
-  str("source", cfg.source, 1, 2048, false);
+  str("source", cfg.source, 1, LIMITS.sourceChars, false);
+  const allowed: string[] = [];
+  if (cfg.allowSensitiveHeaders !== undefined) {
+    if (!Array.isArray(cfg.allowSensitiveHeaders)) errs.push("allowSensitiveHeaders: must be a list of header names");
+    else cfg.allowSensitiveHeaders.forEach((h: unknown, i) => {
+      if (typeof h !== "string" || !isToken(h)) errs.push(`allowSensitiveHeaders[${i}]: must be a header name`);
+      else allowed.push(h.toLowerCase());
+    });
+  }
   if (cfg.metadataHeaders !== undefined) {
     if (!Array.isArray(cfg.metadataHeaders)) errs.push("metadataHeaders: must be a list of strings");
     else {
       if (cfg.metadataHeaders.length > LIMITS.metadataHeaders) {
         errs.push(`metadataHeaders: ${cfg.metadataHeaders.length} names, at most ${LIMITS.metadataHeaders}`);
       }
-      cfg.metadataHeaders.forEach((h, i) => str(`metadataHeaders[${i}]`, h, 1, 256, true));
+      cfg.metadataHeaders.forEach((h: unknown, i) => {
+        const f = `metadataHeaders[${i}]`;
+        if (typeof h !== "string") errs.push(`${f}: must be a string`);
+        else if (!isToken(h) || h.length > LIMITS.headerNameChars) errs.push(`${f}: "${h}" is not a valid header name`);
+        else if (FILTER_SENSITIVE_HEADERS.includes(h.toLowerCase()) && !allowed.includes(h.toLowerCase())) {
+          errs.push(`${f}: "${h}" carries credentials; list it in allowSensitiveHeaders to log it`);
+        }
+      });
     }
   }
   if (cfg.annotations !== undefined) {
@@ -117,6 +183,9 @@ export function checkPluginConfig(cfg: unknown): string[] {
     else {
       const entries = Object.entries(cfg.annotations);
       if (entries.length > LIMITS.annotations) errs.push(`annotations: ${entries.length} entries, at most ${LIMITS.annotations}`);
+      for (const [k] of entries) {
+        if (k.length === 0 || k.length > LIMITS.annotationKeyChars) errs.push(`annotations["${k}"]: key must be 1..${LIMITS.annotationKeyChars} characters`);
+      }
       if (entries.every(([, v]) => typeof v === "string")) {
         const bytes = annotationsJsonBytes(cfg.annotations as Record<string, string>);
         if (bytes > LIMITS.annotationsJsonBytes) errs.push(`annotations: serialized ${bytes} bytes, at most ${LIMITS.annotationsJsonBytes}`);
@@ -132,6 +201,34 @@ export function checkPluginConfig(cfg: unknown): string[] {
       int("limits.maxBodyBytes", cfg.limits.maxBodyBytes, LIMITS.maxBodyBytes);
       int("limits.maxInflightCallouts", cfg.limits.maxInflightCallouts, LIMITS.maxInflightCallouts);
       int("limits.drainTimeoutMs", cfg.limits.drainTimeoutMs, LIMITS.drainTimeoutMs);
+    }
+  }
+  if (cfg.retry !== undefined) {
+    if (!isObject(cfg.retry)) errs.push("retry: must be an object");
+    else {
+      const r = cfg.retry;
+      const before = errs.length;
+      for (const k of Object.keys(r)) if (!RETRY_FIELDS.includes(k)) errs.push(`retry.${k}: unknown field`);
+      int("retry.maxRetries", r.maxRetries, LIMITS.maxRetries);
+      int("retry.initialBackoffMs", r.initialBackoffMs, LIMITS.initialBackoffMs);
+      int("retry.maxBackoffMs", r.maxBackoffMs, LIMITS.maxBackoffMs);
+      int("retry.budgetBytes", r.budgetBytes, LIMITS.budgetBytes);
+      // as the filter: an absent field takes its default before the comparison
+      const initial = (r.initialBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.initialBackoffMs;
+      const max = (r.maxBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.maxBackoffMs;
+      if (errs.length === before && max < initial) {
+        errs.push(`retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`);
+      }
+    }
+  }
+  if (cfg.redactPaths !== undefined) {
+    if (!Array.isArray(cfg.redactPaths)) errs.push("redactPaths: must be a list of paths");
+    else {
+      if (cfg.redactPaths.length > LIMITS.redactPaths) errs.push(`redactPaths: ${cfg.redactPaths.length} paths, at most ${LIMITS.redactPaths}`);
+      cfg.redactPaths.forEach((p: unknown, i) => {
+        const e = redactPathError(p);
+        if (e) errs.push(`redactPaths[${i}]: ${e}`);
+      });
     }
   }
   return errs;

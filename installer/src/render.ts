@@ -26,8 +26,13 @@ export interface RenderOptions {
   strict: boolean;
   timeoutMs: number;
   limits?: PluginConfig["limits"];
+  retry?: PluginConfig["retry"];
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
+  /** JSON paths whose values the filter replaces by "[REDACTED]" (pluginConfig redactPaths) */
+  redactPaths?: string[];
+  /** pluginConfig source: fallback for ce-source when the pod name is unknown */
+  source?: string;
 }
 
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
@@ -39,6 +44,41 @@ export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
   strict: false,
   timeoutMs: 5000,
 };
+
+const OPTION_FLAGS: Record<string, string> = {
+  "logger.timeoutMs": "--logger-timeout-ms",
+  "limits.maxBodyBytes": "--max-body-bytes",
+  "limits.maxInflightCallouts": "--max-inflight-callouts",
+  "limits.drainTimeoutMs": "--drain-timeout-ms",
+  "retry.maxRetries": "--max-retries",
+  "retry.initialBackoffMs": "--retry-initial-backoff-ms",
+  "retry.maxBackoffMs": "--retry-max-backoff-ms",
+  "retry.budgetBytes": "--retry-budget-bytes",
+  redactPaths: "--redact-path",
+  source: "--source",
+  headerEncoding: "--header-encoding",
+};
+
+/**
+ * The cluster-wide settings checked once, before any ISVC is read, against the same contract
+ * (a bad --max-body-bytes must stop `watch` at start, not fail every reconcile). "flag: reason".
+ */
+export function checkRenderOptions(opts: RenderOptions): string[] {
+  const probe: Record<string, unknown> = {
+    inferenceService: "probe", namespace: "probe",
+    logger: { cluster: "probe", authority: "probe", timeoutMs: opts.timeoutMs },
+  };
+  if (opts.limits) probe.limits = opts.limits;
+  if (opts.retry) probe.retry = opts.retry;
+  if (opts.redactPaths) probe.redactPaths = opts.redactPaths;
+  if (opts.source !== undefined) probe.source = opts.source;
+  if (opts.headerEncoding !== undefined) probe.headerEncoding = opts.headerEncoding;
+  return checkPluginConfig(probe).map((e) => {
+    const field = e.slice(0, e.indexOf(":"));
+    const flag = OPTION_FLAGS[field] ?? OPTION_FLAGS[field.replace(/\[\d+\]$/, "")] ?? field;
+    return `${flag}: ${e.slice(e.indexOf(":") + 1).trim()} (pluginConfig ${field})`;
+  });
+}
 
 export function wasmPluginName(isvc: string, c: LoggedComponent): string {
   return c.canaryName ? `${isvc}-${c.canaryName}-predictor-logger` : `${isvc}-${c.component}-logger`;
@@ -153,9 +193,15 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
     metadataHeaders: headers,
     annotations: sortedKeys(annotations),
   };
+  // --allow-header let a credential header through: the filter refuses it unless told so too
+  const allowSensitive = headers.filter((h) => isSensitiveHeader(h));
+  if (allowSensitive.length > 0) config.allowSensitiveHeaders = allowSensitive;
+  if (opts.source !== undefined) config.source = opts.source;
   if (opts.logAllResponses !== undefined) config.logAllResponses = opts.logAllResponses;
   if (opts.headerEncoding !== undefined) config.headerEncoding = opts.headerEncoding;
   if (opts.limits && Object.keys(opts.limits).length > 0) config.limits = opts.limits;
+  if (opts.retry && Object.keys(opts.retry).length > 0) config.retry = opts.retry;
+  if (opts.redactPaths && opts.redactPaths.length > 0) config.redactPaths = opts.redactPaths;
   // last line of defence: never emit what the filter would refuse
   for (const e of checkPluginConfig(config)) {
     d.error(`spec.pluginConfig.${e.split(":")[0]}`, e.slice(e.indexOf(":") + 1).trim());

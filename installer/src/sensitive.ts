@@ -21,6 +21,7 @@ const SENSITIVE_HEADERS = [
   "x-csrf-token",
   "x-xsrf-token",
   "x-forwarded-client-cert",
+  "x-goog-iap-jwt-assertion",
 ];
 
 export function isSensitiveAnnotationKey(key: string): boolean {

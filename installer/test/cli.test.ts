@@ -89,3 +89,23 @@ test("the esbuild bundle runs: render from stdin and validate", () => {
 function readIsvc(): string {
   return readFileSync(ISVC, "utf8");
 }
+
+test("cluster-wide pluginConfig flags are checked against the contract before anything is read", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--max-body-bytes", "67108865"], /--max-body-bytes: 67108865 outside 0\.\.67108864 \(pluginConfig limits\.maxBodyBytes\)/],
+    [["--max-inflight-callouts", "0"], /--max-inflight-callouts: 0 outside 1\.\.4096/],
+    [["--logger-timeout-ms", "60001"], /--logger-timeout-ms: 60001 outside 1\.\.60000/],
+    [["--redact-path", "a..b"], /--redact-path: "a\.\.b" has an empty segment/],
+    [["--retry-initial-backoff-ms", "5000"], /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/],
+    [["--header-encoding", "base64"], /--header-encoding: "base64" is not raw or percent/],
+    [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
+  ];
+  for (const [flags, re] of cases) {
+    for (const cmd of ["render", "apply", "watch"]) {
+      const args = cmd === "render" ? ["render", "-f", ROOT + "testdata/isvc/sklearn-iris-basic.yaml"] : cmd === "apply" ? ["apply", "--all"] : ["watch", "-A"];
+      const r = await runCli([...args, ...flags, ...MODULE_ARGS]);
+      assert.equal(r.code, 2, `${cmd} ${flags.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re, `${cmd} ${flags.join(" ")}`);
+    }
+  }
+});

@@ -37,6 +37,13 @@ const cases: Case[] = [
       "--timeout-ms", "2000", "--max-body-bytes", "65536", "--max-inflight-callouts", "16", "--log-all-responses", "--header-encoding", "percent",
       "-o", "json", ...MODULE_ARGS],
   },
+  {
+    name: "sklearn-iris-annotated.cluster-flags",
+    args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "--logger-timeout-ms", "1500", "--log-all-responses",
+      "--header-encoding", "percent", "--max-body-bytes", "262144", "--max-inflight-callouts", "128", "--drain-timeout-ms", "30000",
+      "--max-retries", "4", "--retry-initial-backoff-ms", "50", "--retry-max-backoff-ms", "1000", "--retry-budget-bytes", "1048576",
+      "--redact-path", "instances.*.ssn", "--redact-path", "inputs.0.data", "--source", "http://sklearn-iris.default/", ...MODULE_ARGS],
+  },
   { name: "sklearn-iris-annotated.o-json", args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "-o", "json", ...MODULE_ARGS] },
 ];
 

@@ -7,6 +7,7 @@ files=(
   installer/test/logger-target.test.ts
   installer/test/endpoints.test.ts
   installer/test/plugin-config.test.ts
+  installer/test/contract.test.ts
   installer/test/render.test.ts
   installer/test/validate.test.ts
   installer/test/golden.test.ts
