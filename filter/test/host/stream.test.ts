@@ -140,8 +140,9 @@ test("buffering past Envoy's buffer limit: 413 on the request path", async () =>
   s.sendRequestBody(Buffer.alloc(1000));
   assert.equal(s.localReply, null);
   s.sendRequestBody(Buffer.alloc(100));
-  assert.equal(s.localReply?.status, 413);
-  assert.equal(s.localReply?.details, "request_payload_too_large");
+  const reply = s.localReply as { status: number; details: string } | null;
+  assert.equal(reply?.status, 413);
+  assert.equal(reply?.details, "request_payload_too_large");
   host.close();
 });
 
