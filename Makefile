@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(shell find filter/test installer/test -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: all setup build oci test unit-test e2e-test installer-test demo bench clean
+.PHONY: all setup build oci typecheck test unit-test e2e-test installer-test demo bench clean
 
 all: build
 
@@ -30,11 +30,17 @@ oci: build
 unit-test: setup
 	npx asp -c filter/as-pect.config.js -a filter/as-pect.asconfig.json --summary --no-logo
 
-# End-to-end and installer tests with Node's runner (Node 20 does not expand globs).
-e2e-test: build
-	node --import tsx --test --test-concurrency=1 $(NODE_TESTS)
+typecheck: setup
+	npx tsc -p tsconfig.json
 
-test: unit-test e2e-test
+# End-to-end and installer tests with Node's runner (Node 20 does not expand globs),
+# against a real kube-apiserver + etcd on loopback (test-infra/kube: installed and
+# built on first use, started fresh, stopped afterwards).
+NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
+e2e-test: build
+	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
+
+test: typecheck unit-test e2e-test
 
 demo: build
 	node --import tsx filter/testbed/demo.ts

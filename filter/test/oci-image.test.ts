@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import * as tar from "tar";
-import { buildOciImage, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from "../../scripts/oci-image.ts";
+import { buildOciImage, CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from "../../scripts/oci-image.js";
 
 const WASM = "build/kserve-logger.wasm";
 

@@ -29,6 +29,8 @@ export class ModelServer {
   /** Requests received, in order (method, path, body). */
   readonly requests: { method: string; path: string; headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
   status: number | undefined;
+  /** Requests whose headers have arrived (counted before their bodies are read). */
+  started = 0;
 
   private constructor(options: ModelServerOptions) {
     this.status = options.status;
@@ -60,6 +62,7 @@ export class ModelServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    this.started++;
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {

@@ -17,7 +17,9 @@ const NEW = { "serving.example.com/model-version": "v2", "serving.example.com/te
 
 describe("reconfiguration", () => {
   test("under load: every request succeeds, each exchange carries old or new annotations, none is lost", async () => {
-    const stack = await startStack({ pluginConfig: pluginConfig({ annotations: OLD }), sink: { behaviour: { kind: "delay", ms: 30 } } });
+    // A cap above the load, so that only a reconfiguration could lose an event.
+    const limits = { maxInflightCallouts: 1024 };
+    const stack = await startStack({ pluginConfig: pluginConfig({ annotations: OLD, limits }), sink: { behaviour: { kind: "delay", ms: 30 } } });
     try {
       let failed = 0;
       const send = async (i: number): Promise<void> => {
@@ -27,7 +29,7 @@ describe("reconfiguration", () => {
       const first = Array.from({ length: 60 }, (_, i) => send(i));
       // Swap while the first wave's requests and callouts are in flight.
       await new Promise((r) => setImmediate(r));
-      const res = stack.sidecar.reconfigure(pluginConfig({ annotations: NEW }));
+      const res = stack.sidecar.reconfigure(pluginConfig({ annotations: NEW, limits }));
       assert.equal(res.accepted, true);
       const second = Array.from({ length: 60 }, (_, i) => send(60 + i));
       await Promise.all([...first, ...second]);
@@ -63,11 +65,14 @@ describe("reconfiguration", () => {
         });
         req.on("error", reject);
         req.write('{"instances":');
-        // The stream has begun (headers seen by the filter) when the new configuration arrives.
-        setTimeout(() => {
+        // Once the model has the request headers, the filter has seen them: the
+        // stream has begun under the old configuration when the new one arrives.
+        const swapWhenStarted = (): void => {
+          if (stack.model.started < 1) return void setTimeout(swapWhenStarted, 5);
           assert.equal(stack.sidecar.reconfigure(pluginConfig({ annotations: NEW })).accepted, true);
           req.end("[[1]]}");
-        }, 50);
+        };
+        swapWhenStarted();
       });
       assert.equal(await withDeadline(done, "the straddling request"), 200);
       await post(`${stack.url}/echo`, "{}", { "ce-id": "after" });

@@ -61,6 +61,7 @@ export function ext(e: ReceivedEvent, name: string): unknown {
 }
 
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  const payload = typeof body === "string" ? body : new Uint8Array(body);
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }

@@ -63,32 +63,45 @@ test("a callout from a stream goes over a socket and its response reaches the RO
   await sink.close();
 });
 
-test("connect refused => 503 from the 'router'; timeout => 504; reset after headers => (0,0,0) + status 11 reset", async () => {
+test("connect refused => 503 from the 'router'", async () => {
   const refused = await probe(`callout=${CLUSTER}`, `127.0.0.1:${await closedPort()}`);
-  refused.newStream().sendRequestHeaders(REQ, { endOfStream: true });
-  await refused.idle();
-  assert.match(find(refused, "callout_response")[0]!, /:status code=0 value=503 .*data=upstream connect error or disconnect\/reset before headers/);
-  refused.close();
+  try {
+    refused.newStream().sendRequestHeaders(REQ, { endOfStream: true });
+    await refused.idle();
+    assert.match(find(refused, "callout_response")[0]!, /:status code=0 value=503 .*data=upstream connect error or disconnect\/reset before headers/);
+  } finally {
+    refused.close();
+  }
+});
 
+test("timeout before response headers => 504 'upstream request timeout'", async () => {
   const sink = await CloudEventSink.start({ behaviour: { kind: "hang" } });
   const slow = await probe(`callout=${CLUSTER} timeout=30`, sink.address);
-  slow.newStream().sendRequestHeaders(REQ, { endOfStream: true });
-  await slow.idle();
-  assert.match(find(slow, "callout_response")[0]!, /:status code=0 value=504 .*data=upstream request timeout/);
-  slow.close();
-  await sink.close();
+  try {
+    slow.newStream().sendRequestHeaders(REQ, { endOfStream: true });
+    await slow.idle();
+    assert.match(find(slow, "callout_response")[0]!, /:status code=0 value=504 .*data=upstream request timeout/);
+  } finally {
+    slow.close();
+    await sink.close();
+  }
+});
 
+test("reset after response headers => (0,0,0) + status 11 reset", async () => {
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { "content-length": "100" });
     res.write("partial", () => res.destroy());
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const reset = await probe(`callout=${CLUSTER}`, `127.0.0.1:${(server.address() as AddressInfo).port}`);
-  reset.newStream().sendRequestHeaders(REQ, { endOfStream: true });
-  await reset.idle();
-  assert.match(find(reset, "callout_response")[0]!, /headers=0 body=0 trailers=0 :status code=2 value= bodycode=1 data= get_status=11,reset$/); // no response: maps BadArgument, body NotFound
-  reset.close();
-  await new Promise<void>((r) => server.close(() => r()));
+  try {
+    reset.newStream().sendRequestHeaders(REQ, { endOfStream: true });
+    await reset.idle();
+    assert.match(find(reset, "callout_response")[0]!, /headers=0 body=0 trailers=0 :status code=2 value= bodycode=1 data= get_status=11,reset$/); // no response: maps BadArgument, body NotFound
+  } finally {
+    reset.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
 });
 
 test("when a root context is destroyed its pending callouts are cancelled: no callback", async () => {
