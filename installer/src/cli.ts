@@ -13,13 +13,19 @@ import { renderDocuments } from "./render-docs.js";
 import { validateObject } from "./validate/index.js";
 import { ClientNodeKube, loadKubeConfig, type Kube } from "./kube/client.js";
 import { deleteIsvcObjects, reconcileIsvc, refString, type Action } from "./kube/reconcile.js";
-import { setIsvcSwitch, setNamespaceSwitch } from "./kube/switch.js";
+import { DEFAULT_CONTROL_NAMESPACE, setIsvcSwitch, setNamespaceSwitch, SWITCH_CONFIGMAP } from "./kube/switch.js";
+import { Controller } from "./kube/controller.js";
+import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
+import { DEFAULT_BACKOFF } from "./kube/backoff.js";
+import { startHealthServer, type HealthServer } from "./health.js";
 import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
 import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** `watch` runs until this aborts (tests); without it, until SIGTERM or SIGINT */
+  signal?: AbortSignal;
 }
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -163,6 +169,7 @@ const CLUSTER: Options = {
   all: { type: "boolean" },
   kubeconfig: { type: "string" },
   "dry-run": { type: "string" },
+  "control-namespace": { type: "string" },
 };
 const CLUSTER_HELP: Record<string, string> = {
   "NAME ...": "InferenceServices to act on (or --all)",
@@ -171,7 +178,12 @@ const CLUSTER_HELP: Record<string, string> = {
   "-A, --all-namespaces": "every namespace (implies --all)",
   "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
   "--dry-run client|server": "client: print what would be done; server: send with dryRun=All",
+  "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
 };
+
+function controlNamespace(v: Values): string {
+  return (v["control-namespace"] as string | undefined) ?? process.env.POD_NAMESPACE ?? DEFAULT_CONTROL_NAMESPACE;
+}
 
 function dryRun(v: Values): "client" | "server" | undefined {
   const d = v["dry-run"] as string | undefined;
@@ -283,7 +295,7 @@ const COMMANDS: Record<string, Command> = {
       const t = clusterTarget(v, positionals, true);
       let failed = false;
       for (const isvc of await targetIsvcs(t)) {
-        const r = await reconcileIsvc(t.kube, isvc, opts, dry);
+        const r = await reconcileIsvc(t.kube, isvc, opts, dry, undefined, controlNamespace(v));
         for (const d of r.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
         if (!r.ok) failed = true;
         printActions(r.actions, dry, io);
@@ -329,6 +341,38 @@ const COMMANDS: Record<string, Command> = {
     help: { "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled=false on the Namespace)", ...CLUSTER_HELP },
     run: (v, io, positionals) => toggle(false, v, io, positionals),
   },
+  watch: {
+    summary: "Controller: keep the logging of every InferenceService in line as they change (list+watch; runs until SIGTERM)",
+    usage: "watch (-A | -n NS [-n NS ...]) --module-url URL [--module-sha256 HEX] [render flags] [--health-addr :8081] [--kubeconfig FILE]",
+    options: {
+      ...Object.fromEntries(Object.entries(RENDER_OPTIONS).filter(([k]) => !["filename", "output", "namespace"].includes(k))),
+      namespace: { type: "string", short: "n", multiple: true },
+      "all-namespaces": { type: "boolean", short: "A" },
+      kubeconfig: { type: "string" },
+      "control-namespace": { type: "string" },
+      "health-addr": { type: "string" },
+      "resync-seconds": { type: "string" },
+      "watch-timeout-seconds": { type: "string" },
+      "backoff-initial-ms": { type: "string" },
+      "backoff-max-ms": { type: "string" },
+    },
+    help: {
+      "-A, --all-namespaces": "watch InferenceServices in every namespace",
+      "-n, --namespace NS": "watch this namespace; repeatable (default: the kubeconfig context's namespace)",
+      "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
+      "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
+      "--health-addr HOST:PORT": "serve /healthz and /readyz (ready once everything is listed) here (default :8081; \"\" turns them off)",
+      "--resync-seconds N": "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
+      "--watch-timeout-seconds N": "the server ends each watch after this long and it is reopened from the last version (default 300)",
+      "--backoff-initial-ms N": `first retry delay after an API error, doubled per failure (default ${DEFAULT_BACKOFF.initialMs})`,
+      "--backoff-max-ms N": `longest retry delay (default ${DEFAULT_BACKOFF.maxMs})`,
+      ...Object.fromEntries(Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))),
+    },
+    run(v, io, positionals) {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (watch takes -A or -n)`);
+      return watchCommand(v, io);
+    },
+  },
   status: {
     summary: "Show which InferenceServices are logged, where to, with which annotations",
     usage: "status [-n NS | -A] [-o yaml|json] [--kubeconfig FILE]",
@@ -363,6 +407,61 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+async function watchCommand(v: Values, io: Io): Promise<number> {
+  const render = renderOptions(v);
+  const allNs = v["all-namespaces"] === true;
+  const nsList = (v.namespace as string[] | undefined) ?? [];
+  if (allNs && nsList.length > 0) throw new UsageError("-A and -n are exclusive");
+  const positiveInt = (name: string, def: number, min = 0) => {
+    const n = intOption(v, name) ?? def;
+    if (n < min) throw new UsageError(`--${name}: must be at least ${min}`);
+    return n;
+  };
+  const backoff = { initialMs: positiveInt("backoff-initial-ms", DEFAULT_BACKOFF.initialMs, 1), maxMs: positiveInt("backoff-max-ms", DEFAULT_BACKOFF.maxMs, 1) };
+  if (backoff.maxMs < backoff.initialMs) throw new UsageError("--backoff-max-ms: must not be below --backoff-initial-ms");
+  const resyncSeconds = positiveInt("resync-seconds", 600);
+  const watchTimeoutSeconds = positiveInt("watch-timeout-seconds", 300, 1);
+  const healthAddr = (v["health-addr"] as string | undefined) ?? ":8081";
+  const control = controlNamespace(v);
+  const { kube, namespace } = kubeFactory(v.kubeconfig as string | undefined);
+  const namespaces = allNs ? undefined : nsList.length > 0 ? [...new Set(nsList)] : [namespace];
+  const line = (w: (s: string) => void) => (s: string) => w(s + "\n");
+  const controller = new Controller(new GuardedKube(kube, WATCH_PERMISSIONS, control), {
+    namespaces, controlNamespace: control, render, backoff, watchTimeoutSeconds, resyncSeconds,
+    log: line(io.stdout), logError: line(io.stderr),
+  });
+  let stopping = false;
+  let health: HealthServer | undefined;
+  if (healthAddr !== "") {
+    try {
+      health = await startHealthServer(healthAddr, () => controller.ready && !stopping, () => !stopping);
+    } catch (e) {
+      throw new InputErrorForCli(`--health-addr ${healthAddr}: ${(e as Error).message}`);
+    }
+  }
+  // SIGTERM / SIGINT (or the test's signal): stop watching, finish the apply in flight, exit 0
+  const stopped = new Promise<string>((resolve) => {
+    if (io.signal) {
+      if (io.signal.aborted) resolve("aborted");
+      io.signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+      return;
+    }
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGTERM", on("SIGTERM"));
+    process.once("SIGINT", on("SIGINT"));
+  });
+  io.stdout(`watching ${namespaces ? `namespace(s) ${namespaces.join(", ")}` : "all namespaces"}; switch ConfigMap ${control}/${SWITCH_CONFIGMAP}` +
+    `${health ? `; health on ${health.address}` : ""}\n`);
+  controller.start();
+  const why = await stopped;
+  stopping = true;
+  io.stdout(`shutting down (${why}): stopping watches, finishing the apply in flight\n`);
+  await controller.stop();
+  await health?.close();
+  io.stdout("stopped\n");
+  return 0;
+}
+
 async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Promise<number> {
   const t = clusterTarget(v, positionals, v["namespace-wide"] !== true);
   if (t.namespace === undefined) throw new UsageError("-A is not supported here; name the namespace with -n");
@@ -374,7 +473,7 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
     io.stdout(`namespace/${ns} logging ${on ? "enabled" : "disabled"}\n`);
   } else {
     for (const name of t.names) {
-      await setIsvcSwitch(t.kube, ns, name, on);
+      await setIsvcSwitch(t.kube, ns, name, on, controlNamespace(v));
       io.stdout(`inferenceservice/${name} -n ${ns} logging ${on ? "enabled" : "disabled"}\n`);
     }
   }
@@ -383,7 +482,7 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
   let failed = false;
   for (const isvc of isvcs) {
     if (on) {
-      const r = await reconcileIsvc(t.kube, isvc, opts!);
+      const r = await reconcileIsvc(t.kube, isvc, opts!, undefined, undefined, controlNamespace(v));
       for (const d of r.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
       if (!r.ok) failed = true;
       printActions(r.actions, undefined, io);
@@ -459,10 +558,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
 // run when executed (tsx or the bundle), not when imported by tests
 const entry = process.argv[1] ?? "";
 if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs)$/.test(entry)) {
+  const isWatch = process.argv[2] === "watch";
+  if (isWatch) {
+    // the first SIGTERM/SIGINT is handled by the command (graceful); a second one ends it now
+    let signals = 0;
+    const hard = () => {
+      if (++signals > 1) process.exit(130);
+    };
+    process.on("SIGTERM", hard);
+    process.on("SIGINT", hard);
+  }
   main(process.argv.slice(2), {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
   }).then((code) => {
     process.exitCode = code;
+    // watch leaves keep-alive sockets of the HTTP client behind: do not wait for them
+    if (isWatch) process.stdout.write("", () => process.exit(code));
   });
 }

@@ -61,14 +61,16 @@ test("disable deletes the WasmPlugin without touching the ISVC; apply then skips
   const off = await runCli(["disable", "sklearn-iris"]);
   assert.equal(off.code, 0, off.stderr);
   assert.equal(plugin(), undefined);
-  assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger")!.data["sklearn-iris"], "disabled");
+  // the switch lives in the installer's own namespace, keyed <namespace>.<isvc>
+  assert.equal(api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"], "disabled");
+  assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger"), undefined);
   assert.equal(api.find("InferenceService", "default", "sklearn-iris")!.metadata.resourceVersion, isvcRv);
   const skip = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
   assert.match(skip.stdout, /skipped \(logging disabled\)/);
   const on = await runCli(["enable", "sklearn-iris", ...MODULE_ARGS]);
   assert.equal(on.code, 0, on.stderr);
   assert.ok(plugin());
-  assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger")!.data["sklearn-iris"], undefined);
+  assert.equal(api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"], undefined);
 });
 
 test("namespace-wide disable and enable", async () => {

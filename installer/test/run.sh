@@ -13,5 +13,6 @@ files=(
   installer/test/golden.test.ts
   installer/test/cli.test.ts
   installer/test/apply.test.ts
+  installer/test/watch.test.ts
 )
 exec node --import tsx --test "${files[@]}" "$@"

@@ -9,7 +9,7 @@ import { renderIsvc, type RenderOptions } from "../render.js";
 import { validateObject } from "../validate/index.js";
 import { LABEL_ISVC, LABEL_MANAGED_BY, FIELD_MANAGER } from "../wasmplugin.js";
 import type { Kube, ObjectRef } from "./client.js";
-import { isEnabled, readSwitches, type SwitchState } from "./switch.js";
+import { DEFAULT_CONTROL_NAMESPACE, isEnabled, readSwitches, type SwitchState } from "./switch.js";
 
 export const MANAGED_KINDS = [
   { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin" },
@@ -29,7 +29,7 @@ export interface ReconcileResult {
   ok: boolean;
 }
 
-function refOf(o: KubernetesObject): ObjectRef {
+export function refOf(o: KubernetesObject): ObjectRef {
   return { apiVersion: o.apiVersion!, kind: o.kind!, namespace: o.metadata?.namespace, name: o.metadata!.name! };
 }
 
@@ -44,43 +44,68 @@ export async function ownedObjects(kube: Kube, namespace: string, isvc: string):
   return lists.flat();
 }
 
+/** What one ISVC should have, computed without the cluster (switches given). */
+export interface Plan {
+  namespace: string;
+  name: string;
+  enabled: boolean;
+  desired: KubernetesObject[];
+  diagnostics: Diagnostic[];
+  ok: boolean;
+}
+
+export function planIsvc(isvcObj: unknown, opts: RenderOptions, switches: SwitchState | ((namespace: string) => SwitchState)): Plan {
+  const meta = (isvcObj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {};
+  const d = new Diagnostics(`${meta.namespace ?? "?"}/${meta.name ?? "?"}`);
+  const isvc = parseIsvc(isvcObj, meta.namespace ?? "default", d);
+  if (!isvc) return { namespace: meta.namespace ?? "default", name: meta.name ?? "", enabled: false, desired: [], diagnostics: d.items, ok: false };
+  const sw = typeof switches === "function" ? switches(isvc.namespace) : switches;
+  const enabled = isEnabled(sw, isvc.name);
+  const desired = (enabled ? renderIsvc(isvc, opts, d) : []) as KubernetesObject[];
+  for (const o of desired) for (const e of validateObject(o).errors) d.error(refString(refOf(o)), e);
+  return { namespace: isvc.namespace, name: isvc.name, enabled, desired, diagnostics: d.items, ok: !d.hasErrors };
+}
+
+/**
+ * Server-side apply of a plan's objects and deletion of what we made for the ISVC that the plan
+ * no longer wants. `existing` (what we made earlier) is listed from the cluster unless given.
+ */
+export async function applyPlan(kube: Kube, plan: Plan, dryRun?: "client" | "server", existing?: KubernetesObject[]): Promise<Action[]> {
+  existing ??= await ownedObjects(kube, plan.namespace, plan.name);
+  const key = (r: ObjectRef) => `${r.kind}/${r.namespace}/${r.name}`;
+  const before = new Map(existing.map((o) => [key(refOf(o)), o.metadata?.resourceVersion]));
+  const actions: Action[] = [];
+  for (const o of plan.desired) {
+    const ref = refOf(o);
+    const after = await kube.apply(o, dryRun);
+    const rv = before.get(key(ref));
+    actions.push({ verb: rv !== undefined && rv === after.metadata?.resourceVersion ? "unchanged" : "applied", ref });
+  }
+  const wanted = new Set(plan.desired.map((o) => key(refOf(o))));
+  for (const o of existing) {
+    const ref = refOf(o);
+    if (wanted.has(key(ref))) continue;
+    if (await kube.delete(ref, dryRun)) actions.push({ verb: "deleted", ref, reason: plan.enabled ? "no longer wanted" : "logging disabled" });
+  }
+  if (!plan.enabled && actions.length === 0) {
+    actions.push({ verb: "skipped", ref: { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", namespace: plan.namespace, name: plan.name }, reason: "logging disabled" });
+  }
+  return actions;
+}
+
 export async function reconcileIsvc(
   kube: Kube,
   isvcObj: unknown,
   opts: RenderOptions,
   dryRun?: "client" | "server",
   switches?: SwitchState,
+  controlNamespace: string = DEFAULT_CONTROL_NAMESPACE,
 ): Promise<ReconcileResult> {
-  const meta = (isvcObj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {};
-  const d = new Diagnostics(`${meta.namespace ?? "?"}/${meta.name ?? "?"}`);
-  const isvc = parseIsvc(isvcObj, meta.namespace ?? "default", d);
-  if (!isvc) return { actions: [], diagnostics: d.items, ok: false };
-  const sw = switches ?? (await readSwitches(kube, isvc.namespace));
-  const enabled = isEnabled(sw, isvc.name);
-  const desired = enabled ? renderIsvc(isvc, opts, d) : [];
-  for (const o of desired) for (const e of validateObject(o).errors) d.error(refString(refOf(o as KubernetesObject)), e);
-  if (d.hasErrors) return { actions: [], diagnostics: d.items, ok: false };
-
-  const existing = await ownedObjects(kube, isvc.namespace, isvc.name);
-  const key = (r: ObjectRef) => `${r.kind}/${r.namespace}/${r.name}`;
-  const before = new Map(existing.map((o) => [key(refOf(o)), o.metadata?.resourceVersion]));
-  const actions: Action[] = [];
-  for (const o of desired) {
-    const ref = refOf(o as KubernetesObject);
-    const after = await kube.apply(o, dryRun);
-    const rv = before.get(key(ref));
-    actions.push({ verb: rv !== undefined && rv === after.metadata?.resourceVersion ? "unchanged" : "applied", ref });
-  }
-  const wanted = new Set(desired.map((o) => key(refOf(o as KubernetesObject))));
-  for (const o of existing) {
-    const ref = refOf(o);
-    if (wanted.has(key(ref))) continue;
-    if (await kube.delete(ref, dryRun)) actions.push({ verb: "deleted", ref, reason: enabled ? "no longer wanted" : "logging disabled" });
-  }
-  if (!enabled && actions.length === 0) {
-    actions.push({ verb: "skipped", ref: { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", namespace: isvc.namespace, name: isvc.name }, reason: "logging disabled" });
-  }
-  return { actions, diagnostics: d.items, ok: true };
+  const ns = (isvcObj as { metadata?: { namespace?: string } }).metadata?.namespace ?? "default";
+  const sw = switches ?? (await readSwitches(kube, ns, controlNamespace));
+  const plan = planIsvc(isvcObj, opts, sw);
+  if (!plan.ok) return { actions: [], diagnostics: plan.diagnostics, ok: false };
+  return { actions: await applyPlan(kube, plan, dryRun), diagnostics: plan.diagnostics, ok: true };
 }
 
 export async function deleteIsvcObjects(kube: Kube, namespace: string, isvc: string, dryRun?: "client" | "server"): Promise<Action[]> {

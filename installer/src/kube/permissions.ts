@@ -1,0 +1,74 @@
+// What `watch` may do in the cluster: one table, used by the code (GuardedKube refuses any call
+// outside it, so a new call cannot slip in without its permission) and by the test that holds
+// istio/rbac.yaml to it rule for rule. Server-side apply needs `patch`, and `create` when the
+// object does not exist yet (the API server authorizes that apply as a create).
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Kube, ObjectRef, WatchEventType, WatchParams } from "./client.js";
+import { resourceOf } from "./resources.js";
+
+export type Verb = "get" | "list" | "watch" | "create" | "patch" | "delete";
+
+export interface Permission {
+  group: string;
+  resource: string;
+  verbs: Verb[];
+  /** cluster: a ClusterRole; control-namespace: a Role in the installer's own namespace */
+  scope: "cluster" | "control-namespace";
+  resourceNames?: string[];
+}
+
+export const WATCH_PERMISSIONS: readonly Permission[] = [
+  { group: "serving.kserve.io", resource: "inferenceservices", verbs: ["list", "watch"], scope: "cluster" },
+  { group: "extensions.istio.io", resource: "wasmplugins", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
+  { group: "networking.istio.io", resource: "serviceentries", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
+  { group: "networking.istio.io", resource: "destinationrules", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
+  { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster" },
+  { group: "", resource: "configmaps", verbs: ["list", "watch"], scope: "control-namespace" },
+];
+
+export class PermissionError extends Error {}
+
+/** A Kube that only lets through what the table grants (checked before the request is sent). */
+export class GuardedKube implements Kube {
+  constructor(private readonly inner: Kube, private readonly table: readonly Permission[], private readonly controlNamespace: string) {}
+
+  private check(verbs: Verb[], apiVersion: string, kind: string, namespace: string | undefined): void {
+    const r = resourceOf(apiVersion, kind);
+    for (const verb of verbs) {
+      const ok = this.table.some((p) => p.group === r.group && p.resource === r.plural && p.verbs.includes(verb) &&
+        (p.scope === "cluster" || namespace === this.controlNamespace));
+      if (!ok) throw new PermissionError(`not granted to watch mode: ${verb} ${r.plural}${r.group ? "." + r.group : ""}${namespace ? ` in ${namespace}` : ""} (installer/src/kube/permissions.ts)`);
+    }
+  }
+
+  get(ref: ObjectRef) {
+    this.check(["get"], ref.apiVersion, ref.kind, ref.namespace);
+    return this.inner.get(ref);
+  }
+  list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string) {
+    this.check(["list"], apiVersion, kind, namespace);
+    return this.inner.list(apiVersion, kind, namespace, labelSelector);
+  }
+  listWithVersion(apiVersion: string, kind: string, namespace?: string, selectors?: { labelSelector?: string; fieldSelector?: string }) {
+    this.check(["list"], apiVersion, kind, namespace);
+    return this.inner.listWithVersion(apiVersion, kind, namespace, selectors);
+  }
+  watch(apiVersion: string, kind: string, namespace: string | undefined, params: WatchParams,
+    onEvent: (type: WatchEventType, object: KubernetesObject) => void, onDone: (err: unknown) => void) {
+    this.check(["watch"], apiVersion, kind, namespace);
+    return this.inner.watch(apiVersion, kind, namespace, params, onEvent, onDone);
+  }
+  apply(obj: object, dryRun?: "client" | "server") {
+    const o = obj as KubernetesObject;
+    this.check(["patch", "create"], o.apiVersion!, o.kind!, o.metadata?.namespace);
+    return this.inner.apply(obj, dryRun);
+  }
+  mergePatch(ref: ObjectRef, patch: object, create?: object) {
+    this.check(create ? ["patch", "create"] : ["patch"], ref.apiVersion, ref.kind, ref.namespace);
+    return this.inner.mergePatch(ref, patch, create);
+  }
+  delete(ref: ObjectRef, dryRun?: "client" | "server") {
+    this.check(dryRun === "client" ? ["get"] : ["delete"], ref.apiVersion, ref.kind, ref.namespace);
+    return this.inner.delete(ref, dryRun);
+  }
+}

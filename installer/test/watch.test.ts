@@ -1,0 +1,208 @@
+// `watch` against the in-process API endpoint (fake-apiserver.ts: list, watch with versions and
+// 410 Gone, dropped connections, restarts), through the real @kubernetes/client-node.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { after, before, describe, test } from "node:test";
+import YAML from "yaml";
+import { setKubeFactory } from "../src/cli.js";
+import { ClientNodeKube } from "../src/kube/client.js";
+import { WATCH_PERMISSIONS } from "../src/kube/permissions.js";
+import { FakeApiServer } from "./fake-apiserver.js";
+import { MODULE_ARGS, ROOT } from "./helpers.js";
+import { FAST_RETRY, httpStatus, waitUntil, watchChild, watchInProcess } from "./watch-helpers.js";
+
+const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+const PLUGIN = "sklearn-iris-predictor-logger";
+const ARGS = ["-A", ...FAST_RETRY, ...MODULE_ARGS];
+
+function withAnnotation(api: FakeApiServer, name: string, key: string, value: string) {
+  const cur = api.find("InferenceService", "default", name)!;
+  return api.put({ ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [key]: value } } });
+}
+function isvcNamed(name: string) {
+  return { ...ISVC, metadata: { ...ISVC.metadata, name } };
+}
+const appliesOf = (api: FakeApiServer, name: string) => api.requests.filter((r) => r.verb === "patch" && r.resource === "wasmplugins" && r.name === name).length;
+
+describe("watch (in-process)", () => {
+  const api = new FakeApiServer();
+  let run: ReturnType<typeof watchInProcess>;
+  let health = "";
+
+  before(async () => {
+    const kc = await api.start();
+    setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kserve-wasm-logger" } });
+    api.put(ISVC);
+    run = watchInProcess(ARGS);
+    health = (await run.lines.waitFor(/health on /)).replace(/.*health on /, "");
+  });
+  after(async () => {
+    await run?.stop();
+    await api.stop();
+  });
+
+  test("create: lists, reports synced and ready, applies the WasmPlugin with an owner reference", async () => {
+    await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/);
+    assert.match(run.lines.out, /^synced: 1 InferenceService\(s\), 0 object\(s\) of ours; watching all namespaces$/m);
+    assert.equal(await httpStatus(`http://${health}/readyz`), 200);
+    assert.equal(await httpStatus(`http://${health}/healthz`), 200);
+    const p = api.find("WasmPlugin", "default", PLUGIN)!;
+    assert.equal(p.metadata.ownerReferences[0].uid, api.find("InferenceService", "default", "sklearn-iris")!.metadata.uid);
+    assert.equal(p.spec.pluginConfig.annotations["serving.example.com/ab-group"], "B");
+  });
+
+  test("a selected annotation's new value reaches the pluginConfig, one log line", async () => {
+    withAnnotation(api, "sklearn-iris", "serving.example.com/ab-group", "C");
+    await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(pluginConfig changed: annotations\)$/);
+    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "C", "new value in the WasmPlugin");
+  });
+
+  test("a status heartbeat or an unselected annotation does not re-apply", async () => {
+    const before = appliesOf(api, PLUGIN);
+    const rv = api.find("WasmPlugin", "default", PLUGIN)!.metadata.resourceVersion;
+    const cur = api.find("InferenceService", "default", "sklearn-iris")!;
+    api.put({ ...cur, status: { conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString() }] } });
+    withAnnotation(api, "sklearn-iris", "example.com/unselected", "x");
+    // a marker after them on the same watch stream: once it is applied, both were handled
+    api.put(isvcNamed("marker"));
+    await run.lines.waitFor(/^applied default\/marker-predictor-logger \(created\)$/);
+    assert.equal(appliesOf(api, PLUGIN), before);
+    assert.equal(api.find("WasmPlugin", "default", PLUGIN)!.metadata.resourceVersion, rv);
+    assert.equal(run.lines.count(/sklearn-iris-predictor-logger/), 2);
+  });
+
+  test("a WasmPlugin deleted by hand is recreated (the managed objects are watched)", async () => {
+    api.remove("WasmPlugin", "default", PLUGIN);
+    await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(missing: recreated\)$/);
+    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN) !== undefined, "recreated WasmPlugin");
+  });
+
+  test("the switches: ConfigMap key and namespace label, as they change", async () => {
+    api.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" }, data: { "default.sklearn-iris": "disabled" } });
+    await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(logging disabled\)$/);
+    assert.equal(api.find("WasmPlugin", "default", PLUGIN), undefined);
+    assert.ok(api.find("WasmPlugin", "default", "marker-predictor-logger"), "the other ISVC keeps its logging");
+    api.remove("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger");
+    await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/, 2);
+
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default", labels: { "kserve-wasm-logger/enabled": "false" } } });
+    await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(logging disabled\)$/, 2);
+    await run.lines.waitFor(/^deleted default\/marker-predictor-logger \(logging disabled\)$/);
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
+    await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/, 3);
+    await run.lines.waitFor(/^applied default\/marker-predictor-logger \(created\)$/, 2);
+  });
+
+  test("dropped watch connections resume from the last version: nothing is missed", async () => {
+    const lists = api.requests.filter((r) => r.verb === "list").length;
+    api.dropWatches();
+    withAnnotation(api, "sklearn-iris", "serving.example.com/ab-group", "D");
+    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "D", "value D after a dropped watch");
+    assert.equal(api.requests.filter((r) => r.verb === "list").length, lists, "no relist needed");
+  });
+
+  test("API server down mid-watch, history compacted meanwhile: retries, relists after 410 Gone, catches up", async () => {
+    await api.stop();
+    await run.lines.waitFor(/retrying in \S+$/);
+    // while it is away: a value changes, an ISVC goes, another comes
+    withAnnotation(api, "sklearn-iris", "serving.example.com/ab-group", "E");
+    api.remove("InferenceService", "default", "marker");
+    api.put(isvcNamed("newcomer"));
+    api.compact();
+    await api.start();
+    await run.lines.waitFor(/inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/);
+    await run.lines.waitFor(/^applied default\/newcomer-predictor-logger \(created\)$/);
+    await run.lines.waitFor(/^deleted default\/marker-predictor-logger \(InferenceService default\/marker deleted\)$/);
+    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "E", "value E after the relist");
+    assert.equal(api.find("WasmPlugin", "default", "marker-predictor-logger"), undefined);
+    assert.equal(await httpStatus(`http://${health}/readyz`), 200);
+  });
+
+  test("410 Gone answered as an HTTP status also relists", async () => {
+    api.goneAs = "http";
+    api.compact();
+    const lists = api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
+    api.dropWatches();
+    withAnnotation(api, "newcomer", "serving.example.com/ab-group", "F");
+    await waitUntil(() => api.find("WasmPlugin", "default", "newcomer-predictor-logger")?.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "F", "value F after an HTTP 410");
+    assert.ok(api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length > lists);
+    api.goneAs = "event";
+  });
+
+  test("delete: the ISVC's WasmPlugin is deleted explicitly", async () => {
+    api.remove("InferenceService", "default", "sklearn-iris");
+    await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(InferenceService default\/sklearn-iris deleted\)$/);
+    assert.equal(api.find("WasmPlugin", "default", PLUGIN), undefined);
+  });
+
+  test("every request was one the RBAC table grants (and nothing outside the control namespace for ConfigMaps)", () => {
+    for (const r of api.requests) {
+      const p = WATCH_PERMISSIONS.find((x) => x.group === r.group && x.resource === r.resource);
+      assert.ok(p, `${r.verb} ${r.resource}: no permission`);
+      assert.ok(p.verbs.includes(r.verb as never), `${r.verb} ${r.resource}: verb not granted`);
+      if (p.scope === "control-namespace") assert.equal(r.namespace, "kserve-wasm-logger");
+    }
+    const used = new Set(api.requests.map((r) => `${r.verb} ${r.resource}`));
+    for (const p of WATCH_PERMISSIONS) for (const v of p.verbs) {
+      // apply is one PATCH whether it creates or updates; create is what it needs to create
+      if (v === "create") assert.ok(used.has(`patch ${p.resource}`) || p.resource !== "wasmplugins", `create ${p.resource}`);
+      else if (!["serviceentries", "destinationrules"].includes(p.resource) || v === "list" || v === "watch") assert.ok(used.has(`${v} ${p.resource}`), `granted but never used: ${v} ${p.resource}`);
+    }
+  });
+
+  test("stop (as SIGTERM): exits 0 after 'stopped'", async () => {
+    assert.equal(await run.stop(), 0);
+    assert.match(run.lines.out, /shutting down \(aborted\)[^\n]*\nstopped\n$/);
+  });
+});
+
+describe("watch: faults at start and signals (child process)", () => {
+  const api = new FakeApiServer();
+  let kubeconfig = "";
+  before(async () => {
+    await api.start();
+    kubeconfig = mkdtempSync(tmpdir() + "/kwl-") + "/kubeconfig";
+    writeFileSync(kubeconfig, api.kubeConfigYaml());
+    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
+    api.put(ISVC);
+  });
+  after(() => api.stop());
+
+  test("API server unreachable at start: keeps trying, not ready, then syncs when it comes", async () => {
+    await api.stop();
+    const w = watchChild(["--kubeconfig", kubeconfig, ...ARGS]);
+    try {
+      await w.lines.waitFor(/inferenceservices \(all namespaces\): .*ECONNREFUSED.*; retrying in/);
+      const health = (await w.lines.waitFor(/health on /)).replace(/.*health on /, "");
+      assert.equal(await httpStatus(`http://${health}/readyz`), 503);
+      assert.equal(await httpStatus(`http://${health}/healthz`), 200);
+      await api.start();
+      await w.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/);
+      assert.equal(await httpStatus(`http://${health}/readyz`), 200);
+      assert.equal(w.child.exitCode, null, "still running");
+    } finally {
+      w.child.kill("SIGTERM");
+      assert.equal(await w.exit, 0);
+    }
+  });
+
+  test("SIGTERM mid-apply: the apply in flight finishes, then exit 0", async () => {
+    api.remove("WasmPlugin", "default", PLUGIN);
+    api.holdApplies();
+    const w = watchChild(["--kubeconfig", kubeconfig, ...ARGS]);
+    try {
+      await api.appliesHeld(1);
+      w.child.kill("SIGTERM");
+      await w.lines.waitFor(/^shutting down \(SIGTERM\)/);
+      assert.doesNotMatch(w.lines.out, /^applied/m);
+    } finally {
+      api.releaseApplies();
+    }
+    assert.equal(await w.exit, 0);
+    assert.match(w.lines.out, /^shutting down \(SIGTERM\)[^\n]*\napplied default\/sklearn-iris-predictor-logger \(created\)\nstopped\n$/m);
+    assert.ok(api.find("WasmPlugin", "default", PLUGIN));
+  });
+});
