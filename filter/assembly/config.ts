@@ -43,6 +43,7 @@ export class Config {
   logAllResponses: bool = false;
   percentEncode: bool = false;
   maxBodyBytes: i32 = 1048576;
+  maxMetadataBytes: i32 = 8192;
   maxInflightCallouts: i32 = 64;
   drainTimeoutMs: i32 = 10000;
   maxRetries: i32 = 2;
@@ -120,7 +121,7 @@ const TOP_KEYS: string[] = [
 ];
 const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs"];
 
 function quoted(s: string): string {
   return "\"" + s + "\"";
@@ -281,6 +282,7 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     else {
       c.onlyKeys(limits, LIMIT_KEYS, "limits.");
       cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
+      cfg.maxMetadataBytes = c.int(limits, "maxMetadataBytes", "limits.maxMetadataBytes", 8192, 2, 65536);
       cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
       cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
     }

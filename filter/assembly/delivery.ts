@@ -27,6 +27,7 @@ export class Outgoing {
     public tpl: EventTemplate,
     public id: ArrayBuffer,
     public metadata: ArrayBuffer,
+    public metadataTruncated: bool,
     public contentType: ArrayBuffer | null,
     public eventTime: u64,
     public body: ArrayBuffer,
@@ -87,6 +88,7 @@ export class Delivery {
     const ct = o.contentType;
     if (ct !== null) w.header("content-type", ct, false);
     if (o.truncated) w.asciiHeader("ce-truncated", "true");
+    if (o.metadataTruncated) w.asciiHeader("ce-metadatatruncated", "true");
     if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
     if (o.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
     else if (o.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");

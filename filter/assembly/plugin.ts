@@ -23,6 +23,7 @@ import { PairsReader, bytesStartWithAscii } from "./pairs";
 
 export const ROOT_ID = "kserve-logger";
 const MAX_ID_BYTES = 256;
+const MAX_CONTENT_TYPE_BYTES = 256;
 
 export class LoggerRoot extends RootContext {
   active: Active | null = null;
@@ -73,7 +74,7 @@ export class LoggerRoot extends RootContext {
       else { body = new ArrayBuffer(0); redaction = REDACTION_OMITTED; }
     }
     capture.release();
-    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.contentType, eventTime, body, capture.truncated, status, redaction));
+    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.metadataTruncated, s.contentType, eventTime, body, capture.truncated, status, redaction));
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
@@ -97,6 +98,7 @@ export class LoggerStream extends Context {
   private logger: LoggerRoot;
   id: ArrayBuffer = new ArrayBuffer(0);
   metadata: ArrayBuffer = new ArrayBuffer(0);
+  metadataTruncated: bool = false;
   contentType: ArrayBuffer | null = null;
   private requestTime: u64 = 0;
   private status: i32 = 0;
@@ -147,10 +149,12 @@ export class LoggerStream extends Context {
       this.id = b.toBuffer();
     }
     // KServe sends the request's Content-Type on both events, none when blank.
-    if (ct >= 0 && !isBlank(base + <usize>ct, ctLen) && isSafeHeaderBytes(base + <usize>ct, ctLen)) {
+    if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isSafeHeaderBytes(base + <usize>ct, ctLen)) {
       this.contentType = pairs.slice(ct, ct + ctLen);
     }
-    this.metadata = buildMetadata(pairs, cfg);
+    const md = buildMetadata(pairs, cfg);
+    this.metadata = md.json;
+    this.metadataTruncated = md.truncated;
     return true;
   }
 
@@ -233,17 +237,27 @@ function isBlank(p: usize, n: i32): bool {
 
 // ce-metadata: {"Canonical-Name":["v1","v2"],...} for the configured headers
 // present on the request, keys sorted, every value kept, as KServe's agent
-// marshals map[string][]string — but matched case-insensitively.
-function buildMetadata(pairs: ArrayBuffer, cfg: Config): ArrayBuffer {
+// marshals map[string][]string — but matched case-insensitively. Values that
+// would take the JSON past limits.maxMetadataBytes are left out (and the event
+// says so), so that no request header can make an event too large to deliver.
+class Metadata {
+  constructor(public json: ArrayBuffer, public truncated: bool) {}
+}
+
+function buildMetadata(pairs: ArrayBuffer, cfg: Config): Metadata {
   const out = new ByteBuilder(64);
+  const budget = cfg.maxMetadataBytes;
   out.byte(0x7b);
   let first = true;
-  for (let i = 0; i < cfg.metadataHeadersLower.length; i++) {
+  let truncated = false;
+  for (let i = 0; i < cfg.metadataHeadersLower.length && !truncated; i++) {
     const lower = cfg.metadataHeadersLower[i];
     let found = 0;
     const r = new PairsReader(pairs);
     while (r.next()) {
       if (!r.keyIs(lower)) continue;
+      const mark = out.len;
+      const wasFirst = first;
       if (found == 0) {
         if (!first) out.byte(0x2c);
         first = false;
@@ -252,10 +266,16 @@ function buildMetadata(pairs: ArrayBuffer, cfg: Config): ArrayBuffer {
         out.ascii("\":[");
       } else out.byte(0x2c);
       writeJsonBytes(out, r.valuePtr, <usize>r.valueLen);
+      if (out.len + 2 > budget) { // 2: the closing "]}"
+        out.len = mark;
+        first = wasFirst;
+        truncated = true;
+        break;
+      }
       found++;
     }
     if (found > 0) out.byte(0x5d);
   }
   out.byte(0x7d);
-  return encodeIfNeeded(out, cfg.percentEncode);
+  return new Metadata(encodeIfNeeded(out, cfg.percentEncode), truncated);
 }

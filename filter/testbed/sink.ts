@@ -73,7 +73,9 @@ export class CloudEventSink {
 
   static async start(options: SinkOptions = {}): Promise<CloudEventSink> {
     const sink = new CloudEventSink(options);
-    sink.server = http.createServer((req, res) => sink.handle(req, res));
+    // Envoy accepts request headers up to 60 KiB; Node's default is 16 KiB, less
+    // than an event with 16 KiB of annotations and 8 KiB of metadata needs.
+    sink.server = http.createServer({ maxHeaderSize: 65536 }, (req, res) => sink.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       sink.server.once("error", reject);
       sink.server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());

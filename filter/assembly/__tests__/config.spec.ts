@@ -42,6 +42,7 @@ describe("pluginConfig: defaults", () => {
     expect(c.logAllResponses).toBe(false);
     expect(c.percentEncode).toBe(false);
     expect(c.maxBodyBytes).toBe(1048576);
+    expect(c.maxMetadataBytes).toBe(8192);
     expect(c.maxInflightCallouts).toBe(64);
     expect(c.drainTimeoutMs).toBe(10000);
     expect(c.maxRetries).toBe(2);
@@ -213,6 +214,7 @@ describe("pluginConfig: every field, invalid, refused with the field named", () 
     expect(errWith(',"limits":{"maxBodyBytes":-1}')).toBe("limits.maxBodyBytes: must be between 0 and 67108864");
     expect(errWith(',"limits":{"maxBodyBytes":67108865}')).toBe("limits.maxBodyBytes: must be between 0 and 67108864");
     expect(errWith(',"limits":{"maxInflightCallouts":0}')).toBe("limits.maxInflightCallouts: must be between 1 and 4096");
+    expect(errWith(',"limits":{"maxMetadataBytes":1}')).toBe("limits.maxMetadataBytes: must be between 2 and 65536");
     expect(errWith(',"limits":{"drainTimeoutMs":120001}')).toBe("limits.drainTimeoutMs: must be between 0 and 120000");
     expect(errWith(',"limits":[]')).toBe("limits: must be an object");
   });
