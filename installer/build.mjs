@@ -1,24 +1,32 @@
 // Bundles the CLI into one ESM file: dist/kserve-wasm-logger.mjs (node dist/kserve-wasm-logger.mjs --help).
 // ESM bundles of CommonJS dependencies call require(); the banner gives them one. (The shebang
-// comes from cli.ts, which esbuild keeps on the first line.)
+// comes from cli.ts, which esbuild keeps on the first line.) The Dockerfile copies OUTFILE.
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-await build({
-  entryPoints: [root + "installer/src/cli.ts"],
-  outfile: root + "dist/kserve-wasm-logger.mjs",
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  sourcemap: false,
-  legalComments: "none",
-  banner: {
-    js: [
-      'import { createRequire as __kwlCreateRequire } from "node:module";',
-      "const require = __kwlCreateRequire(import.meta.url);",
-    ].join("\n"),
-  },
-  logLevel: "warning",
-});
+/** where the bundle goes, relative to the repository root */
+export const OUTFILE = "dist/kserve-wasm-logger.mjs";
+
+export async function buildBundle(outfile = root + OUTFILE) {
+  await build({
+    entryPoints: [root + "installer/src/cli.ts"],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    sourcemap: false,
+    legalComments: "none",
+    banner: {
+      js: [
+        'import { createRequire as __kwlCreateRequire } from "node:module";',
+        "const require = __kwlCreateRequire(import.meta.url);",
+      ].join("\n"),
+    },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildBundle();

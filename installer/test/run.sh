@@ -14,5 +14,6 @@ files=(
   installer/test/cli.test.ts
   installer/test/apply.test.ts
   installer/test/watch.test.ts
+  installer/test/manifests.test.ts
 )
 exec node --import tsx --test "${files[@]}" "$@"

@@ -23,7 +23,8 @@ export const WATCH_PERMISSIONS: readonly Permission[] = [
   { group: "networking.istio.io", resource: "serviceentries", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
   { group: "networking.istio.io", resource: "destinationrules", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster" },
-  { group: "", resource: "configmaps", verbs: ["list", "watch"], scope: "control-namespace" },
+  // only the switch ConfigMap: list/watch by name work because the watch uses fieldSelector metadata.name
+  { group: "", resource: "configmaps", verbs: ["list", "watch"], scope: "control-namespace", resourceNames: ["kserve-wasm-logger"] },
 ];
 
 export class PermissionError extends Error {}
