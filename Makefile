@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(shell find filter/test installer/test -name '*.test.ts' 2>/dev/null | sort)
 
-.PHONY: all setup build oci typecheck test unit-test e2e-test installer-test demo bench clean
+.PHONY: all setup build oci typecheck test unit-test e2e-test installer-test demo bench reliability clean
 
 all: build
 
@@ -44,6 +44,9 @@ test: typecheck unit-test e2e-test
 
 demo: build
 	node --import tsx filter/testbed/demo.ts
+
+reliability: build
+	node --import tsx --expose-gc filter/test/reliability/report.ts --write docs/reliability.md
 
 bench: build
 	node --import tsx --expose-gc bench/run.ts

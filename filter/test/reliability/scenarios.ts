@@ -21,6 +21,8 @@ export interface Figures {
   unaccounted: number;
   received: number;
   wasmStartBytes: number;
+  /** After the first half of the requests: the working set reached under this load. */
+  wasmHalfBytes: number;
   wasmEndBytes: number;
   note: string;
 }
@@ -79,8 +81,10 @@ export async function runScenario(sc: Scenario, requests = 400, concurrency = 16
     const wasmStart = stack.host.memoryBytes;
     const warm = countersOf(await settledCounters(stack));
     let failed = 0, altered = 0, next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
+    const half = Math.floor(requests / 2);
+    let wasmHalf = 0;
+    const wave = (until: number): Promise<unknown> => Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < until) {
         const i = next++;
         sc.step?.(stack, i, requests);
         const body = JSON.stringify({ instances: [[i, 2, 3]] });
@@ -93,6 +97,10 @@ export async function runScenario(sc: Scenario, requests = 400, concurrency = 16
         }
       }
     }));
+    await wave(half);
+    await settledCounters(stack);
+    wasmHalf = stack.host.memoryBytes;
+    await wave(requests);
     const c = countersOf(await settledCounters(stack, warm.attempted + 2 * requests));
     const d = (k: keyof typeof c): number => c[k] - warm[k];
     return {
@@ -100,7 +108,7 @@ export async function runScenario(sc: Scenario, requests = 400, concurrency = 16
       attempted: d("attempted"), sent: d("sent"), failed: d("failed"), retried: d("retried"), dropped: d("dropped"),
       unaccounted: d("attempted") - d("sent") - d("failed") - d("dropped"),
       received: stack.sink ? stack.sink.events.length - warm.sent : 0,
-      wasmStartBytes: wasmStart, wasmEndBytes: stack.host.memoryBytes, note: sc.note,
+      wasmStartBytes: wasmStart, wasmHalfBytes: wasmHalf, wasmEndBytes: stack.host.memoryBytes, note: sc.note,
     };
   } finally {
     await stack.close();
