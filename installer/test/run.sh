@@ -15,5 +15,6 @@ files=(
   installer/test/apply.test.ts
   installer/test/watch.test.ts
   installer/test/manifests.test.ts
+  installer/test/kube.test.ts
 )
 exec node --import tsx --test "${files[@]}" "$@"

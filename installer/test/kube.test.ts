@@ -1,0 +1,133 @@
+// The key `watch` scenarios against a real kube-apiserver + etcd (test-infra/kube/, with Istio's
+// real WasmPlugin CRD, so its schema and CEL rules check what we write), the controller running
+// as the least-privilege identity bound to istio/rbac.yaml's ClusterRole and Role: a missing
+// permission would show as 403. Also dry-run applies the istio/ base against the server's
+// schemas. Uses the control plane of $KUBE_APISERVER_URL/$KUBECONFIG (test-infra/kube/with-kube.sh)
+// or starts one with test-infra/kube/start.sh (and stops it after) when the binary is built;
+// skipped, saying why, when kube-apiserver is absent (test-infra/kube/install.sh builds it).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import YAML from "yaml";
+import { setKubeFactory } from "../src/cli.js";
+import { ClientNodeKube } from "../src/kube/client.js";
+import { MODULE_ARGS, ROOT } from "./helpers.js";
+import { waitUntil, watchInProcess } from "./watch-helpers.js";
+
+const INFRA = ROOT + "test-infra/kube/";
+const BIN = process.env.KUBE_APISERVER_BIN ?? ROOT + ".tmp/kube/bin/kube-apiserver";
+const ENV_FILE = ROOT + ".tmp/kube/env";
+
+function why(): string | false {
+  if (process.env.KUBE_APISERVER_URL && process.env.KUBECONFIG && process.env.KUBE_LIMITED_KUBECONFIG) return false;
+  if (!existsSync(INFRA + "start.sh")) return "test-infra/kube/ is not there: no real API server to test against";
+  if (!existsSync(BIN)) return `${BIN} is absent (test-infra/kube/install.sh builds it; CI installs it): real API server tests skipped`;
+  return false;
+}
+const skip = why();
+
+let startedHere = false;
+function ensureControlPlane(): Record<string, string> {
+  if (process.env.KUBE_APISERVER_URL && process.env.KUBECONFIG && process.env.KUBE_LIMITED_KUBECONFIG) return process.env as Record<string, string>;
+  startedHere = !existsSync(ENV_FILE);
+  const out = execFileSync("bash", [INFRA + "start.sh"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const env: Record<string, string> = {};
+  for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, "$1$2");
+  return env;
+}
+
+const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+const G = { group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices" };
+const W = { group: "extensions.istio.io", version: "v1alpha1", plural: "wasmplugins" };
+const PLUGIN = "sklearn-iris-predictor-logger";
+
+describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", { skip }, () => {
+  let admin: ClientNodeKube;
+  let custom: CustomObjectsApi;
+  let run: ReturnType<typeof watchInProcess>;
+  const ns = `kwl-${process.pid}-${Date.now().toString(36)}`;
+  const plugin = async () => (await admin.get({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", namespace: ns, name: PLUGIN })) as
+    { spec: { pluginConfig: { annotations: Record<string, string> } }; metadata: { resourceVersion: string; ownerReferences?: { uid: string }[] } } | undefined;
+
+  before(async () => {
+    const env = ensureControlPlane();
+    const kc = new KubeConfig();
+    kc.loadFromFile(env.KUBECONFIG!);
+    admin = new ClientNodeKube(kc);
+    custom = kc.makeApiClient(CustomObjectsApi);
+    const limited = new KubeConfig();
+    limited.loadFromFile(env.KUBE_LIMITED_KUBECONFIG!);
+    const user = env.KUBE_LIMITED_USER ?? "test-limited";
+
+    // the base, as a mesh admin applies it: Namespace and RBAC for real, the rest dry-run (server
+    // side: validated against the API server's schemas of Deployment, Service, ...)
+    const k = YAML.parse(readFileSync(ROOT + "istio/kustomization.yaml", "utf8")) as { resources: string[] };
+    const docs = k.resources.flatMap((r) => YAML.parseAllDocuments(readFileSync(ROOT + "istio/" + r, "utf8")).map((d) => d.toJS()));
+    for (const d of docs) {
+      const real = ["Namespace", "ClusterRole", "Role"].includes(d.kind);
+      await admin.apply(d, real ? undefined : "server");
+    }
+    // bind the very same ClusterRole and Role to the limited test identity
+    for (const [kind, roleKind, namespace] of [["ClusterRoleBinding", "ClusterRole", undefined], ["RoleBinding", "Role", "kserve-wasm-logger"]] as const) {
+      await admin.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind, metadata: { name: "kwl-test-limited", ...(namespace ? { namespace } : {}) },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: "kserve-wasm-logger" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }] });
+    }
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, namespace: ns } });
+    setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+    run = watchInProcess(["-n", ns, "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS]);
+  });
+
+  after(async () => {
+    if (run) assert.equal(await run.stop(), 0);
+    if (admin) {
+      await admin.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: "kserve-wasm-logger", name: "kserve-wasm-logger" }).catch(() => undefined);
+      await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
+    }
+    if (startedHere) execFileSync("bash", [INFRA + "stop.sh"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    if (run) assert.doesNotMatch(run.lines.err, /403|forbidden|not granted/i, "the RBAC of istio/rbac.yaml was enough");
+  });
+
+  test("create: the WasmPlugin is applied (the real CRD accepts it), with the owner reference", async () => {
+    await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(created\)$/);
+    const p = (await plugin())!;
+    const isvc = await admin.get({ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", namespace: ns, name: "sklearn-iris" });
+    assert.equal(p.metadata.ownerReferences?.[0]?.uid, isvc!.metadata!.uid);
+  });
+
+  test("annotation change re-applies; a status write does not", async () => {
+    await custom.patchNamespacedCustomObject({ ...G, namespace: ns, name: "sklearn-iris", body: { metadata: { annotations: { "serving.example.com/ab-group": "Z" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(pluginConfig changed: annotations\)$/);
+    await waitUntil(async () => (await plugin())?.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "Z", "Z in the pluginConfig");
+    const rv = (await plugin())!.metadata.resourceVersion;
+    await custom.patchNamespacedCustomObjectStatus({ ...G, namespace: ns, name: "sklearn-iris", body: { status: { url: "http://sklearn-iris.example" } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name: "marker", namespace: ns } });
+    await run.lines.waitFor(/^applied [^ ]+\/marker-predictor-logger \(created\)$/);
+    assert.equal((await plugin())!.metadata.resourceVersion, rv);
+    assert.equal(run.lines.count(/sklearn-iris-predictor-logger/), 2);
+  });
+
+  test("a WasmPlugin deleted by hand comes back", async () => {
+    await custom.deleteNamespacedCustomObject({ ...W, namespace: ns, name: PLUGIN });
+    await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(missing: recreated\)$/);
+    await waitUntil(async () => (await plugin()) !== undefined, "recreated");
+  });
+
+  test("the switch ConfigMap in the control namespace disables and re-enables", async () => {
+    await admin.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" }, data: { [`${ns}.sklearn-iris`]: "disabled" } });
+    await run.lines.waitFor(/^deleted [^ ]+\/sklearn-iris-predictor-logger \(logging disabled\)$/);
+    await admin.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: "kserve-wasm-logger", name: "kserve-wasm-logger" });
+    await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(created\)$/, 2);
+  });
+
+  test("ISVC deleted: its WasmPlugin is deleted (no garbage collector here: the controller does it)", async () => {
+    await custom.deleteNamespacedCustomObject({ ...G, namespace: ns, name: "sklearn-iris" });
+    await run.lines.waitFor(/^deleted [^ ]+\/sklearn-iris-predictor-logger \(InferenceService [^ ]+\/sklearn-iris deleted\)$/);
+    assert.equal(await plugin(), undefined);
+  });
+});
