@@ -56,19 +56,10 @@ export class ByteBuilder {
 
   // UTF-8 encoding of an AssemblyScript (UTF-16) string; lone surrogates become U+FFFD.
   utf8(s: string): void {
-    const n = s.length;
-    for (let i = 0; i < n; i++) {
-      let c = <u32>s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xe000) {
-        if (c < 0xdc00 && i + 1 < n) {
-          const d = <u32>s.charCodeAt(i + 1);
-          if (d >= 0xdc00 && d < 0xe000) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-            i++;
-          } else c = 0xfffd;
-        } else c = 0xfffd;
-      }
-      this.codePoint(c);
+    for (let i = 0; i < s.length; ) {
+      const r = codePointAt(s, i);
+      this.codePoint(r & 0x1fffff);
+      i += <i32>(r >> 24);
     }
   }
 
@@ -105,6 +96,18 @@ export class ByteBuilder {
   toString(): string {
     return String.UTF8.decodeUnsafe(this.ptr, <usize>this.len);
   }
+}
+
+// The code point at UTF-16 index i in the low 21 bits and the number of code
+// units it took (1 or 2) in bits 24..25; a lone surrogate reads as U+FFFD.
+export function codePointAt(s: string, i: i32): u32 {
+  const c = <u32>s.charCodeAt(i);
+  if (c < 0xd800 || c >= 0xe000) return c | (1 << 24);
+  if (c < 0xdc00 && i + 1 < s.length) {
+    const d = <u32>s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d < 0xe000) return (0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00)) | (2 << 24);
+  }
+  return 0xfffd | (1 << 24);
 }
 
 // Decodes one UTF-8 code point at p (end exclusive). Returns the code point in

@@ -2,7 +2,7 @@
 // libraries for AssemblyScript abort on malformed input, which would trap the
 // VM at proxy_on_configure), and the JSON string writer used for header values.
 
-import { ByteBuilder, decodeUtf8At } from "./bytes";
+import { ByteBuilder, codePointAt, decodeUtf8At } from "./bytes";
 
 export enum JKind { Null, Bool, Num, Str, Arr, Obj }
 
@@ -272,19 +272,10 @@ function writeCodePoint(out: ByteBuilder, c: u32): void {
 // Appends `s` as a JSON string literal (with quotes), UTF-8 encoded.
 export function writeJsonString(out: ByteBuilder, s: string): void {
   out.byte(0x22);
-  const n = s.length;
-  for (let i = 0; i < n; i++) {
-    let c = <u32>s.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xe000) {
-      if (c < 0xdc00 && i + 1 < n) {
-        const d = <u32>s.charCodeAt(i + 1);
-        if (d >= 0xdc00 && d < 0xe000) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          i++;
-        } else c = 0xfffd;
-      } else c = 0xfffd;
-    }
-    writeCodePoint(out, c);
+  for (let i = 0; i < s.length; ) {
+    const r = codePointAt(s, i);
+    writeCodePoint(out, r & 0x1fffff);
+    i += <i32>(r >> 24);
   }
   out.byte(0x22);
 }
