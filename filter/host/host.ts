@@ -5,7 +5,7 @@
 
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi.js";
 import { CalloutClient, parseClusterTarget, type ClusterInput, type ClusterTarget } from "./callouts.js";
-import type { PendingCallout, RootContext } from "./contexts.js";
+import type { HttpCallResponse, PendingCallout, RootContext } from "./contexts.js";
 import { LoadError } from "./errors.js";
 import { HttpStream, type ConnectionInfo, type StreamHost, type StreamSink } from "./http-stream.js";
 import { checkModule } from "./loader.js";
@@ -49,6 +49,12 @@ export interface WasmHostOptions {
   /** Print log lines as they are written (true = console.error) or hand them to a function. */
   echoLogs?: boolean | ((e: LogEntry) => void);
   maxLogEntries?: number;
+  /**
+   * Answers callouts in-process instead of sending them over a socket (benchmarks):
+   * called with each request once the VM call that made it has returned; the answer
+   * (null = connection reset) is delivered from a later event-loop turn, as a socket's.
+   */
+  calloutResponder?: (req: HttpCallRequest) => HttpCallResponse | null;
 }
 
 export interface ConfigureResult {
@@ -226,8 +232,11 @@ export class WasmHost implements StreamHost {
   // ---- streams ---------------------------------------------------------------------------
 
   /** A new HTTP stream on the configuration in force (context id allocated now, as Envoy's createFilter). */
-  newStream(opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean } = {}): HttpStream {
-    const s = new HttpStream(this.vm, this.activeRoot, this, opts.sink, opts.connection, opts.record ?? true);
+  newStream(opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean; passThrough?: boolean } = {}): HttpStream {
+    // passThrough: the same stream machinery with no filter (no VM call at all), for comparisons.
+    const s = opts.passThrough
+      ? new HttpStream(null, null, this, opts.sink, opts.connection, opts.record ?? true)
+      : new HttpStream(this.vm, this.activeRoot, this, opts.sink, opts.connection, opts.record ?? true);
     this.liveStreams.add(s);
     return s;
   }
@@ -383,6 +392,7 @@ export class WasmHost implements StreamHost {
     if (kind === "canary") return { cancel: () => undefined };
     const target = this.clusters.get(req.cluster)!;
     this.inflight++;
+    const responder = this.options.calloutResponder;
     let counted = true;
     const settle = (): void => {
       if (!counted) return;
@@ -390,6 +400,23 @@ export class WasmHost implements StreamHost {
       this.inflight--;
       if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
+    if (responder) {
+      let cancelled = false;
+      setImmediate(() => {
+        if (cancelled) return;
+        try {
+          vm.deliverHttpCallResponse(root, token, responder(req));
+        } finally {
+          settle();
+        }
+      });
+      return {
+        cancel: () => {
+          cancelled = true;
+          settle();
+        },
+      };
+    }
     const handle = this.client.send(target, req, (outcome) => {
       // Delivered from the socket's event-loop turn, never inside a VM call.
       try {

@@ -306,9 +306,23 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
   if (vm.abi === "0_2_1") fns["proxy_get_log_level"] = fns["proxy_get_log_level"]!;
   else delete fns["proxy_get_log_level"];
 
+  // Time spent in host calls while the VM is profiled (VmProfile.hostNs); one null check otherwise.
+  const timed = (f: HostFn): HostFn =>
+    ((...args: never[]) => {
+      const p = vm.profile;
+      if (p === null) return f(...args);
+      const t0 = process.hrtime.bigint();
+      try {
+        return f(...args);
+      } finally {
+        p.hostNs += process.hrtime.bigint() - t0;
+        p.hostCalls++;
+      }
+    }) as HostFn;
+
   const out: Record<string, HostFn> = {};
   for (const [name, f] of Object.entries(fns)) {
-    out[name] = name === "proxy_log" || name === "pthread_equal" || name === "emscripten_notify_memory_growth" ? f : guarded(name, f);
+    out[name] = timed(name === "proxy_log" || name === "pthread_equal" || name === "emscripten_notify_memory_growth" ? f : guarded(name, f));
   }
   return out;
 }

@@ -7,3 +7,6 @@ export { formatLog, type LogEntry } from "./log.js";
 export { marshalPairs, parsePairs, pairsToStrings } from "./pairs.js";
 export { WasmResult, LogLevel, BufferType, MapType, FilterHeadersStatus, FilterDataStatus, FilterTrailersStatus } from "./abi.js";
 export { Sidecar, type SidecarOptions, envoyRequestHeaders } from "./sidecar.js";
+export { VmProfile } from "./vm.js";
+export type { HttpCallRequest } from "./vm.js";
+export type { HttpCallResponse } from "./contexts.js";

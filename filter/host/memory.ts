@@ -3,7 +3,16 @@
 // Out-of-bounds => null, which callers turn into InvalidMemoryAccess
 // (cpp-host src/v8/v8.cc getMemory/setMemory/setWord).
 
+/** Byte counters of host copies (see VmProfile in vm.ts). */
+export interface CopyCounter {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export class WasmMemory {
+  /** Set while the VM is profiled; null otherwise. */
+  profile: CopyCounter | null = null;
+
   constructor(private readonly memory: WebAssembly.Memory) {}
 
   get byteLength(): number {
@@ -19,12 +28,14 @@ export class WasmMemory {
     ptr >>>= 0;
     size >>>= 0;
     if (!this.inBounds(ptr, size)) return null;
+    if (this.profile !== null) this.profile.bytesOut += size;
     return Buffer.from(new Uint8Array(this.memory.buffer, ptr, size));
   }
 
   write(ptr: number, data: Uint8Array): boolean {
     ptr >>>= 0;
     if (!this.inBounds(ptr, data.length)) return false;
+    if (this.profile !== null) this.profile.bytesIn += data.length;
     new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
     return true;
   }

@@ -18,6 +18,8 @@ export interface SidecarOptions {
   host?: string;
   /** Envoy's HCM adds x-request-id when absent (generate_request_id). Default true. */
   generateRequestId?: boolean;
+  /** Run every stream without the filter (no VM call): the same proxy path, for comparisons. */
+  passThrough?: boolean;
 }
 
 // Connection-specific headers that Envoy does not pass between hops.
@@ -118,6 +120,7 @@ export class Sidecar {
     };
     const stream: HttpStream = this.host.newStream({
       record: false,
+      passThrough: this.options.passThrough ?? false,
       connection: {
         sourceAddress: req.socket.remoteAddress, sourcePort: req.socket.remotePort,
         destinationAddress: req.socket.localAddress, destinationPort: req.socket.localPort,

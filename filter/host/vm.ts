@@ -41,6 +41,50 @@ export interface VmServices {
   rootDeleted(vm: WasmVm, root: RootContext): void;
 }
 
+/**
+ * Opt-in profile of the calls into the VM (benchmarks): wall time of each outermost
+ * call into the module (proxy_on_* callbacks, host calls made inside included),
+ * per export, and the bytes the host copied into / out of linear memory. Off (null)
+ * by default: the only cost then is one null check per call.
+ */
+export class VmProfile {
+  calls = 0;
+  ns = 0n;
+  readonly byExport = new Map<string, { calls: number; ns: bigint }>();
+  /** Bytes written into linear memory by host calls (host -> VM copies). */
+  bytesIn = 0;
+  /** Bytes read out of linear memory by host calls (VM -> host copies). */
+  bytesOut = 0;
+  /** Time in host functions called by the VM during those calls (part of ns), and their number. */
+  hostNs = 0n;
+  hostCalls = 0;
+  /** Blocks the host allocated in the VM (malloc calls) and their bytes. */
+  allocs = 0;
+  allocBytes = 0;
+
+  reset(): void {
+    this.allocs = 0;
+    this.allocBytes = 0;
+    this.hostNs = 0n;
+    this.hostCalls = 0;
+    this.calls = 0;
+    this.ns = 0n;
+    this.byExport.clear();
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+  }
+
+  record(name: string, ns: bigint): void {
+    this.calls++;
+    this.ns += ns;
+    const e = this.byExport.get(name);
+    if (e) {
+      e.calls++;
+      e.ns += ns;
+    } else this.byExport.set(name, { calls: 1, ns });
+  }
+}
+
 type Exported = Record<string, ((...args: never[]) => unknown) | WebAssembly.Memory | WebAssembly.Global | WebAssembly.Table>;
 
 export class WasmVm {
@@ -64,6 +108,8 @@ export class WasmVm {
   memory!: WasmMemory;
   private exportsObj!: Exported;
   private mallocName: "malloc" | "proxy_on_memory_allocate" = "malloc";
+  /** See VmProfile; set with setProfile(). */
+  profile: VmProfile | null = null;
 
   private constructor(
     readonly kind: "worker" | "canary",
@@ -119,6 +165,12 @@ export class WasmVm {
 
   get memoryBytes(): number {
     return this.memory.byteLength;
+  }
+
+  /** Starts (a fresh VmProfile) or stops (null) profiling calls into this VM. */
+  setProfile(profile: VmProfile | null): void {
+    this.profile = profile;
+    this.memory.profile = profile;
   }
 
   hasExport(name: string): boolean {
@@ -183,6 +235,8 @@ export class WasmVm {
     this.current = ctx;
     this.effectiveContextId = 0;
     this.depth++;
+    const profile = this.depth === 1 ? this.profile : null;
+    const t0 = profile !== null ? process.hrtime.bigint() : 0n;
     let result: unknown;
     try {
       result = (fn as (...a: number[]) => unknown)(...args);
@@ -190,6 +244,7 @@ export class WasmVm {
       this.fail(`Function: ${name} failed: ${describe(e)}`);
       result = undefined;
     } finally {
+      if (profile !== null) profile.record(name, process.hrtime.bigint() - t0);
       this.current = savedCurrent;
       this.effectiveContextId = savedEffective;
       this.depth--;
@@ -211,6 +266,10 @@ export class WasmVm {
     const fn = this.exportsObj[this.mallocName] as (n: number) => number;
     const wasRestricted = this.restricted;
     this.restricted = true;
+    if (this.profile !== null) {
+      this.profile.allocs++;
+      this.profile.allocBytes += size;
+    }
     try {
       return fn(size) >>> 0;
     } catch (e) {

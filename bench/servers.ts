@@ -1,0 +1,21 @@
+// Child process of the loopback benchmark: the sample model server and the
+// CloudEvents sink, off the sidecar's process so that their work is not
+// counted against it. Prints {"model": url, "sink": "host:port"} on stdout and
+// runs until stdin closes. Recorded requests and events are dropped every
+// second (the benchmark only needs the sink to answer).
+
+import { ModelServer } from "../filter/testbed/model-server.js";
+import { CloudEventSink } from "../filter/testbed/sink.js";
+
+const model = await ModelServer.start();
+const sink = await CloudEventSink.start();
+const timer = setInterval(() => {
+  model.requests.length = 0;
+  sink.events.length = 0;
+}, 1000);
+process.stdout.write(JSON.stringify({ model: model.url, sink: sink.address }) + "\n");
+process.stdin.resume();
+process.stdin.on("end", () => {
+  clearInterval(timer);
+  void Promise.all([model.close(), sink.close()]).then(() => process.exit(0));
+});
