@@ -32,7 +32,8 @@ export class Capture {
     const n = this.chunks.length;
     if (n == 0) return new ArrayBuffer(0);
     if (n == 1) return this.chunks[0];
-    const out = new ArrayBuffer(this.captured);
+    // Every byte is written below: no zero-fill (new ArrayBuffer would clear it first).
+    const out = changetype<ArrayBuffer>(__new(<usize>this.captured, idof<ArrayBuffer>()));
     let off: usize = 0;
     for (let i = 0; i < n; i++) {
       const c = this.chunks[i];

@@ -51,6 +51,9 @@ export class Config {
   maxBackoffMs: i32 = 2000;
   retryBudgetBytes: i32 = 8388608;
   redactPaths: string[][] = [];
+  batchMaxEvents: i32 = 0; // 0: one HTTP request per event (binary mode, as KServe's agent)
+  batchMaxBytes: i32 = 1048576;
+  batchIntervalMs: i32 = 1000;
 
   endpointFor(revision: string): string {
     for (let i = 0; i < this.endpointRevisions.length; i++) {
@@ -117,8 +120,9 @@ class Checker {
 
 const TOP_KEYS: string[] = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths",
+  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths", "batch",
 ];
+const BATCH_KEYS: string[] = ["maxEvents", "maxBytes", "intervalMs"];
 const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
 const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs"];
@@ -298,6 +302,18 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
       const segs = v.kind == JKind.Str && v.s.length <= 256 ? parsePath(v.s) : null;
       if (segs === null || segs.length > 16) { c.fail(field, "must be a path like \"instances.*.ssn\" (≤ 16 segments)"); break; }
       cfg.redactPaths.push(segs);
+    }
+  }
+
+  const batch = root.get("batch");
+  if (batch !== null) {
+    if (batch.kind != JKind.Obj) c.fail("batch", "must be an object");
+    else {
+      c.onlyKeys(batch, BATCH_KEYS, "batch.");
+      cfg.batchMaxEvents = c.int(batch, "maxEvents", "batch.maxEvents", 100, 1, 1000);
+      cfg.batchMaxBytes = c.int(batch, "maxBytes", "batch.maxBytes", 1048576, 1024, 16777216);
+      cfg.batchIntervalMs = c.int(batch, "intervalMs", "batch.intervalMs", 1000, 1, 60000);
+      if (c.error.length == 0 && cfg.percentEncode) c.fail("batch", "headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
     }
   }
 

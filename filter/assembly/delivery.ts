@@ -10,7 +10,8 @@
 // number of annotations.
 
 import { ByteBuilder } from "./bytes";
-import { EventTemplate, EventWriter } from "./event";
+import { EventTemplate, EventWriter, StructuredEvent, appendStructured } from "./event";
+import { Redactor } from "./redact";
 import { Active, REDACTION_APPLIED, REDACTION_OMITTED } from "./active";
 import {
   MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
@@ -20,24 +21,18 @@ import { metrics } from "./metrics";
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
 
-// One event on its way; it references the stream's buffers, it copies nothing.
-export class Outgoing {
-  constructor(
-    public a: Active,
-    public tpl: EventTemplate,
-    public id: ArrayBuffer,
-    public metadata: ArrayBuffer,
-    public metadataTruncated: bool,
-    public contentType: ArrayBuffer | null,
-    public eventTime: u64,
-    public body: ArrayBuffer,
-    public truncated: bool,
-    public status: i32,
-    public redaction: i32,
-  ) {}
+// One event on its way — or, in batch mode, one batch of events. It references
+// the stream's buffers; it copies nothing.
+export class Outgoing extends StructuredEvent {
+  count: i32 = 1; // events carried: 1, or the size of a batch
+  isBatch: bool = false;
   retries: i32 = 0;
   dueAt: u64 = 0;
   kept: bool = false; // body counted against the retry budget
+
+  constructor(public a: Active, public tpl: EventTemplate) {
+    super();
+  }
 }
 
 export class Delivery {
@@ -50,6 +45,12 @@ export class Delivery {
   private draining: bool = false;
   private drainDeadline: u64 = 0;
   private failures: u64 = 0;
+  // Batch mode: the events waiting to go out together, as a JSON array in the making.
+  private batchBuf: ByteBuilder = new ByteBuilder(1024);
+  private batchCount: i32 = 0;
+  private batchActive: Active | null = null;
+  private batchStarted: u64 = 0;
+  private jsonCheck: Redactor = new Redactor([]);
 
   get inflightCount(): i32 {
     return this.inflight.size;
@@ -64,9 +65,19 @@ export class Delivery {
     const m = metrics();
     m.inc(m.attempted);
     if (o.truncated) m.inc(m.truncated);
+    if (o.a.config.batchMaxEvents > 0) {
+      this.addToBatch(o);
+      return;
+    }
+    this.send(o);
+  }
+
+  // Dispatches an event or a batch, unless the in-flight cap is reached.
+  private send(o: Outgoing): void {
     if (this.inflight.size >= o.a.config.maxInflightCallouts) {
-      m.inc(m.dropped);
-      this.note("the in-flight cap of " + o.a.config.maxInflightCallouts.toString() + " callouts is reached; event dropped");
+      const m = metrics();
+      m.add(m.dropped, o.count);
+      this.note("the in-flight cap of " + o.a.config.maxInflightCallouts.toString() + " callouts is reached; " + o.count.toString() + " event(s) dropped");
       return;
     }
     const cfg = o.a.config;
@@ -77,10 +88,53 @@ export class Delivery {
     this.dispatch(o);
   }
 
+  // Batch mode (application/cloudevents-batch+json): events of one configuration
+  // gather until batch.maxEvents, batch.maxBytes or batch.intervalMs is reached.
+  private addToBatch(o: Outgoing): void {
+    if (this.batchCount > 0 && this.batchActive !== o.a) this.flushBatch();
+    const cfg = o.a.config;
+    const now = nowNanos();
+    const buf = this.batchBuf;
+    if (this.batchCount == 0) {
+      buf.reset();
+      buf.byte(0x5b);
+      this.batchActive = o.a;
+      this.batchStarted = now;
+    } else buf.byte(0x2c);
+    appendStructured(buf, o.tpl, o, now, this.isJsonBody(o));
+    this.batchCount++;
+    if (this.batchCount >= cfg.batchMaxEvents || buf.len >= cfg.batchMaxBytes) this.flushBatch();
+    else this.setTicking(true);
+  }
+
+  private isJsonBody(o: Outgoing): bool {
+    const ct = o.contentType;
+    if (ct === null || o.body.byteLength == 0) return false;
+    if (!String.UTF8.decode(ct).toLowerCase().includes("json")) return false;
+    return this.jsonCheck.apply(o.body) !== null;
+  }
+
+  private flushBatch(): void {
+    const a = this.batchActive;
+    if (this.batchCount == 0 || a === null) return;
+    this.batchBuf.byte(0x5d);
+    const b = new Outgoing(a, a.templates.batch);
+    b.isBatch = true;
+    b.count = this.batchCount;
+    b.body = this.batchBuf.toBuffer();
+    this.batchCount = 0;
+    this.batchActive = null;
+    this.send(b);
+  }
+
   private dispatch(o: Outgoing): void {
     const cfg = o.a.config;
     const w = this.writer;
     w.begin(cfg.percentEncode);
+    if (o.isBatch) {
+      this.call(o, w.finish(o.tpl)); // a batch's request carries only the static headers
+      return;
+    }
     w.header("ce-id", o.id, true);
     w.timeHeader("ce-time", o.eventTime);
     w.timeHeader("ce-recordedtime", nowNanos());
@@ -92,7 +146,11 @@ export class Delivery {
     if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
     if (o.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
     else if (o.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");
-    const pairs: ByteBuilder = w.finish(o.tpl);
+    this.call(o, w.finish(o.tpl));
+  }
+
+  private call(o: Outgoing, pairs: ByteBuilder): void {
+    const cfg = o.a.config;
     const rc = httpCall(o.a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(o.body), o.body.byteLength,
       cfg.timeoutMs, this.tokenOut);
     if (rc != OK) {
@@ -145,9 +203,9 @@ export class Delivery {
 
   private settle(o: Outgoing, ok: bool, why: string): void {
     const m = metrics();
-    if (ok) m.inc(m.sent);
+    if (ok) m.add(m.sent, o.count);
     else {
-      m.inc(m.failed);
+      m.add(m.failed, o.count);
       this.note(why);
     }
     this.release(o);
@@ -174,21 +232,24 @@ export class Delivery {
       this.waiting = still;
       const m = metrics();
       for (let i = 0; i < due.length; i++) {
-        m.inc(m.retried);
+        m.add(m.retried, due[i].count);
         this.dispatch(due[i]);
       }
     }
+    const a = this.batchActive;
+    if (this.batchCount > 0 && a !== null && now - this.batchStarted >= <u64>a.config.batchIntervalMs * 1_000_000) this.flushBatch();
     if (this.draining && now >= this.drainDeadline) {
       this.dropAll("still undelivered when the retired configuration's drain time ran out");
       this.finishDrain();
       return;
     }
-    if (this.waiting.length == 0 && !this.draining) this.setTicking(false);
+    if (this.waiting.length == 0 && this.batchCount == 0 && !this.draining) this.setTicking(false);
     this.maybeFinishDrain();
   }
 
   // Root on_done: true when nothing is outstanding; else drain for at most drainTimeoutMs.
   beginDrain(drainTimeoutMs: i32): bool {
+    this.flushBatch();
     if (this.inflight.size == 0 && this.waiting.length == 0) return true;
     if (drainTimeoutMs == 0) {
       this.dropAll("still undelivered when the configuration was retired");
@@ -211,12 +272,14 @@ export class Delivery {
   }
 
   private dropAll(why: string): void {
-    const n = this.inflight.size + this.waiting.length;
+    let n = 0;
+    const outs = this.inflight.values();
+    for (let i = 0; i < outs.length; i++) n += outs[i].count;
+    for (let i = 0; i < this.waiting.length; i++) n += this.waiting[i].count;
     if (n == 0) return;
     const m = metrics();
     m.add(m.dropped, n);
     logWarn("kserve-logger: " + n.toString() + " events " + why + "; counted as dropped");
-    const outs = this.inflight.values();
     for (let i = 0; i < outs.length; i++) this.release(outs[i]);
     for (let i = 0; i < this.waiting.length; i++) this.release(this.waiting[i]);
     this.inflight.clear();

@@ -7,7 +7,7 @@
 import { ByteBuilder } from "./bytes";
 import { Config, MAX_ANNOTATIONS_JSON_BYTES } from "./config";
 import { Identity } from "./identity";
-import { writeJsonString } from "./json";
+import { writeJsonBytes, writeJsonString } from "./json";
 import { appendHeaderValue, appendPercentEncoded } from "./headers";
 import { appendRfc3339Nano } from "./time";
 
@@ -16,6 +16,8 @@ export const TYPE_RESPONSE = "org.kubeflow.serving.inference.response";
 
 // One event type's static headers, pre-serialized.
 export class EventTemplate {
+  // Batch mode: the opening of the structured JSON event, up to the last static attribute.
+  json: ByteBuilder = new ByteBuilder(256);
   count: i32 = 0;
   lens: ByteBuilder = new ByteBuilder(128); // [klen u32, vlen u32]*count
   data: ByteBuilder = new ByteBuilder(512); // k\0v\0...
@@ -39,6 +41,8 @@ export class EventTemplate {
 export class Templates {
   request: EventTemplate = new EventTemplate();
   response: EventTemplate = new EventTemplate();
+  // Batch mode: the headers of the one request that carries a batch.
+  batch: EventTemplate = new EventTemplate();
   cluster: ArrayBuffer = new ArrayBuffer(0);
   annotationsJsonBytes: i32 = 0;
   error: string = "";
@@ -93,8 +97,111 @@ export function buildTemplates(cfg: Config, id: Identity): Templates {
     tpl.add("ce-component", String.UTF8.encode(id.component), p);
     tpl.add("ce-endpoint", String.UTF8.encode(id.endpoint), p);
     if (annotations !== null) tpl.add("ce-annotations", annotations, p);
+    // The same static attributes as a structured-mode JSON prefix (batch mode).
+    const j = tpl.json;
+    j.ascii("{\"specversion\":\"1.0\",\"type\":");
+    writeJsonString(j, types[i]);
+    jsonAttr(j, "source", id.source);
+    jsonAttr(j, "inferenceservicename", id.inferenceService);
+    jsonAttr(j, "namespace", id.namespace);
+    jsonAttr(j, "component", id.component);
+    jsonAttr(j, "endpoint", id.endpoint);
+    if (annotations !== null) {
+      j.ascii(",\"annotations\":");
+      writeJsonBytes(j, changetype<usize>(annotations), <usize>annotations.byteLength);
+    }
   }
+  t.batch.add(":method", ascii("POST"), false);
+  t.batch.add(":path", String.UTF8.encode(cfg.path), false);
+  t.batch.add(":authority", String.UTF8.encode(cfg.authority), false);
+  t.batch.add("content-type", ascii("application/cloudevents-batch+json"), false);
   return t;
+}
+
+function jsonAttr(out: ByteBuilder, name: string, value: string): void {
+  out.byte(0x2c);
+  out.byte(0x22);
+  out.ascii(name);
+  out.ascii("\":");
+  writeJsonString(out, value);
+}
+
+function jsonBytesAttr(out: ByteBuilder, name: string, value: ArrayBuffer): void {
+  out.byte(0x2c);
+  out.byte(0x22);
+  out.ascii(name);
+  out.ascii("\":");
+  writeJsonBytes(out, changetype<usize>(value), <usize>value.byteLength);
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+function appendBase64(out: ByteBuilder, p: usize, n: i32): void {
+  out.ensure(((n + 2) / 3) * 4);
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v = (<u32>load<u8>(p + <usize>i) << 16) | (<u32>load<u8>(p + <usize>i + 1) << 8) | <u32>load<u8>(p + <usize>i + 2);
+    out.byte(<u8>B64.charCodeAt(v >> 18));
+    out.byte(<u8>B64.charCodeAt((v >> 12) & 63));
+    out.byte(<u8>B64.charCodeAt((v >> 6) & 63));
+    out.byte(<u8>B64.charCodeAt(v & 63));
+  }
+  if (i < n) {
+    const two = i + 1 < n;
+    const v = (<u32>load<u8>(p + <usize>i) << 16) | (two ? <u32>load<u8>(p + <usize>i + 1) << 8 : 0);
+    out.byte(<u8>B64.charCodeAt(v >> 18));
+    out.byte(<u8>B64.charCodeAt((v >> 12) & 63));
+    out.byte(two ? <u8>B64.charCodeAt((v >> 6) & 63) : 0x3d);
+    out.byte(0x3d);
+  }
+}
+
+export class StructuredEvent {
+  id: ArrayBuffer = new ArrayBuffer(0);
+  eventTime: u64 = 0;
+  metadata: ArrayBuffer = new ArrayBuffer(0);
+  metadataTruncated: bool = false;
+  contentType: ArrayBuffer | null = null;
+  body: ArrayBuffer = new ArrayBuffer(0);
+  truncated: bool = false;
+  status: i32 = -1;
+  redaction: i32 = 0;
+}
+
+// One event in the CloudEvents JSON format (batch mode): the template's
+// precomputed prefix, then the per-event attributes and the data — as JSON
+// when the content type says JSON and the body is one JSON value, else base64.
+export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: StructuredEvent, recordedNanos: u64, bodyIsJson: bool): void {
+  out.bytes(tpl.json.ptr, tpl.json.len);
+  jsonBytesAttr(out, "id", e.id);
+  out.ascii(",\"time\":\"");
+  appendRfc3339Nano(out, e.eventTime);
+  out.ascii("\",\"recordedtime\":\"");
+  appendRfc3339Nano(out, recordedNanos);
+  out.byte(0x22);
+  jsonBytesAttr(out, "metadata", e.metadata);
+  if (e.metadataTruncated) out.ascii(",\"metadatatruncated\":\"true\"");
+  const ct = e.contentType;
+  if (ct !== null) jsonBytesAttr(out, "datacontenttype", ct);
+  if (e.truncated) out.ascii(",\"truncated\":\"true\"");
+  if (e.status >= 0) {
+    out.ascii(",\"statuscode\":\"");
+    out.ascii(e.status.toString());
+    out.byte(0x22);
+  }
+  if (e.redaction == 1) out.ascii(",\"redaction\":\"applied\"");
+  else if (e.redaction == 2) out.ascii(",\"redaction\":\"omitted\"");
+  if (e.body.byteLength > 0) {
+    if (bodyIsJson) {
+      out.ascii(",\"data\":");
+      out.buffer(e.body);
+    } else {
+      out.ascii(",\"data_base64\":\"");
+      appendBase64(out, changetype<usize>(e.body), e.body.byteLength);
+      out.byte(0x22);
+    }
+  }
+  out.byte(0x7d);
 }
 
 // Per-event dynamic headers, written into scratch space owned by the root

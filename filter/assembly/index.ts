@@ -1,7 +1,9 @@
-// Entry point of the Wasm module: the proxy-wasm ABI exports of the SDK and the
-// root context registered under the id that WasmPlugin.spec.pluginName must carry.
+// Entry point of the Wasm module: the proxy-wasm ABI exports of the SDK, the
+// module's own malloc (malloc.ts: no zero-fill of host blocks) and the root
+// context registered under the id that WasmPlugin.spec.pluginName must carry.
 
-export * from "@solo-io/proxy-runtime/assembly/proxy";
+export { malloc, free } from "./malloc";
+export * from "@solo-io/proxy-runtime/assembly/exports";
 import { RootContext, registerRootContext } from "@solo-io/proxy-runtime/assembly";
 import { LoggerRoot, ROOT_ID } from "./plugin";
 

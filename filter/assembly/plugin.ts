@@ -74,7 +74,17 @@ export class LoggerRoot extends RootContext {
       else { body = new ArrayBuffer(0); redaction = REDACTION_OMITTED; }
     }
     capture.release();
-    this.delivery.submit(new Outgoing(a, tpl, s.id, s.metadata, s.metadataTruncated, s.contentType, eventTime, body, capture.truncated, status, redaction));
+    const o = new Outgoing(a, tpl);
+    o.id = s.id;
+    o.metadata = s.metadata;
+    o.metadataTruncated = s.metadataTruncated;
+    o.contentType = s.contentType;
+    o.eventTime = eventTime;
+    o.body = body;
+    o.truncated = capture.truncated;
+    o.status = status;
+    o.redaction = redaction;
+    this.delivery.submit(o);
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {

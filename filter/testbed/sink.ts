@@ -31,6 +31,15 @@ export interface ReceivedEvent {
   /** The request as received, for byte-level checks. */
   rawHeaders: string[];
   path: string;
+  /** Arrived inside a batch: `headers` are the batch request's, `body` comes from data / data_base64. */
+  batch?: boolean;
+}
+
+function batchMemberBody(e: CloudEvent<unknown>): Buffer {
+  if (e.data_base64 !== undefined) return Buffer.from(e.data_base64, "base64");
+  if (e.data === undefined) return Buffer.alloc(0);
+  if (e.data instanceof Uint8Array) return Buffer.from(e.data);
+  return Buffer.from(typeof e.data === "string" ? e.data : JSON.stringify(e.data));
 }
 
 export interface RejectedRequest {
@@ -139,12 +148,19 @@ export class CloudEventSink {
       let accepted = false;
       try {
         const parsed = HTTP.toEvent({ headers, body });
-        const event = (Array.isArray(parsed) ? parsed[0] : parsed) as CloudEvent<unknown>;
-        event.validate();
-        const rec: ReceivedEvent = { event, body, headers, rawHeaders: req.rawHeaders.slice(), path: req.url ?? "/" };
-        this.events.push(rec);
+        // A batch (application/cloudevents-batch+json) holds several events: each is
+        // validated and recorded on its own, its body taken from data / data_base64.
+        const list = (Array.isArray(parsed) ? parsed : [parsed]) as CloudEvent<unknown>[];
+        for (const event of list) event.validate();
+        for (const event of list) {
+          const rec: ReceivedEvent = {
+            event, body: Array.isArray(parsed) ? batchMemberBody(event) : body, headers, rawHeaders: req.rawHeaders.slice(),
+            path: req.url ?? "/", batch: Array.isArray(parsed),
+          };
+          this.events.push(rec);
+          this.options.onEvent?.(rec);
+        }
         accepted = true;
-        this.options.onEvent?.(rec);
       } catch (e) {
         this.rejected.push({ error: (e as Error).message ?? String(e), headers, body });
       }
