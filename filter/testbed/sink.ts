@@ -54,6 +54,8 @@ export interface SinkOptions {
   behaviour?: SinkBehaviour;
   /** Called for each accepted event (the CLI prints). */
   onEvent?: (e: ReceivedEvent) => void;
+  /** Keep every event in `events` (default). Off for soaks: only `accepted` counts. */
+  record?: boolean;
 }
 
 export function utf8Headers(req: http.IncomingMessage): Record<string, string> {
@@ -72,6 +74,8 @@ export class CloudEventSink {
   readonly rejected: RejectedRequest[] = [];
   /** Every request that arrived (accepted, rejected, or answered with a fault). */
   requests = 0;
+  /** Valid events received (also counted when `record` is off). */
+  accepted = 0;
   behaviour: SinkBehaviour;
   private server!: http.Server;
   private waiters: { n: number; resolve: () => void }[] = [];
@@ -119,6 +123,7 @@ export class CloudEventSink {
     this.events.length = 0;
     this.rejected.length = 0;
     this.requests = 0;
+    this.accepted = 0;
   }
 
   async close(): Promise<void> {
@@ -157,7 +162,8 @@ export class CloudEventSink {
             event, body: Array.isArray(parsed) ? batchMemberBody(event) : body, headers, rawHeaders: req.rawHeaders.slice(),
             path: req.url ?? "/", batch: Array.isArray(parsed),
           };
-          this.events.push(rec);
+          this.accepted++;
+          if (this.options.record !== false) this.events.push(rec);
           this.options.onEvent?.(rec);
         }
         accepted = true;
