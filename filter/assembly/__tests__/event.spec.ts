@@ -65,3 +65,40 @@ describe("precomputed header block", () => {
     expect(t.error.startsWith("annotations: serialized size")).toBe(true);
   });
 });
+
+import { appendStructured, StructuredEvent } from "../event";
+import { ByteBuilder } from "../bytes";
+
+describe("structured events (batch mode)", () => {
+  it("writes the precomputed attributes, the per-event ones, and JSON data as is", () => {
+    const cfg = config(',"annotations":{"k":"v\\"<"}');
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const e = new StructuredEvent();
+    e.id = String.UTF8.encode("id-1");
+    e.eventTime = 1_000_000_000;
+    e.metadata = String.UTF8.encode('{"X-Tenant":["a"]}');
+    e.contentType = String.UTF8.encode("application/json");
+    e.body = String.UTF8.encode('{"instances":[[1]]}');
+    e.status = 503;
+    const out = new ByteBuilder();
+    appendStructured(out, t.request, e, 2_000_000_000, true);
+    expect(out.toString()).toBe(
+      '{"specversion":"1.0","type":"org.kubeflow.serving.inference.request","source":"http://localhost:9081/",' +
+      '"inferenceservicename":"iris","namespace":"models","component":"transformer","endpoint":"canary",' +
+      '"annotations":"{\\"k\\":\\"v\\\\\\"\\\\u003c\\"}","id":"id-1","time":"1970-01-01T00:00:01Z","recordedtime":"1970-01-01T00:00:02Z",' +
+      '"metadata":"{\\"X-Tenant\\":[\\"a\\"]}","datacontenttype":"application/json","statuscode":"503","data":{"instances":[[1]]}}');
+  });
+  it("writes other bodies as data_base64 (with padding)", () => {
+    const cfg = config("");
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const e = new StructuredEvent();
+    e.body = String.UTF8.encode("hello");
+    const out = new ByteBuilder();
+    appendStructured(out, t.response, e, 0, false);
+    expect(out.toString().endsWith(',"data_base64":"aGVsbG8="}')).toBe(true);
+    e.body = String.UTF8.encode("hell");
+    const out2 = new ByteBuilder();
+    appendStructured(out2, t.response, e, 0, false);
+    expect(out2.toString().endsWith(',"data_base64":"aGVsbA=="}')).toBe(true);
+  });
+});
