@@ -5,6 +5,7 @@ import { WasmResult } from "./abi.js";
 
 export interface HostBuffer {
   size(): number;
+  /** A view of the bytes (no copy): the caller copies them into linear memory at once, as Envoy's copyTo. */
   read(start: number, length: number): Buffer;
   /** Envoy Buffer::copyFrom; absent for immutable buffers (=> BadArgument). */
   copyFrom?(start: number, length: number, data: Buffer): number;
@@ -16,7 +17,8 @@ export class ConstBuffer implements HostBuffer {
     return this.data.length;
   }
   read(start: number, length: number): Buffer {
-    return Buffer.from(this.data.subarray(start, start + length));
+    const d = this.data;
+    return Buffer.from(d.buffer, d.byteOffset + start, length);
   }
 }
 
@@ -29,7 +31,7 @@ export class MutableBuffer implements HostBuffer {
     return this.data.length;
   }
   read(start: number, length: number): Buffer {
-    return Buffer.from(this.data.subarray(start, start + length));
+    return this.data.subarray(start, start + length);
   }
   append(chunk: Uint8Array): void {
     this.data = this.data.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.data, chunk]);

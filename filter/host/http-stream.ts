@@ -300,7 +300,8 @@ export class HttpStream implements StreamActions {
       case D.Continue: {
         if (d === "request") ctx.requestBody = null;
         else ctx.responseBody = null;
-        const out = wasBuffering ? st.buffer.data : Buffer.concat([st.buffer.data, current!.data]);
+        // Nothing held from before: the chunk goes on as it is (no copy, as Envoy's buffer move).
+        const out = wasBuffering ? st.buffer.data : st.buffer.size() === 0 ? current!.data : Buffer.concat([st.buffer.data, current!.data]);
         st.buffer = new MutableBuffer();
         this.forwardData(d, out, eos);
         break;
