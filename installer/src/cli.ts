@@ -49,6 +49,7 @@ const RENDER_OPTIONS: Options = {
   "module-url": { type: "string" },
   "module-sha256": { type: "string" },
   "module-file": { type: "string" },
+  "module-oci-layout": { type: "string" },
   "default-logger-url": { type: "string" },
   "cluster-domain": { type: "string" },
   "allow-annotation": { type: "string", multiple: true },
@@ -77,6 +78,7 @@ const RENDER_HELP: Record<string, string> = {
   "--module-url URL": "where Istio fetches the filter: oci://…, https://…, http://…, file:///… (required)",
   "--module-sha256 HEX": "sha256 Istio verifies the module with (for oci:// the image manifest digest)",
   "--module-file FILE": "compute --module-sha256 from the module file, e.g. build/kserve-logger.wasm (http(s)/file URLs)",
+  "--module-oci-layout DIR": "take --module-sha256 from the image manifest digest of an OCI image layout, e.g. build/kserve-logger-oci (`make oci`; oci:// URLs)",
   "--default-logger-url URL": `logger URL for loggers without one, KServe's ConfigMap logger.defaultUrl (default ${DEFAULT_LOGGER_URL})`,
   "--cluster-domain DOMAIN": "Kubernetes cluster domain (default cluster.local)",
   "--allow-annotation KEY": "send this metadataAnnotations key although it looks sensitive; repeatable",
@@ -143,7 +145,8 @@ export function renderOptions(v: Values): RenderOptions {
   if (enc !== undefined && enc !== "raw" && enc !== "percent") throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
   const opts: RenderOptions = {
     ...DEFAULT_RENDER_OPTIONS,
-    module: moduleRef(v["module-url"] as string | undefined, v["module-sha256"] as string | undefined, v["module-file"] as string | undefined),
+    module: moduleRef(v["module-url"] as string | undefined, v["module-sha256"] as string | undefined, v["module-file"] as string | undefined,
+      v["module-oci-layout"] as string | undefined),
     defaultLoggerUrl: (v["default-logger-url"] as string | undefined) ?? DEFAULT_LOGGER_URL,
     clusterDomain: (v["cluster-domain"] as string | undefined) ?? "cluster.local",
     allowAnnotations: (v["allow-annotation"] as string[] | undefined) ?? [],

@@ -1,14 +1,37 @@
 // The Wasm module a WasmPlugin points at: its URL and the sha256 Istio verifies it with.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { InputError, UsageError } from "./diagnostics.js";
 import type { ModuleRef } from "./wasmplugin.js";
 
-export function moduleRef(url: string | undefined, sha256: string | undefined, file: string | undefined): ModuleRef {
+// The manifest digest of the image in an OCI image layout (what `make oci` writes):
+// Istio verifies an oci:// module by that digest (istio #37565).
+export function ociLayoutDigest(dir: string): string {
+  let index: { manifests?: { digest?: string }[] };
+  try {
+    index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+  } catch (e) {
+    throw new InputError(`--module-oci-layout: ${dir} is not an OCI image layout (${(e as Error).message})`);
+  }
+  const digests = (index.manifests ?? []).map((m) => m.digest ?? "");
+  if (digests.length !== 1) throw new InputError(`--module-oci-layout: ${dir}/index.json lists ${digests.length} manifests, expected 1`);
+  const m = /^sha256:([a-f0-9]{64})$/.exec(digests[0]!);
+  if (!m) throw new InputError(`--module-oci-layout: ${dir}/index.json: "${digests[0]}" is not a sha256 digest`);
+  return m[1]!;
+}
+
+export function moduleRef(url: string | undefined, sha256: string | undefined, file: string | undefined, ociLayout?: string): ModuleRef {
   if (url === undefined || url === "") {
     throw new UsageError("--module-url is required (oci://…, https://…, http://… or file:///… inside the istio-proxy container)");
   }
-  if (sha256 !== undefined && file !== undefined) throw new UsageError("give --module-sha256 or --module-file, not both");
+  if ([sha256, file, ociLayout].filter((x) => x !== undefined).length > 1) {
+    throw new UsageError("give one of --module-sha256, --module-file, --module-oci-layout");
+  }
+  if (ociLayout !== undefined) {
+    if (!url.startsWith("oci://")) throw new UsageError("--module-oci-layout gives an image manifest digest: it goes with an oci:// --module-url");
+    sha256 = ociLayoutDigest(ociLayout);
+  }
   if (file !== undefined) {
     // For OCI images Istio checks the image manifest digest, not the module's (istio #37565).
     if (url.startsWith("oci://") || !/^[a-z]+:\/\//.test(url)) {

@@ -13,6 +13,8 @@ files=(
   installer/test/golden.test.ts
   installer/test/cli.test.ts
   installer/test/apply.test.ts
+  installer/test/watch-to-filter.test.ts
+  installer/test/oci-module.test.ts
   installer/test/watch.test.ts
   installer/test/manifests.test.ts
   installer/test/kube.test.ts
