@@ -118,6 +118,18 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     await waitUntil(async () => (await plugin()) !== undefined, "recreated");
   });
 
+  test("a hand edit by another field manager: 409 Conflict without force; with force it wins until the controller takes the field back", async () => {
+    const edit = { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", metadata: { name: PLUGIN, namespace: ns }, spec: { pluginConfig: { mode: "request" } } };
+    const ssa = setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+    await assert.rejects(
+      custom.patchNamespacedCustomObject({ ...W, namespace: ns, name: PLUGIN, body: edit, fieldManager: "hand-edit", force: false }, ssa),
+      (e: { code?: number }) => e.code === 409,
+      "the installer owns spec.pluginConfig.mode: a non-forced apply by another manager conflicts",
+    );
+    await custom.patchNamespacedCustomObject({ ...W, namespace: ns, name: PLUGIN, body: edit, fieldManager: "hand-edit", force: true }, ssa);
+    await waitUntil(async () => ((await plugin())?.spec.pluginConfig as unknown as { mode: string }).mode === "all", "the controller restoring mode all");
+  });
+
   test("the switch ConfigMap in the control namespace disables and re-enables", async () => {
     await admin.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" }, data: { [`${ns}.sklearn-iris`]: "disabled" } });
     await run.lines.waitFor(/^deleted [^ ]+\/sklearn-iris-predictor-logger \(logging disabled\)$/);
