@@ -48,8 +48,9 @@ demo: build
 reliability: build
 	node --import tsx --expose-gc filter/test/reliability/report.ts --write docs/reliability.md
 
+# BENCH_ARGS: e.g. "--write docs/benchmarks.md", "--quick", "--only 2".
 bench: build
-	node --import tsx --expose-gc bench/run.ts
+	node --import tsx --expose-gc bench/run.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .tmp

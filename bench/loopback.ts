@@ -86,6 +86,17 @@ export async function loopback(modules: Module[], s: Settings): Promise<Loopback
       hosts.push(host);
       sidecars.push({ mode: `filter (${m.label}), mode all`, sc: await Sidecar.start(host, { upstream: addr.model }), host });
     }
+    // Batch mode (one callout per 100 events) with the first module: what the callout
+    // traffic, not the filter, costs the Node host.
+    const bh = await WasmHost.load(modules[0]!.wasm, {
+      rootId: ROOT_ID, failOpen: true,
+      nodeMetadata: { NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q", NAMESPACE: "bench" },
+      clusters: { [CLUSTER]: addr.sink },
+    });
+    const br = bh.configure(pluginConfig({ extra: { batch: { maxEvents: 100, intervalMs: 50 } } }));
+    if (!br.accepted) throw new Error(`batch configuration refused: ${br.reason ?? ""}`);
+    hosts.push(bh);
+    sidecars.push({ mode: `filter (${modules[0]!.label}), mode all, batch of 100 events`, sc: await Sidecar.start(bh, { upstream: addr.model }), host: bh });
     // The same host and sidecar code with no filter: streams never enter the VM.
     sidecars.push({ mode: "no filter (pass-through)", sc: await Sidecar.start(hosts[0]!, { upstream: addr.model, passThrough: true }), host: null });
     const rows: LoopbackRow[] = [];
