@@ -37,6 +37,10 @@ export interface Scenario {
   step?: (stack: Stack, i: number, n: number) => void;
 }
 
+// What the scenarios' caps (256 callouts in flight, 256 waiting for a retry, small bodies)
+// allow linear memory to reach: a high-water mark, never given back.
+export const WASM_BOUND = 1024 * 1024;
+
 const FAST_RETRY = { maxRetries: 2, initialBackoffMs: 5, maxBackoffMs: 40 };
 
 export const SCENARIOS: Scenario[] = [
