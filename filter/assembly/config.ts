@@ -110,6 +110,15 @@ class Checker {
     return v.b;
   }
 
+  // An optional nested object whose keys must all be known; null when absent or wrong.
+  section(root: JValue, name: string, keys: string[]): JValue | null {
+    const v = root.get(name);
+    if (v === null) return null;
+    if (v.kind != JKind.Obj) { this.fail(name, "must be an object"); return null; }
+    this.onlyKeys(v, keys, name + ".");
+    return v;
+  }
+
   onlyKeys(obj: JValue, allowed: string[], prefix: string): bool {
     for (let i = 0; i < obj.keys.length; i++) {
       if (!allowed.includes(obj.keys[i])) return this.fail(prefix + obj.keys[i], "unknown field");
@@ -280,16 +289,12 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     else if (enc != "raw") c.fail("headerEncoding", "must be raw or percent, not " + quoted(enc));
   }
 
-  const limits = root.get("limits");
+  const limits = c.section(root, "limits", LIMIT_KEYS);
   if (limits !== null) {
-    if (limits.kind != JKind.Obj) c.fail("limits", "must be an object");
-    else {
-      c.onlyKeys(limits, LIMIT_KEYS, "limits.");
-      cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
-      cfg.maxMetadataBytes = c.int(limits, "maxMetadataBytes", "limits.maxMetadataBytes", 8192, 2, 65536);
-      cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
-      cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
-    }
+    cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
+    cfg.maxMetadataBytes = c.int(limits, "maxMetadataBytes", "limits.maxMetadataBytes", 8192, 2, 65536);
+    cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
+    cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
   }
 
   const rp = root.get("redactPaths");
@@ -305,30 +310,22 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     }
   }
 
-  const batch = root.get("batch");
+  const batch = c.section(root, "batch", BATCH_KEYS);
   if (batch !== null) {
-    if (batch.kind != JKind.Obj) c.fail("batch", "must be an object");
-    else {
-      c.onlyKeys(batch, BATCH_KEYS, "batch.");
-      cfg.batchMaxEvents = c.int(batch, "maxEvents", "batch.maxEvents", 100, 1, 1000);
-      cfg.batchMaxBytes = c.int(batch, "maxBytes", "batch.maxBytes", 1048576, 1024, 16777216);
-      cfg.batchIntervalMs = c.int(batch, "intervalMs", "batch.intervalMs", 1000, 1, 60000);
-      if (c.error.length == 0 && cfg.percentEncode) c.fail("batch", "headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
-    }
+    cfg.batchMaxEvents = c.int(batch, "maxEvents", "batch.maxEvents", 100, 1, 1000);
+    cfg.batchMaxBytes = c.int(batch, "maxBytes", "batch.maxBytes", 1048576, 1024, 16777216);
+    cfg.batchIntervalMs = c.int(batch, "intervalMs", "batch.intervalMs", 1000, 1, 60000);
+    if (c.error.length == 0 && cfg.percentEncode) c.fail("batch", "headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
   }
 
-  const retry = root.get("retry");
+  const retry = c.section(root, "retry", RETRY_KEYS);
   if (retry !== null) {
-    if (retry.kind != JKind.Obj) c.fail("retry", "must be an object");
-    else {
-      c.onlyKeys(retry, RETRY_KEYS, "retry.");
-      cfg.maxRetries = c.int(retry, "maxRetries", "retry.maxRetries", 2, 0, 10);
-      cfg.initialBackoffMs = c.int(retry, "initialBackoffMs", "retry.initialBackoffMs", 100, 1, 60000);
-      cfg.maxBackoffMs = c.int(retry, "maxBackoffMs", "retry.maxBackoffMs", 2000, 1, 300000);
-      cfg.retryBudgetBytes = c.int(retry, "budgetBytes", "retry.budgetBytes", 8388608, 0, 268435456);
-      if (c.error.length == 0 && cfg.maxBackoffMs < cfg.initialBackoffMs) {
-        c.fail("retry.maxBackoffMs", "must not be smaller than retry.initialBackoffMs");
-      }
+    cfg.maxRetries = c.int(retry, "maxRetries", "retry.maxRetries", 2, 0, 10);
+    cfg.initialBackoffMs = c.int(retry, "initialBackoffMs", "retry.initialBackoffMs", 100, 1, 60000);
+    cfg.maxBackoffMs = c.int(retry, "maxBackoffMs", "retry.maxBackoffMs", 2000, 1, 300000);
+    cfg.retryBudgetBytes = c.int(retry, "budgetBytes", "retry.budgetBytes", 8388608, 0, 268435456);
+    if (c.error.length == 0 && cfg.maxBackoffMs < cfg.initialBackoffMs) {
+      c.fail("retry.maxBackoffMs", "must not be smaller than retry.initialBackoffMs");
     }
   }
 

@@ -113,6 +113,28 @@ describe("pluginConfig: every field, valid", () => {
   });
 });
 
+describe("pluginConfig: batch", () => {
+  it("is off by default and takes its limits", () => {
+    expect(ok("").batchMaxEvents).toBe(0);
+    const c = ok(',"batch":{"maxEvents":10,"maxBytes":2048,"intervalMs":5}');
+    expect(c.batchMaxEvents).toBe(10);
+    expect(c.batchMaxBytes).toBe(2048);
+    expect(c.batchIntervalMs).toBe(5);
+    const d = ok(',"batch":{}');
+    expect(d.batchMaxEvents).toBe(100);
+    expect(d.batchMaxBytes).toBe(1048576);
+    expect(d.batchIntervalMs).toBe(1000);
+  });
+  it("refuses a bad batch", () => {
+    expect(errWith(',"batch":true')).toBe("batch: must be an object");
+    expect(errWith(',"batch":{"size":1}')).toBe("batch.size: unknown field");
+    expect(errWith(',"batch":{"maxEvents":0}')).toBe("batch.maxEvents: must be between 1 and 1000");
+    expect(errWith(',"batch":{"maxBytes":1023}')).toBe("batch.maxBytes: must be between 1024 and 16777216");
+    expect(errWith(',"batch":{"intervalMs":60001}')).toBe("batch.intervalMs: must be between 1 and 60000");
+    expect(errWith(',"headerEncoding":"percent","batch":{}')).toBe("batch: headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
+  });
+});
+
 describe("pluginConfig: retry", () => {
   it("takes the retry policy", () => {
     const c = ok(',"retry":{"maxRetries":0,"initialBackoffMs":5,"maxBackoffMs":5,"budgetBytes":0}');
