@@ -149,6 +149,7 @@ export class LoggerStream extends Context {
       if (ceId < 0 && r.keyIs("ce-id")) { ceId = off; ceIdLen = r.valueLen; }
       else if (xrid < 0 && r.keyIs("x-request-id")) { xrid = off; xridLen = r.valueLen; }
       else if (ct < 0 && r.keyIs("content-type")) { ct = off; ctLen = r.valueLen; }
+      else if (r.keyIs("content-length")) this.reqBody.expect(r.valuePtr, r.valueLen);
     }
     // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
     if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) this.id = pairs.slice(ceId, ceId + ceIdLen);
@@ -197,6 +198,10 @@ export class LoggerStream extends Context {
     this.status = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
     // KServe logs only 200 responses; logAllResponses logs every status.
     this.logResponseBody = a.config.logResponse && (this.status == 200 || a.config.logAllResponses);
+    if (this.logResponseBody && !end_of_stream) {
+      const cl = getHeaderValue(MAP_RESPONSE_HEADERS, "content-length");
+      if (cl !== null) this.respBody.expect(changetype<usize>(cl), cl.byteLength);
+    }
     if (end_of_stream) this.endResponse();
     return FilterHeadersStatusValues.Continue;
   }

@@ -51,6 +51,25 @@ describe("bodies", () => {
     assert.ok(byType(evs, TYPE_RESPONSE)[0]!.body.equals(whole));
   });
 
+  test("a body announced by content-length and sent in several chunks is logged whole", async () => {
+    const chunks = [Buffer.alloc(1000, 0x61), Buffer.alloc(1500, 0x62), Buffer.alloc(500, 0x63)];
+    const whole = Buffer.concat(chunks);
+    const res = await chunkedPost(`${stack.url}/echo`, chunks, { "content-length": String(whole.length), "ce-id": "announced" });
+    assert.ok(res.body.equals(whole));
+    const evs = await events(stack, 2);
+    for (const e of evs) assert.ok(e.body.equals(whole), `${e.event.type}: the announced body, whole`);
+  });
+
+  test("a body longer than its content-length announced is still logged whole (in-process stream)", async () => {
+    const s = stack.host.newStream();
+    s.sendRequestHeaders([[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"], ["content-length", "15"], ["ce-id", "liar"]]);
+    s.sendRequestBody("0123456789");
+    s.sendRequestBody("abcdefghij", { endOfStream: true });
+    s.complete();
+    const [e] = await events(stack, 1);
+    assert.equal(e!.body.toString(), "0123456789abcdefghij");
+  });
+
   test("a streamed (SSE) response reaches the client intact and is logged as the concatenated stream", async () => {
     const res = await fetch(`${stack.url}/stream?n=20`, { headers: { "ce-id": "sse" } });
     assert.equal(res.headers.get("content-type"), "text/event-stream");
