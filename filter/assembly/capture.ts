@@ -1,11 +1,11 @@
 // Body capture: chunks are copied as they stream by (the filter returns
 // Continue, so Envoy shows each chunk once) up to a cap; the bytes beyond the
 // cap are counted, not kept. When the size is announced (content-length) and
-// more than one chunk is coming, the chunks are copied into one buffer of that
-// size as they arrive, so that each chunk's block can be freed at once and no
-// join is needed at the end (peak memory ≈ the body, not twice the body).
+// more than one chunk is coming, one buffer of that size is allocated and the
+// host writes each chunk straight into it (malloc.ts hand-off): no block per
+// chunk, no join at the end, peak memory ≈ the body.
 
-import { getBufferBytes } from "./hostcalls";
+import { getBufferBytes, readBufferInto } from "./hostcalls";
 
 export class Capture {
   chunks: ArrayBuffer[] = [];
@@ -37,19 +37,20 @@ export class Capture {
       const size = this.expected < <i64>cap ? <i32>this.expected : cap;
       this.whole = changetype<ArrayBuffer>(__new(<usize>size, idof<ArrayBuffer>())); // filled below: no zero-fill
     }
-    const chunk = getBufferBytes(bufferType, 0, <u32>want);
-    if (chunk === null || chunk.byteLength == 0) return;
     const whole = this.whole;
     if (whole !== null) {
-      if (this.captured + chunk.byteLength <= whole.byteLength) {
-        memory.copy(changetype<usize>(whole) + <usize>this.captured, changetype<usize>(chunk), <usize>chunk.byteLength);
-        this.captured += chunk.byteLength;
+      const space = whole.byteLength - this.captured;
+      if (want <= space) {
+        // The host writes the chunk in place (malloc hand-off): no block, no copy.
+        this.captured += readBufferInto(bufferType, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
         return;
       }
       // More than announced: go on with a list of chunks.
       this.chunks.push(whole.slice(0, this.captured));
       this.whole = null;
     }
+    const chunk = getBufferBytes(bufferType, 0, <u32>want);
+    if (chunk === null || chunk.byteLength == 0) return;
     this.chunks.push(chunk);
     this.captured += chunk.byteLength;
   }

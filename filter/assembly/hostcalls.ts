@@ -4,6 +4,7 @@
 
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { log, LogLevelValues } from "@solo-io/proxy-runtime/assembly";
+import { armHandOff, disarmHandOff } from "./malloc";
 
 // Out-parameters the host writes (pointer, size).
 const OUT = memory.data(16);
@@ -43,6 +44,25 @@ export function getBufferBytes(type: i32, start: u32, length: u32): ArrayBuffer 
   clearOut();
   if (imports.proxy_get_buffer_bytes(type, start, length, OUT, OUT + 4) != OK) return null;
   return takeHostBlock();
+}
+
+// Reads [0, length) of a body buffer straight to `dst` (room bytes free there)
+// through the malloc hand-off; returns the bytes written, or -1 when the host
+// handed a block of its own instead (then it is copied to dst and released).
+export function readBufferInto(type: i32, length: u32, dst: usize, room: i32): i32 {
+  clearOut();
+  armHandOff(dst, room);
+  const rc = imports.proxy_get_buffer_bytes(type, 0, length, OUT, OUT + 4);
+  disarmHandOff();
+  if (rc != OK) return 0;
+  const ptr = load<usize>(OUT);
+  const size = <i32>load<usize>(OUT + 4);
+  if (size == 0 || ptr == 0) return 0;
+  if (ptr == dst) return size;
+  const n = size < room ? size : room;
+  memory.copy(dst, ptr, <usize>n);
+  __unpin(ptr);
+  return n;
 }
 
 export function getHeaderPairs(type: i32): ArrayBuffer | null {

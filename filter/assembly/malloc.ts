@@ -4,8 +4,28 @@
 // (new ArrayBuffer(size)) clears each block, one extra pass over every body
 // byte the filter captures. The block is an ArrayBuffer, pinned until the
 // filter takes it (hostcalls.ts takeHostBlock unpins it).
+//
+// Hand-off: for a body chunk whose size is known, the filter arms a destination
+// inside its capture buffer (capture.ts) just before proxy_get_buffer_bytes; the
+// host's one malloc of that call then returns it, so the host writes the chunk
+// straight into place — no block, no copy, no garbage.
+
+let handOff: usize = 0;
+let handOffRoom: i32 = 0;
+
+export function armHandOff(dst: usize, room: i32): void {
+  handOff = dst;
+  handOffRoom = room;
+}
+
+export function disarmHandOff(): void {
+  handOff = 0;
+}
 
 export function malloc(size: i32): usize {
+  const dst = handOff;
+  handOff = 0;
+  if (dst != 0 && size <= handOffRoom) return dst;
   return __pin(__new(<usize>size, idof<ArrayBuffer>()));
 }
 
