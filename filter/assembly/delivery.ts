@@ -19,11 +19,6 @@ import {
 import { metrics } from "./metrics";
 
 const TICK_MS: u32 = 20;
-// After this many failed attempts in a row the logger is taken to be down:
-// events are tried once, without retries, until an attempt succeeds again —
-// retries help with blips, but against an outage they only multiply the
-// callouts, fill the in-flight cap and push new events out.
-export const RETRY_CIRCUIT_FAILURES = 16;
 const RAND = memory.data(4);
 
 // One event on its way — or, in batch mode, one batch of events. It references
@@ -50,7 +45,6 @@ export class Delivery {
   private draining: bool = false;
   private drainDeadline: u64 = 0;
   private failures: u64 = 0;
-  private failedInARow: i32 = 0;
   // Batch mode: the events waiting to go out together, as a JSON array in the making.
   private batchBuf: ByteBuilder = new ByteBuilder(1024);
   private batchCount: i32 = 0;
@@ -181,15 +175,11 @@ export class Delivery {
       const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
       code = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
     }
-    if (code >= 200 && code < 300) {
-      this.failedInARow = 0;
-      this.settle(o, true, "");
-    }
+    if (code >= 200 && code < 300) this.settle(o, true, "");
     else {
       const why = headers == 0 ? "the connection to the logger failed or was reset" : "the logger answered " + code.toString();
       // Connection failures, 5xx (504 is Envoy's timeout) and 429 are worth another try; other 4xx are not.
-      this.failedInARow++;
-      const retryable = (headers == 0 || code >= 500 || code == 429 || code == 0) && this.failedInARow < RETRY_CIRCUIT_FAILURES;
+      const retryable = headers == 0 || code >= 500 || code == 429 || code == 0;
       if (!(retryable && this.scheduleRetry(o))) this.settle(o, false, why);
     }
     this.maybeFinishDrain();

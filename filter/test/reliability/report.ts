@@ -53,9 +53,7 @@ Best effort, bounded, and counted:
 - A connection failure, a reset, a timeout (Envoy answers 504) or a 5xx/429 is **retried** up to
   \`retry.maxRetries\` times (default 2) with exponential backoff and jitter (\`retry.initialBackoffMs\` 100 ms doubling
   up to \`retry.maxBackoffMs\` 2 s), as long as the bodies kept for retries stay within \`retry.budgetBytes\` (8 MiB per
-  configuration); beyond the budget an event is sent once, without retry. Other 4xx answers are not retried. After
-  16 failed attempts in a row the logger is taken to be down and events are tried once, without retries, until an
-  attempt succeeds again: against an outage retries would only multiply the callouts and push new events out at the cap.
+  configuration); beyond the budget an event is sent once, without retry. Other 4xx answers are not retried.
 - An event is **failed** when its last attempt failed, or when the host refuses the callout (unknown cluster).
 - An event is **dropped** when \`limits.maxInflightCallouts\` callouts are already in flight (default 64; the event is
   never waited for), or when a retired configuration's drain time (\`limits.drainTimeoutMs\`, 10 s) runs out.
