@@ -25,6 +25,19 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
   const ctx = (): ContextBase => vm.context();
   const u = (n: number): number => n >>> 0;
 
+  // add / replace: Envoy checks the map type, reads key and value, then needs a mutable map.
+  const setHeader = (type: number, kp: number, ks: number, vp: number, vs: number,
+    set: (map: HeaderMap, key: Uint8Array, value: Uint8Array) => void): number => {
+    if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
+    const key = mem().read(kp, ks);
+    const value = mem().read(vp, vs);
+    if (!key || !value) return R.InvalidMemoryAccess;
+    const map = ctx().getMap(u(type));
+    if (!map) return R.BadArgument;
+    set(map, key, value);
+    return R.Ok;
+  };
+
   // Allowed in restricted mode (initialization, malloc): proxy_log only (plus WASI).
   const guarded = (name: string, f: HostFn): HostFn =>
     ((...args: never[]) => {
@@ -120,27 +133,11 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       return vm.copyToPointerSize(v, vpp, vsp) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
-    proxy_add_header_map_value: ((type: number, kp: number, ks: number, vp: number, vs: number): number => {
-      if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
-      const key = mem().read(kp, ks);
-      const value = mem().read(vp, vs);
-      if (!key || !value) return R.InvalidMemoryAccess;
-      const map = ctx().getMap(u(type));
-      if (!map) return R.BadArgument;
-      map.addBytes(key, value);
-      return R.Ok;
-    }) as HostFn,
+    proxy_add_header_map_value: ((type: number, kp: number, ks: number, vp: number, vs: number): number =>
+      setHeader(type, kp, ks, vp, vs, (map, k, v) => map.addBytes(k, v))) as HostFn,
 
-    proxy_replace_header_map_value: ((type: number, kp: number, ks: number, vp: number, vs: number): number => {
-      if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
-      const key = mem().read(kp, ks);
-      const value = mem().read(vp, vs);
-      if (!key || !value) return R.InvalidMemoryAccess;
-      const map = ctx().getMap(u(type));
-      if (!map) return R.BadArgument;
-      map.replace(key, value);
-      return R.Ok;
-    }) as HostFn,
+    proxy_replace_header_map_value: ((type: number, kp: number, ks: number, vp: number, vs: number): number =>
+      setHeader(type, kp, ks, vp, vs, (map, k, v) => map.replace(k, v))) as HostFn,
 
     proxy_remove_header_map_value: ((type: number, kp: number, ks: number): number => {
       if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
