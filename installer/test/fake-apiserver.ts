@@ -29,7 +29,7 @@ const RESOURCES: Res[] = [
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };
+export type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };
 type EventType = "ADDED" | "MODIFIED" | "DELETED";
 interface HistoryEvent { rv: number; type: EventType; plural: string; obj: Obj }
 interface Watcher {

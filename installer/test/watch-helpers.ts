@@ -2,7 +2,9 @@
 // is for a condition with a generous deadline (a loaded 2-core machine may be slow), never a
 // fixed sleep followed by an assertion.
 import { spawn, type ChildProcess } from "node:child_process";
-import { main } from "../src/cli.js";
+import { main, setKubeFactory } from "../src/cli.js";
+import { ClientNodeKube } from "../src/kube/client.js";
+import type { FakeApiServer, Obj } from "./fake-apiserver.js";
 import { ROOT } from "./helpers.js";
 
 export const DEADLINE_MS = 90_000;
@@ -58,4 +60,13 @@ export async function httpStatus(url: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** Starts the fake API server, points the CLI at it, and creates the namespaces `watch` expects plus `objects`. */
+export async function fakeCluster(api: FakeApiServer, ...objects: Obj[]): Promise<void> {
+  const kc = await api.start();
+  setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
+  api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
+  api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kserve-wasm-logger" } });
+  for (const o of objects) api.put(o);
 }

@@ -7,13 +7,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
-import { setKubeFactory } from "../src/cli.js";
-import { ClientNodeKube } from "../src/kube/client.js";
 import { podMetadata, startStack, type Stack } from "../../filter/testbed/stack.js";
 import { events, post } from "../../filter/test/e2e/support.js";
 import { FakeApiServer } from "./fake-apiserver.js";
 import { MODULE_ARGS, ROOT } from "./helpers.js";
-import { FAST_RETRY, waitUntil, watchInProcess } from "./watch-helpers.js";
+import { FAST_RETRY, fakeCluster, waitUntil, watchInProcess } from "./watch-helpers.js";
 
 const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
 const PLUGIN = "sklearn-iris-predictor-logger";
@@ -24,11 +22,7 @@ let run: ReturnType<typeof watchInProcess>;
 let stack: Stack | undefined;
 
 before(async () => {
-  const kc = await api.start();
-  setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
-  api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
-  api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kserve-wasm-logger" } });
-  api.put(ISVC);
+  await fakeCluster(api, ISVC);
   run = watchInProcess(["-A", ...FAST_RETRY, ...MODULE_ARGS]);
 });
 after(async () => {

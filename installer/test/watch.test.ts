@@ -5,12 +5,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { after, before, describe, test } from "node:test";
 import YAML from "yaml";
-import { setKubeFactory } from "../src/cli.js";
-import { ClientNodeKube } from "../src/kube/client.js";
 import { WATCH_PERMISSIONS } from "../src/kube/permissions.js";
 import { FakeApiServer } from "./fake-apiserver.js";
 import { MODULE_ARGS, ROOT } from "./helpers.js";
-import { FAST_RETRY, httpStatus, waitUntil, watchChild, watchInProcess } from "./watch-helpers.js";
+import { FAST_RETRY, fakeCluster, httpStatus, waitUntil, watchChild, watchInProcess } from "./watch-helpers.js";
 
 const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
 const PLUGIN = "sklearn-iris-predictor-logger";
@@ -31,11 +29,7 @@ describe("watch (in-process)", () => {
   let health = "";
 
   before(async () => {
-    const kc = await api.start();
-    setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
-    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
-    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kserve-wasm-logger" } });
-    api.put(ISVC);
+    await fakeCluster(api, ISVC);
     run = watchInProcess(ARGS);
     health = (await run.lines.waitFor(/health on /)).replace(/.*health on /, "");
   });
