@@ -1,15 +1,18 @@
 // Body capture: chunks are copied as they stream by (the filter returns
 // Continue, so Envoy shows each chunk once) up to a cap; the bytes beyond the
-// cap are counted, not kept. When the size is announced (content-length) and
-// more than one chunk is coming, one buffer of that size is allocated and the
-// host writes each chunk straight into it (malloc.ts hand-off): no block per
-// chunk, no join at the end, peak memory ≈ the body.
+// cap are counted, not kept. The host writes each chunk straight into one
+// capture buffer (malloc.ts hand-off): no block per chunk, no join at the end.
+// The buffer is sized from content-length when the headers announce one; else
+// it starts at the first chunk and doubles (one copy of what was captured,
+// amortized ≤ 1× the body). Large buffers come from body-pool.ts.
 
-import { getBufferBytes, readBufferInto } from "./hostcalls";
+import { readBufferInto } from "./hostcalls";
+import { capacityOf, giveBuffer, resizeBuffer, takeBuffer } from "./body-pool";
+
+const EMPTY = new ArrayBuffer(0);
 
 export class Capture {
-  chunks: ArrayBuffer[] = [];
-  whole: ArrayBuffer | null = null;
+  whole: ArrayBuffer | null = null; // byteLength = its capacity while capturing
   captured: i32 = 0;
   seen: i64 = 0;
   expected: i64 = -1; // content-length, when the headers gave one
@@ -33,53 +36,48 @@ export class Capture {
     const room = cap - this.captured;
     if (room <= 0) return;
     const want = chunkSize < room ? chunkSize : room;
-    if (this.whole === null && this.chunks.length == 0 && this.expected > <i64>want) {
-      const size = this.expected < <i64>cap ? <i32>this.expected : cap;
-      this.whole = changetype<ArrayBuffer>(__new(<usize>size, idof<ArrayBuffer>())); // filled below: no zero-fill
+    const need = this.captured + want;
+    let whole = this.whole;
+    if (whole === null) {
+      let size = need;
+      if (this.expected > <i64>size) size = this.expected < <i64>cap ? <i32>this.expected : cap;
+      whole = this.whole = full(takeBuffer(size));
+    } else if (need > whole.byteLength) {
+      // More than announced, or no announcement: grow by doubling, up to the cap.
+      let size = whole.byteLength << 1;
+      if (size < need) size = need;
+      if (size > cap) size = cap;
+      const bigger = full(takeBuffer(size));
+      memory.copy(changetype<usize>(bigger), changetype<usize>(whole), <usize>this.captured);
+      giveBuffer(whole);
+      whole = this.whole = bigger;
     }
-    const whole = this.whole;
-    if (whole !== null) {
-      const space = whole.byteLength - this.captured;
-      if (want <= space) {
-        // The host writes the chunk in place (malloc hand-off): no block, no copy.
-        this.captured += readBufferInto(bufferType, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
-        return;
-      }
-      // More than announced: go on with a list of chunks.
-      this.chunks.push(whole.slice(0, this.captured));
-      this.whole = null;
-    }
-    const chunk = getBufferBytes(bufferType, 0, <u32>want);
-    if (chunk === null || chunk.byteLength == 0) return;
-    this.chunks.push(chunk);
-    this.captured += chunk.byteLength;
+    const space = whole.byteLength - this.captured;
+    this.captured += readBufferInto(bufferType, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
   }
 
   get truncated(): bool {
     return this.seen > <i64>this.captured;
   }
 
-  // The captured bytes as one buffer: the single chunk itself when there is
-  // one (no copy), else one concatenation.
+  // The captured bytes, in the capture buffer itself (resized in place, no copy).
+  // The capture lets go of it: the caller owns it (and may give it to the pool).
   body(): ArrayBuffer {
     const whole = this.whole;
-    if (whole !== null) return this.captured == whole.byteLength ? whole : whole.slice(0, this.captured);
-    const n = this.chunks.length;
-    if (n == 0) return new ArrayBuffer(0);
-    if (n == 1) return this.chunks[0];
-    // Every byte is written below: no zero-fill (new ArrayBuffer would clear it first).
-    const out = changetype<ArrayBuffer>(__new(<usize>this.captured, idof<ArrayBuffer>()));
-    let off: usize = 0;
-    for (let i = 0; i < n; i++) {
-      const c = this.chunks[i];
-      memory.copy(changetype<usize>(out) + off, changetype<usize>(c), <usize>c.byteLength);
-      off += <usize>c.byteLength;
-    }
-    return out;
+    this.whole = null;
+    if (whole === null) return EMPTY;
+    return resizeBuffer(whole, this.captured);
   }
 
   release(): void {
-    this.chunks = [];
+    const whole = this.whole;
     this.whole = null;
+    if (whole !== null) giveBuffer(whole);
   }
+}
+
+// A buffer with byteLength raised to its whole capacity (pool classes are powers of two).
+function full(buf: ArrayBuffer): ArrayBuffer {
+  const c = capacityOf(buf);
+  return c > buf.byteLength ? resizeBuffer(buf, c) : buf;
 }

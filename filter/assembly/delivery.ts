@@ -17,6 +17,9 @@ import {
   MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
 } from "./hostcalls";
 import { metrics } from "./metrics";
+import { giveBuffer } from "./body-pool";
+
+const NO_BODY = new ArrayBuffer(0);
 
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
@@ -78,6 +81,7 @@ export class Delivery {
       const m = metrics();
       m.add(m.dropped, o.count);
       this.note("the in-flight cap of " + o.a.config.maxInflightCallouts.toString() + " callouts is reached; " + o.count.toString() + " event(s) dropped");
+      this.dropBody(o);
       return;
     }
     const cfg = o.a.config;
@@ -102,6 +106,7 @@ export class Delivery {
       this.batchStarted = now;
     } else buf.byte(0x2c);
     appendStructured(buf, o.tpl, o, now, this.isJsonBody(o));
+    this.dropBody(o); // copied into the batch
     this.batchCount++;
     if (this.batchCount >= cfg.batchMaxEvents || buf.len >= cfg.batchMaxBytes) this.flushBatch();
     else this.setTicking(true);
@@ -153,6 +158,8 @@ export class Delivery {
     const cfg = o.a.config;
     const rc = httpCall(o.a.templates.cluster, pairs.ptr, pairs.len, changetype<usize>(o.body), o.body.byteLength,
       cfg.timeoutMs, this.tokenOut);
+    // The host copied the body; it is needed again only for a retry.
+    if (!o.kept) this.dropBody(o);
     if (rc != OK) {
       // The host refused the call itself (unknown cluster, bad headers): a retry would be refused too.
       this.settle(o, false, "the host refused the callout to cluster " + cfg.cluster + " (result " + rc.toString() + ")");
@@ -215,7 +222,15 @@ export class Delivery {
     if (o.kept) {
       this.keptBytes -= o.body.byteLength;
       o.kept = false;
+      this.dropBody(o);
     }
+  }
+
+  // The event's body is not needed any more: back to the pool (body-pool.ts).
+  private dropBody(o: Outgoing): void {
+    const b = o.body;
+    o.body = NO_BODY;
+    giveBuffer(b);
   }
 
   // Root tick: re-dispatch retries that are due; end a drain that ran out of time.

@@ -6,6 +6,7 @@
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
 import { ByteBuilder } from "./bytes";
 import { Capture } from "./capture";
+import { giveBuffer } from "./body-pool";
 import { Config, parseConfig } from "./config";
 import { Active, REDACTION_APPLIED, REDACTION_NONE, REDACTION_OMITTED } from "./active";
 import { Delivery, Outgoing } from "./delivery";
@@ -70,6 +71,7 @@ export class LoggerRoot extends RootContext {
     if (r !== null) {
       // A body that cannot be parsed (binary, truncated) cannot be redacted: it is left out.
       const red: ArrayBuffer | null = capture.truncated ? null : r.apply(body);
+      giveBuffer(body);
       if (red !== null) { body = red; redaction = REDACTION_APPLIED; }
       else { body = new ArrayBuffer(0); redaction = REDACTION_OMITTED; }
     }

@@ -51,9 +51,11 @@ export class CalloutClient {
 
   /**
    * Sends the request; `done` is called exactly once, from a later event-loop turn,
-   * unless cancel() was called first (then never).
+   * unless cancel() was called first (then never). `released` is called once Node
+   * holds no reference to req.body any more (written out, or the request destroyed).
    */
-  send(target: ClusterTarget, req: HttpCallRequest, done: (o: CalloutOutcome) => void): { cancel(): void } {
+  send(target: ClusterTarget, req: HttpCallRequest, done: (o: CalloutOutcome) => void,
+    released: () => void = () => undefined): { cancel(): void } {
     let settled = false;
     let timer: NodeJS.Timeout | null = null;
     const finish = (o: CalloutOutcome): void => {
@@ -92,9 +94,16 @@ export class CalloutClient {
       });
     } catch (e) {
       // Node refused the request line or a header: Envoy would not have sent it either.
+      released();
       setImmediate(() => finish({ response: localResponse(503, `invalid request: ${(e as Error).message}`) }));
       return { cancel: () => { settled = true; } };
     }
+    // The body goes back to its pool once Node no longer holds it: written out
+    // ('finish') and the request over ('close'), or destroyed (writes dropped).
+    clientReq.once("close", () => {
+      if (clientReq.writableFinished || clientReq.destroyed) released();
+      else clientReq.once("finish", released);
+    });
     clientReq.on("response", (res) => {
       responseStarted = true;
       const headers = HeaderMap.from([[":status", String(res.statusCode ?? 0)]]);

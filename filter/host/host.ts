@@ -4,6 +4,7 @@
 // Usable in-process from tests and benches; sidecar.ts puts sockets around it.
 
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi.js";
+import { BodyPool } from "./body-pool.js";
 import { CalloutClient, parseClusterTarget, type ClusterInput, type ClusterTarget } from "./callouts.js";
 import type { HttpCallResponse, PendingCallout, RootContext } from "./contexts.js";
 import { LoadError } from "./errors.js";
@@ -98,6 +99,7 @@ export class WasmHost implements StreamHost {
   private readonly logLevelNum: number;
   private readonly clusters = new Map<string, ClusterTarget>();
   private readonly client = new CalloutClient();
+  private readonly bodies = new BodyPool();
   private readonly sharedData = new Map<string, { value: Buffer; cas: number }>();
   private readonly baseProps: PropTree;
   private readonly tickTimers = new Map<RootContext, NodeJS.Timeout>();
@@ -374,6 +376,7 @@ export class WasmHost implements StreamHost {
       vmConfiguration: Buffer.from(this.options.vmConfiguration ?? ""),
       envVars: Object.entries(this.options.env ?? {}),
       sharedData: this.sharedData,
+      bodies: this.bodies,
       log: (level, message, contextId, source) => host.log(level, message, contextId, source),
       baseProperties: () => host.baseProps,
       hasCluster: (name) => host.clusters.has(name),
@@ -389,7 +392,10 @@ export class WasmHost implements StreamHost {
 
   private startHttpCall(vm: WasmVm, root: RootContext, token: number, req: HttpCallRequest, kind: string): { cancel(): void } {
     // The canary VM is thrown away right after configure: its callouts are never sent.
-    if (kind === "canary") return { cancel: () => undefined };
+    if (kind === "canary") {
+      this.bodies.give(req.body);
+      return { cancel: () => undefined };
+    }
     const target = this.clusters.get(req.cluster)!;
     this.inflight++;
     const responder = this.options.calloutResponder;
@@ -402,11 +408,13 @@ export class WasmHost implements StreamHost {
     };
     if (responder) {
       let cancelled = false;
+      // The body is lent to the responder for the duration of its call.
       setImmediate(() => {
-        if (cancelled) return;
+        if (cancelled) return this.bodies.give(req.body);
         try {
           vm.deliverHttpCallResponse(root, token, responder(req));
         } finally {
+          this.bodies.give(req.body);
           settle();
         }
       });
@@ -424,7 +432,7 @@ export class WasmHost implements StreamHost {
       } finally {
         settle();
       }
-    });
+    }, () => this.bodies.give(req.body));
     return {
       cancel: () => {
         handle.cancel();

@@ -212,22 +212,28 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       timeout: number, tokenPtr: number): number => {
       const root = ctx().root; // cpp-host: contextOrEffectiveContext()->root_context()
       const cluster = mem().read(up, us);
-      const body = mem().read(bp, bs);
       const hdrs = mem().read(hp, hs);
       const trls = mem().read(tp, ts);
-      if (!cluster || !body || !hdrs || !trls) return R.InvalidMemoryAccess;
+      if (!cluster || !hdrs || !trls) return R.InvalidMemoryAccess;
+      const pool = vm.env.bodies;
+      const body = mem().readWith(bp, bs, (n) => pool.take(n));
+      if (!body) return R.InvalidMemoryAccess;
+      const refuse = (rc: number): number => {
+        pool.give(body);
+        return rc;
+      };
       const headers = HeaderMap.fromPairs(parsePairs(hdrs));
       const trailers = HeaderMap.fromPairs(parsePairs(trls));
-      if (!mem().writeU32(tokenPtr, 0)) return R.InvalidMemoryAccess; // verify memory before starting
+      if (!mem().writeU32(tokenPtr, 0)) return refuse(R.InvalidMemoryAccess); // verify memory before starting
       // Envoy Context::httpCall, in this order.
-      if ((timeout | 0) < 0) return R.BadArgument;
+      if ((timeout | 0) < 0) return refuse(R.BadArgument);
       const clusterName = cluster.toString("utf8");
-      if (!vm.env.hasCluster(clusterName)) return R.BadArgument;
-      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return R.BadArgument;
+      if (!vm.env.hasCluster(clusterName)) return refuse(R.BadArgument);
+      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refuse(R.BadArgument);
       for (const [k, v] of [...headers.pairs(), ...trailers.pairs()]) {
         if (k.length === 0 || invalidHeaderBytes(k) || invalidHeaderBytes(v)) {
           vm.log(3, `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`, root.id);
-          return R.BadArgument;
+          return refuse(R.BadArgument);
         }
       }
       if (body.length > 0) headers.replace("content-length", String(body.length));

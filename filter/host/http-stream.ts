@@ -545,8 +545,10 @@ function toMap(input: HeaderInput | HeaderMap): HeaderMap {
   return input instanceof HeaderMap ? input : HeaderMap.from(input);
 }
 
+// A view, not a copy: the stream takes the chunk over, as Envoy moves a read buffer.
 function toBuf(chunk: Uint8Array | string): Buffer {
-  return typeof chunk === "string" ? Buffer.from(chunk, "utf8") : Buffer.from(chunk);
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 export { DEFAULT_BUFFER_LIMIT };

@@ -32,6 +32,17 @@ export class WasmMemory {
     return Buffer.from(new Uint8Array(this.memory.buffer, ptr, size));
   }
 
+  /** A copy of [ptr, ptr+size) into a buffer from `alloc` (e.g. a pool), or null when out of bounds. */
+  readWith(ptr: number, size: number, alloc: (size: number) => Buffer): Buffer | null {
+    ptr >>>= 0;
+    size >>>= 0;
+    if (!this.inBounds(ptr, size)) return null;
+    if (this.profile !== null) this.profile.bytesOut += size;
+    const out = alloc(size);
+    out.set(new Uint8Array(this.memory.buffer, ptr, size));
+    return out;
+  }
+
   write(ptr: number, data: Uint8Array): boolean {
     ptr >>>= 0;
     if (!this.inBounds(ptr, data.length)) return false;

@@ -3,6 +3,7 @@
 // module with trap handling and deferred after-call actions, root-context
 // lifecycle (start/configure/done/delete), ticks and callout delivery.
 
+import type { BodyPool } from "./body-pool.js";
 import type { StatsScope } from "./metrics.js";
 import { VmMetrics } from "./metrics.js";
 import { WasmMemory } from "./memory.js";
@@ -30,6 +31,8 @@ export interface VmServices {
   readonly vmConfiguration: Buffer;
   readonly envVars: readonly [string, string][];
   readonly sharedData: Map<string, { value: Buffer; cas: number }>;
+  /** Where proxy_http_call copies request bodies; startHttpCall's owner gives them back. */
+  readonly bodies: BodyPool;
   log(level: number, message: string, contextId: number, source: string): void;
   baseProperties(rootId: string): PropTree;
   hasCluster(name: string): boolean;

@@ -140,3 +140,38 @@ describe("redaction of JSON body fields", () => {
     }
   });
 });
+
+// Large capture buffers are reused from one exchange to the next (the filter's
+// body pool, the host's callout-body pool): no event may carry another's bytes.
+describe("reused body buffers", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxBodyBytes: 256 * 1024 } }) });
+  });
+  after(() => stack.close());
+
+  test("concurrent exchanges of varied large bodies each log exactly their own bytes", async () => {
+    // Sizes cross the pool's classes both ways; some exceed the cap, some come without content-length.
+    const sizes = [20_000, 300_000, 70_000, 16_385, 131_072, 200_000, 40_000, 262_144, 90_000, 17_000, 250_000, 33_000];
+    const bodies = new Map<string, Buffer>();
+    const sendOne = async (i: number): Promise<void> => {
+      const id = `pool-${i}`;
+      const body = randomBytes(sizes[i % sizes.length]! + i);
+      bodies.set(id, body);
+      const res = i % 3 === 0
+        ? await chunkedPost(`${stack.url}/echo`, [body.subarray(0, 9000), body.subarray(9000, 50_000), body.subarray(50_000)], { "ce-id": id })
+        : await post(`${stack.url}/echo`, body, { "ce-id": id, "content-type": "application/octet-stream" });
+      assert.ok(res.body.equals(body), `${id}: the client gets the model's bytes`);
+    };
+    const n = 36;
+    for (let i = 0; i < n; i += 6) await Promise.all([0, 1, 2, 3, 4, 5].map((k) => sendOne(i + k)));
+    const evs = await events(stack, 2 * n);
+    assert.equal(evs.length, 2 * n);
+    for (const e of evs) {
+      const want = bodies.get(e.event.id)!;
+      const cap = 256 * 1024;
+      assert.ok(e.body.equals(want.subarray(0, cap)), `${e.event.type} ${e.event.id}: its own first ${Math.min(cap, want.length)} bytes`);
+      assert.equal(ext(e, "truncated"), want.length > cap ? "true" : undefined, `${e.event.id}: truncation mark`);
+    }
+  });
+});
