@@ -8,12 +8,21 @@ import { BUFFER_TYPE_MAX, MAP_TYPE_MAX, WasmResult as R } from "./abi.js";
 import { wallClockNs } from "./clock.js";
 import { HostTrap, UnimplementedHostCall } from "./errors.js";
 import { HeaderMap } from "./header-map.js";
-import { marshalPairs, parsePairs } from "./pairs.js";
+import { marshalPairsInto, pairsBlockIsClean, pairsSize, parsePairs } from "./pairs.js";
+import type { BodyPool } from "./body-pool.js";
 import { lookupProperty } from "./properties.js";
 import type { ContextBase } from "./contexts.js";
 import type { WasmVm } from "./vm.js";
 
 type HostFn = (...args: never[]) => number | void;
+
+const EMPTY = Buffer.alloc(0);
+
+/** A refused proxy_http_call gives its body copy back to the pool. */
+function refused(pool: BodyPool, body: Buffer, rc: number): number {
+  pool.give(body);
+  return rc;
+}
 
 /** Names and values a header may carry on the wire: no CR, LF or NUL (Envoy header validation). */
 export function invalidHeaderBytes(b: Uint8Array): boolean {
@@ -128,7 +137,7 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       if (!key) return R.InvalidMemoryAccess;
       const map = ctx().getConstMap(u(type));
       if (!map) return R.BadArgument;
-      const v = map.getBytes(key);
+      const v = map.peek(key);
       if (v === undefined) return R.NotFound; // ABI 0.2.x (0.1.0 answered Ok + "")
       return vm.copyToPointerSize(v, vpp, vsp) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
@@ -154,8 +163,10 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const map = ctx().getConstMap(u(type));
       const pairs = map ? map.pairs() : [];
       // Envoy: an unavailable or empty map is Ok with ptr=0,size=0 (no malloc).
-      const data = pairs.length === 0 ? Buffer.alloc(0) : marshalPairs(pairs);
-      return vm.copyToPointerSize(data, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
+      if (pairs.length === 0) return vm.copyToPointerSize(EMPTY, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
+      // Serialized straight into the module's block (cpp-host marshals into its malloc'd memory too).
+      return vm.fillToPointerSize(pairsSize(pairs), (out) => marshalPairsInto(pairs, out), ptrPtr, sizePtr)
+        ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
     proxy_set_header_map_pairs: ((type: number, ptr: number, size: number): number => {
@@ -194,7 +205,7 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const size = buf.size();
       if (s > size) len = 0;
       else if (s + len > size) len = size - s;
-      const data = len === 0 ? Buffer.alloc(0) : buf.read(s, len);
+      const data = len === 0 ? EMPTY : buf.read(s, len);
       return vm.copyToPointerSize(data, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
@@ -216,24 +227,24 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const trls = mem().read(tp, ts);
       if (!cluster || !hdrs || !trls) return R.InvalidMemoryAccess;
       const pool = vm.env.bodies;
-      const body = mem().readWith(bp, bs, (n) => pool.take(n));
+      const body = mem().readWith(bp, bs, pool);
       if (!body) return R.InvalidMemoryAccess;
-      const refuse = (rc: number): number => {
-        pool.give(body);
-        return rc;
-      };
-      const headers = HeaderMap.fromPairs(parsePairs(hdrs));
-      const trailers = HeaderMap.fromPairs(parsePairs(trls));
-      if (!mem().writeU32(tokenPtr, 0)) return refuse(R.InvalidMemoryAccess); // verify memory before starting
+      const hp2 = parsePairs(hdrs);
+      const tp2 = parsePairs(trls);
+      const headers = HeaderMap.fromPairs(hp2);
+      const trailers = HeaderMap.fromPairs(tp2);
+      if (!mem().writeU32(tokenPtr, 0)) return refused(pool, body, R.InvalidMemoryAccess); // verify memory before starting
       // Envoy Context::httpCall, in this order.
-      if ((timeout | 0) < 0) return refuse(R.BadArgument);
+      if ((timeout | 0) < 0) return refused(pool, body, R.BadArgument);
       const clusterName = cluster.toString("utf8");
-      if (!vm.env.hasCluster(clusterName)) return refuse(R.BadArgument);
-      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refuse(R.BadArgument);
-      for (const [k, v] of [...headers.pairs(), ...trailers.pairs()]) {
-        if (k.length === 0 || invalidHeaderBytes(k) || invalidHeaderBytes(v)) {
-          vm.log(3, `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`, root.id);
-          return refuse(R.BadArgument);
+      if (!vm.env.hasCluster(clusterName)) return refused(pool, body, R.BadArgument);
+      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refused(pool, body, R.BadArgument);
+      if (!pairsBlockIsClean(hdrs, hp2) || !pairsBlockIsClean(trls, tp2)) {
+        for (const [k, v] of [...headers.pairs(), ...trailers.pairs()]) {
+          if (k.length === 0 || invalidHeaderBytes(k) || invalidHeaderBytes(v)) {
+            vm.log(3, `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`, root.id);
+            return refused(pool, body, R.BadArgument);
+          }
         }
       }
       if (body.length > 0) headers.replace("content-length", String(body.length));

@@ -12,21 +12,29 @@ export function pairsSize(pairs: readonly Pair[]): number {
 }
 
 export function marshalPairs(pairs: readonly Pair[]): Buffer {
-  const out = Buffer.alloc(pairsSize(pairs));
-  out.writeUInt32LE(pairs.length, 0);
+  const out = Buffer.allocUnsafe(pairsSize(pairs));
+  marshalPairsInto(pairs, out);
+  return out;
+}
+
+/** Writes the serialization into `out` (at least pairsSize(pairs) bytes), e.g. straight into linear memory. */
+export function marshalPairsInto(pairs: readonly Pair[], out: Uint8Array): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(0, pairs.length, true);
   let off = 4;
   for (const [k, v] of pairs) {
-    out.writeUInt32LE(k.length, off);
-    out.writeUInt32LE(v.length, off + 4);
+    view.setUint32(off, k.length, true);
+    view.setUint32(off + 4, v.length, true);
     off += 8;
   }
   for (const [k, v] of pairs) {
     out.set(k, off);
-    off += k.length + 1; // NUL already zero
+    off += k.length;
+    out[off++] = 0;
     out.set(v, off);
-    off += v.length + 1;
+    off += v.length;
+    out[off++] = 0;
   }
-  return out;
 }
 
 /**
@@ -57,6 +65,23 @@ export function parsePairs(data: Uint8Array): Pair[] {
   }
   if (off !== data.length) return [];
   return out;
+}
+
+/**
+ * True when no name is empty and no name or value of a well-formed pairs block
+ * holds a CR, LF or NUL byte (Envoy's header validation), checked over the
+ * block's string area at once rather than pair by pair.
+ */
+export function pairsBlockIsClean(data: Uint8Array, pairs: readonly Pair[]): boolean {
+  if (pairs.length === 0) return true;
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const strings = b.subarray(4 + 8 * pairs.length);
+  if (strings.indexOf(0x0d) >= 0 || strings.indexOf(0x0a) >= 0) return false;
+  let nuls = 0;
+  for (let i = strings.indexOf(0); i >= 0; i = strings.indexOf(0, i + 1)) nuls++;
+  if (nuls !== 2 * pairs.length) return false;
+  for (const [k] of pairs) if (k.length === 0) return false;
+  return true;
 }
 
 export function pairsToStrings(pairs: readonly Pair[]): [string, string][] {

@@ -283,6 +283,16 @@ export class WasmVm {
     }
   }
 
+  /** As copyToPointerSize, for `size` > 0 bytes that `fill` writes into the module's block in place. */
+  fillToPointerSize(size: number, fill: (out: Uint8Array) => void, ptrPtr: number, sizePtr: number): boolean {
+    const ptr = this.allocate(size);
+    if (ptr === 0) return false;
+    const out = this.memory.view(ptr, size);
+    if (!out) return false;
+    fill(out);
+    return this.memory.writeU32(ptrPtr, ptr) && this.memory.writeU32(sizePtr, size);
+  }
+
   /** cpp-host copyToPointerSize: size 0 => no malloc, writes ptr=0,size=0. */
   copyToPointerSize(data: Uint8Array, ptrPtr: number, sizePtr: number): boolean {
     let ptr = 0;
