@@ -173,25 +173,48 @@ export class Redactor {
     this.fail();
   }
 
-  // Numbers and literals: validated loosely (the characters a JSON scalar may hold).
+  // Literals (true, false, null) exactly; numbers loosely (the characters a JSON
+  // number may hold). A run of letters fails at its first mismatch, so a large
+  // non-JSON body costs a few bytes here, not a scan and a decode of all of it.
   private scalar(): void {
     const start = this.s.p;
+    const first = load<u8>(start);
+    if (first >= 0x61 && first <= 0x7a) {
+      const n = literalAt(start, this.s.end);
+      if (n == 0) { this.fail(); return; }
+      this.s.p += n;
+      this.out.bytes(start, n);
+      return;
+    }
     while (this.s.p < this.s.end) {
       const c = load<u8>(this.s.p);
-      const ok = (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45 ||
-        (c >= 0x61 && c <= 0x7a);
+      const ok = (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45;
       if (!ok) break;
       this.s.p++;
     }
     const n = <i32>(this.s.p - start);
     if (n == 0) { this.fail(); return; }
-    const first = load<u8>(start);
-    if (first >= 0x61 && first <= 0x7a) {
-      const word = String.UTF8.decodeUnsafe(start, <usize>n);
-      if (word != "true" && word != "false" && word != "null") { this.fail(); return; }
-    }
     this.out.bytes(start, n);
   }
+}
+
+// Length of the literal true, false or null at p (not followed by another letter), else 0.
+function literalAt(p: usize, end: usize): i32 {
+  const n = matchWord(p, end, "true") || matchWord(p, end, "false") || matchWord(p, end, "null");
+  if (n == 0) return 0;
+  const q = p + <usize>n;
+  if (q < end) {
+    const c = load<u8>(q);
+    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) return 0;
+  }
+  return n;
+}
+
+function matchWord(p: usize, end: usize, word: string): i32 {
+  const n = word.length;
+  if (p + <usize>n > end) return 0;
+  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != word.charCodeAt(i)) return 0;
+  return n;
 }
 
 // An object key as text (escapes resolved), or null when malformed.

@@ -31,6 +31,14 @@ describe("JSON body redaction by path", () => {
     expect(redact(["a"], "\u0000\u0001binary")).toBeNull();
     expect(redact(["a"], '{"a":tru}')).toBeNull();
     expect(redact(["a"], '[' .repeat(100) + ']'.repeat(100))).toBeNull();
+    expect(redact(["a"], '{"a":truex}')).toBeNull();
+    expect(redact(["a"], '{"a":1a}')).toBeNull();
+    expect(redact(["a"], "a".repeat(70000))).toBeNull();
+  });
+  it("accepts the three literals, top level included", () => {
+    expect(redact(["x"], '[true,false,null]')).toBe('[true,false,null]');
+    expect(redact(["x"], "null")).toBe("null");
+    expect(redact(["x"], '{"x":false}')).toBe('{"x":"[REDACTED]"}');
   });
   it("is configured by redactPaths, with bad paths refused", () => {
     const ok = parseConfig(String.UTF8.encode('{"inferenceService":"a","namespace":"b","logger":{"cluster":"c","authority":"d"},"redactPaths":["instances.*.ssn"]}'));
