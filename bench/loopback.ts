@@ -15,7 +15,7 @@ import type { Module, Settings } from "./inprocess.js";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
 
-interface LoadResult { rps: number; p50Ns: number; p99Ns: number; errors: number; n: number }
+interface LoadResult { rps: number; p50Ns: number; p99Ns: number; errors: number; n: number; cpuUsPerReq: number }
 
 export interface LoopbackRow {
   mode: string;
@@ -24,6 +24,10 @@ export interface LoopbackRow {
   p50Ns: number;
   p99Ns: number;
   ratio: number;
+  /** CPU time of this process (the sidecars) per request, user + system. */
+  cpuUsPerReq: number;
+  /** pass-through CPU per request / this mode's: the share of a CPU-bound sidecar's capacity left. */
+  capacity: number;
   errors: number;
   attempted: number;
   sent: number;
@@ -56,12 +60,16 @@ async function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
   });
 }
 
+// The sidecar process's CPU is read around the whole run (warm-up included: the
+// client's own phases are not visible from here) and divided by all its requests.
 async function load(url: string, n: number, warm: number, concurrency: number, bodyBytes: number): Promise<LoadResult> {
   const child = tsxChild("load.ts", [JSON.stringify({ url, n, warm, concurrency, bodyBytes })]);
   child.stdin!.end();
+  const c0 = process.cpuUsage();
   const line = await firstLine(child);
+  const c = process.cpuUsage(c0);
   await new Promise((r) => child.once("exit", r));
-  return JSON.parse(line) as LoadResult;
+  return { ...(JSON.parse(line) as Omit<LoadResult, "cpuUsPerReq">), cpuUsPerReq: (c.user + c.system) / (n + warm) };
 }
 
 export async function loopback(modules: Module[], s: Settings): Promise<LoopbackResult> {
@@ -118,6 +126,7 @@ export async function loopback(modules: Module[], s: Settings): Promise<Loopback
         rows.push({
           mode: x.mode, size, rps: median(rr.map((v) => v.rps)), p50Ns: median(rr.map((v) => v.p50Ns)), p99Ns: median(rr.map((v) => v.p99Ns)),
           ratio: median(rr.map((v, j) => v.rps / pass[j]!.rps)), errors: rr.reduce((a, v) => a + v.errors, 0), ...c,
+          cpuUsPerReq: median(rr.map((v) => v.cpuUsPerReq)), capacity: median(rr.map((v, j) => pass[j]!.cpuUsPerReq / v.cpuUsPerReq)),
         });
       }
     }
@@ -144,15 +153,20 @@ function diff(a: Record<string, number>, b: Record<string, number>): { attempted
 export function loopbackTable(r: LoopbackResult): Table {
   const t = new Table(
     `2. Through the host over loopback (sidecar → model /echo, sink up), concurrency ${r.concurrency}`,
-    ["sidecar", "body (each way)", "throughput", "p50", "p99", "vs no filter", "target ≥ 0.9×", "events sent / attempted (dropped, failed)", "client errors"],
+    ["sidecar", "body (each way)", "throughput", "p50", "p99", "vs no filter", "target ≥ 0.9×", "sidecar CPU per request", "capacity vs no filter",
+      "events sent / attempted (dropped, failed)", "client errors"],
     `Closed-loop client in its own process, keep-alive, ${Object.entries(r.requests).map(([k, v]) => `${v} requests at ${fmtSize(Number(k))}`).join(", ")} per run after\n` +
     `${r.warm} warm-up requests; median of ${r.runs} interleaved runs; vs no filter = median of per-run throughput ratios.\n` +
-    "Model server and sink run in a second child process; this process runs only the sidecars (Node host).",
+    "Model server and sink run in a second child process; this process runs only the sidecars (Node host).\n" +
+    "sidecar CPU per request: user + system CPU of the sidecars' process over a run / its requests (warm-up included);\n" +
+    "capacity vs no filter: median of per-run (pass-through CPU per request / this CPU per request), what a CPU-bound\n" +
+    "sidecar would keep of its throughput, whatever the client, model and sink cost the shared cores.",
   );
   for (const row of r.rows) {
     const isPass = row.mode.startsWith("no filter");
     t.add(row.mode, fmtSize(row.size), `${row.rps.toFixed(0)} req/s`, fmtNs(row.p50Ns), fmtNs(row.p99Ns),
       isPass ? "1.00×" : fmtRatio(row.ratio), isPass ? "–" : verdict(row.ratio >= 0.9),
+      `${row.cpuUsPerReq.toFixed(0)} µs`, isPass ? "1.00×" : fmtRatio(row.capacity),
       isPass ? "–" : `${row.sent} / ${row.attempted} (${row.dropped}, ${row.failed})`, row.errors);
   }
   return t;
