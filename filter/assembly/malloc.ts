@@ -1,12 +1,11 @@
 // The module's malloc/free, called by the host to hand data over (body chunks,
-// header maps, properties, callout answers). The host overwrites every byte of
-// the block at once, so it is not zero-filled first: the SDK's malloc
-// (new ArrayBuffer(size)) clears each block, one extra pass over every body
-// byte the filter captures. The block is an ArrayBuffer, pinned until the
-// filter takes it (hostcalls.ts takeHostBlock unpins it).
+// header maps, properties, callout answers). A block is an ArrayBuffer from
+// __new, pinned until the filter takes it (hostcalls.ts takeHostBlock unpins
+// it). __new clears the block (the incremental runtime fills every new object),
+// so body bytes avoid this path: they take the hand-off below.
 //
-// Hand-off: for a body chunk whose size is known, the filter arms a destination
-// inside its capture buffer (capture.ts) just before proxy_get_buffer_bytes; the
+// Hand-off: for every body chunk, the filter arms a destination inside its
+// capture buffer (capture.ts) just before proxy_get_buffer_bytes; the
 // host's one malloc of that call then returns it, so the host writes the chunk
 // straight into place — no block, no copy, no garbage.
 
