@@ -59,6 +59,10 @@ const RENDER_OPTIONS: Options = {
   "logger-timeout-ms": { type: "string" },
   "timeout-ms": { type: "string" },
   "max-body-bytes": { type: "string" },
+  "max-metadata-bytes": { type: "string" },
+  "batch-max-events": { type: "string" },
+  "batch-max-bytes": { type: "string" },
+  "batch-interval-ms": { type: "string" },
   "max-inflight-callouts": { type: "string" },
   "drain-timeout-ms": { type: "string" },
   "max-retries": { type: "string" },
@@ -87,6 +91,10 @@ const RENDER_HELP: Record<string, string> = {
   "--strict": "a selected annotation the ISVC lacks is an error (default: warning, skipped, as KServe does)",
   "--logger-timeout-ms N": "logger callout timeout, pluginConfig logger.timeoutMs (default 5000, 1..60000; alias --timeout-ms)",
   "--max-body-bytes N": "pluginConfig limits.maxBodyBytes (filter default 1048576, 0..67108864)",
+  "--max-metadata-bytes N": "pluginConfig limits.maxMetadataBytes: cap of the ce-metadata header (filter default 8192, 2..65536)",
+  "--batch-max-events N": "send events in CloudEvents batches (application/cloudevents-batch+json) of at most N events, 1..1000 (pluginConfig batch.maxEvents; default: one request per event, as KServe's agent)",
+  "--batch-max-bytes N": "a batch leaves at this size, 1024..16777216 (pluginConfig batch.maxBytes, filter default 1048576; implies batch mode)",
+  "--batch-interval-ms N": "a batch leaves when its first event has waited this long, 1..60000 (pluginConfig batch.intervalMs, filter default 1000; implies batch mode)",
   "--max-inflight-callouts N": "pluginConfig limits.maxInflightCallouts (filter default 64, 1..4096)",
   "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
   "--max-retries N": "pluginConfig retry.maxRetries (filter default 2, 0..10)",
@@ -124,6 +132,8 @@ export function renderOptions(v: Values): RenderOptions {
   const inflight = intOption(v, "max-inflight-callouts");
   const drain = intOption(v, "drain-timeout-ms");
   if (body !== undefined) limits.maxBodyBytes = body;
+  const metadata = intOption(v, "max-metadata-bytes");
+  if (metadata !== undefined) limits.maxMetadataBytes = metadata;
   if (inflight !== undefined) limits.maxInflightCallouts = inflight;
   if (drain !== undefined) limits.drainTimeoutMs = drain;
   const retry: NonNullable<RenderOptions["retry"]> = {};
@@ -140,6 +150,13 @@ export function renderOptions(v: Values): RenderOptions {
   if (timeout !== undefined && timeoutAlias !== undefined && timeout !== timeoutAlias) {
     throw new UsageError("--logger-timeout-ms and --timeout-ms (its alias) disagree");
   }
+  const batch: NonNullable<RenderOptions["batch"]> = {};
+  const batchEvents = intOption(v, "batch-max-events");
+  const batchBytes = intOption(v, "batch-max-bytes");
+  const batchInterval = intOption(v, "batch-interval-ms");
+  if (batchEvents !== undefined) batch.maxEvents = batchEvents;
+  if (batchBytes !== undefined) batch.maxBytes = batchBytes;
+  if (batchInterval !== undefined) batch.intervalMs = batchInterval;
   const redact = (v["redact-path"] as string[] | undefined) ?? [];
   const enc = v["header-encoding"] as string | undefined;
   if (enc !== undefined && enc !== "raw" && enc !== "percent") throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
@@ -156,6 +173,7 @@ export function renderOptions(v: Values): RenderOptions {
     timeoutMs: timeout ?? timeoutAlias ?? 5000,
     limits: Object.keys(limits).length > 0 ? limits : undefined,
     retry: Object.keys(retry).length > 0 ? retry : undefined,
+    batch: Object.keys(batch).length > 0 ? batch : undefined,
     logAllResponses: v["log-all-responses"] === true ? true : undefined,
     headerEncoding: enc as "raw" | "percent" | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,

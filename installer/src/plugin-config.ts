@@ -19,9 +19,11 @@ export interface PluginConfig {
   annotations: Record<string, string>;
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
-  limits?: { maxBodyBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number };
+  limits?: { maxBodyBytes?: number; maxMetadataBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number };
   retry?: { maxRetries?: number; initialBackoffMs?: number; maxBackoffMs?: number; budgetBytes?: number };
   redactPaths?: string[];
+  /** CloudEvents batch mode (application/cloudevents-batch+json); absent: one request per event. */
+  batch?: { maxEvents?: number; maxBytes?: number; intervalMs?: number };
 }
 
 // The limits of docs/plugin-config.md, as filter/assembly/config.ts enforces them.
@@ -44,12 +46,16 @@ export const LIMITS = {
   redactPathSegments: 16,
   timeoutMs: [1, 60000],
   maxBodyBytes: [0, 67108864],
+  maxMetadataBytes: [2, 65536],
   maxInflightCallouts: [1, 4096],
   drainTimeoutMs: [0, 120000],
   maxRetries: [0, 10],
   initialBackoffMs: [1, 60000],
   maxBackoffMs: [1, 300000],
   budgetBytes: [0, 268435456],
+  batchMaxEvents: [1, 1000],
+  batchMaxBytes: [1024, 16777216],
+  batchIntervalMs: [1, 60000],
 } as const;
 
 /** Defaults the filter applies to absent fields (docs/plugin-config.md). */
@@ -66,9 +72,11 @@ export const FILTER_SENSITIVE_HEADERS = [
 const TOP_FIELDS = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
   "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths",
+  "batch",
 ];
 const LOGGER_FIELDS = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_FIELDS = ["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const LIMIT_FIELDS = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const BATCH_FIELDS = ["maxEvents", "maxBytes", "intervalMs"];
 const RETRY_FIELDS = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 
 /** RFC 9110 token, as the filter's isToken. */
@@ -199,6 +207,7 @@ export function checkPluginConfig(cfg: unknown): string[] {
     else {
       for (const k of Object.keys(cfg.limits)) if (!LIMIT_FIELDS.includes(k)) errs.push(`limits.${k}: unknown field`);
       int("limits.maxBodyBytes", cfg.limits.maxBodyBytes, LIMITS.maxBodyBytes);
+      int("limits.maxMetadataBytes", cfg.limits.maxMetadataBytes, LIMITS.maxMetadataBytes);
       int("limits.maxInflightCallouts", cfg.limits.maxInflightCallouts, LIMITS.maxInflightCallouts);
       int("limits.drainTimeoutMs", cfg.limits.drainTimeoutMs, LIMITS.drainTimeoutMs);
     }
@@ -218,6 +227,20 @@ export function checkPluginConfig(cfg: unknown): string[] {
       const max = (r.maxBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.maxBackoffMs;
       if (errs.length === before && max < initial) {
         errs.push(`retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`);
+      }
+    }
+  }
+  if (cfg.batch !== undefined) {
+    if (!isObject(cfg.batch)) errs.push("batch: must be an object");
+    else {
+      const before = errs.length;
+      for (const k of Object.keys(cfg.batch)) if (!BATCH_FIELDS.includes(k)) errs.push(`batch.${k}: unknown field`);
+      int("batch.maxEvents", cfg.batch.maxEvents, LIMITS.batchMaxEvents);
+      int("batch.maxBytes", cfg.batch.maxBytes, LIMITS.batchMaxBytes);
+      int("batch.intervalMs", cfg.batch.intervalMs, LIMITS.batchIntervalMs);
+      // as the filter: percent-encoding is a binary-mode header encoding
+      if (errs.length === before && cfg.headerEncoding === "percent") {
+        errs.push("batch: headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
       }
     }
   }

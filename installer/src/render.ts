@@ -27,6 +27,8 @@ export interface RenderOptions {
   timeoutMs: number;
   limits?: PluginConfig["limits"];
   retry?: PluginConfig["retry"];
+  /** CloudEvents batch mode (pluginConfig batch); absent: one request per event, as KServe's agent */
+  batch?: PluginConfig["batch"];
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
   /** JSON paths whose values the filter replaces by "[REDACTED]" (pluginConfig redactPaths) */
@@ -48,12 +50,17 @@ export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
 const OPTION_FLAGS: Record<string, string> = {
   "logger.timeoutMs": "--logger-timeout-ms",
   "limits.maxBodyBytes": "--max-body-bytes",
+  "limits.maxMetadataBytes": "--max-metadata-bytes",
   "limits.maxInflightCallouts": "--max-inflight-callouts",
   "limits.drainTimeoutMs": "--drain-timeout-ms",
   "retry.maxRetries": "--max-retries",
   "retry.initialBackoffMs": "--retry-initial-backoff-ms",
   "retry.maxBackoffMs": "--retry-max-backoff-ms",
   "retry.budgetBytes": "--retry-budget-bytes",
+  "batch.maxEvents": "--batch-max-events",
+  "batch.maxBytes": "--batch-max-bytes",
+  "batch.intervalMs": "--batch-interval-ms",
+  batch: "--batch-*",
   redactPaths: "--redact-path",
   source: "--source",
   headerEncoding: "--header-encoding",
@@ -70,6 +77,7 @@ export function checkRenderOptions(opts: RenderOptions): string[] {
   };
   if (opts.limits) probe.limits = opts.limits;
   if (opts.retry) probe.retry = opts.retry;
+  if (opts.batch) probe.batch = opts.batch;
   if (opts.redactPaths) probe.redactPaths = opts.redactPaths;
   if (opts.source !== undefined) probe.source = opts.source;
   if (opts.headerEncoding !== undefined) probe.headerEncoding = opts.headerEncoding;
@@ -201,6 +209,7 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   if (opts.headerEncoding !== undefined) config.headerEncoding = opts.headerEncoding;
   if (opts.limits && Object.keys(opts.limits).length > 0) config.limits = opts.limits;
   if (opts.retry && Object.keys(opts.retry).length > 0) config.retry = opts.retry;
+  if (opts.batch) config.batch = opts.batch;
   if (opts.redactPaths && opts.redactPaths.length > 0) config.redactPaths = opts.redactPaths;
   // last line of defence: never emit what the filter would refuse
   for (const e of checkPluginConfig(config)) {

@@ -99,6 +99,9 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
     [["--retry-initial-backoff-ms", "5000"], /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/],
     [["--header-encoding", "base64"], /--header-encoding: "base64" is not raw or percent/],
     [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
+    [["--max-metadata-bytes", "1"], /--max-metadata-bytes: 1 outside 2\.\.65536 \(pluginConfig limits\.maxMetadataBytes\)/],
+    [["--batch-max-events", "1001"], /--batch-max-events: 1001 outside 1\.\.1000 \(pluginConfig batch\.maxEvents\)/],
+    [["--batch-interval-ms", "5", "--header-encoding", "percent"], /--batch-\*: headerEncoding percent applies to binary mode only/],
   ];
   for (const [flags, re] of cases) {
     for (const cmd of ["render", "apply", "watch"]) {
@@ -108,4 +111,16 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
       assert.match(r.stderr, re, `${cmd} ${flags.join(" ")}`);
     }
   }
+});
+
+test("batch mode and the metadata cap reach the rendered pluginConfig", async () => {
+  const r = await runCli(["render", "-f", ISVC, ...MODULE_ARGS, "-o", "json",
+    "--batch-max-events", "50", "--batch-interval-ms", "200", "--max-metadata-bytes", "4096"]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const plugin = out.kind === "List" ? out.items[0] : out;
+  assert.deepEqual(plugin.spec.pluginConfig.batch, { maxEvents: 50, intervalMs: 200 });
+  assert.equal(plugin.spec.pluginConfig.limits.maxMetadataBytes, 4096);
+  const plain = JSON.parse((await runCli(["render", "-f", ISVC, ...MODULE_ARGS, "-o", "json"])).stdout);
+  assert.equal((plain.kind === "List" ? plain.items[0] : plain).spec.pluginConfig.batch, undefined, "no flag, no batch: one request per event");
 });

@@ -94,6 +94,18 @@ const cases: [string, Cfg][] = [
   ["namespace 64 chars", w({ namespace: "n".repeat(64) })],
   ["annotation key 318 chars", w({ annotations: { ["k".repeat(318)]: "v" } })],
   ["annotation value number", w({ annotations: { k: 1 } })],
+  ["batch mode, every field", w({ batch: { maxEvents: 50, maxBytes: 4096, intervalMs: 200 } })],
+  ["batch mode, empty object (defaults)", w({ batch: {} })],
+  ["batch not an object", w({ batch: true })],
+  ["batch unknown field", w({ batch: { size: 10 } })],
+  ["batch.maxEvents 0", w({ batch: { maxEvents: 0 } })],
+  ["batch.maxEvents 1001", w({ batch: { maxEvents: 1001 } })],
+  ["batch.maxBytes 1023", w({ batch: { maxBytes: 1023 } })],
+  ["batch.intervalMs 60001", w({ batch: { intervalMs: 60001 } })],
+  ["batch with headerEncoding percent", w({ batch: { maxEvents: 10 }, headerEncoding: "percent" })],
+  ["maxMetadataBytes 1", sub("limits", { maxMetadataBytes: 1 })],
+  ["maxMetadataBytes 65536", sub("limits", { maxMetadataBytes: 65536 })],
+  ["maxMetadataBytes 65537", sub("limits", { maxMetadataBytes: 65537 })],
   ["65 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) })],
 ];
 
@@ -136,7 +148,8 @@ test("installer checker and compiled filter agree on every configuration", { ski
 test("both sides refuse and accept where the contract says (installer alone)", () => {
   const expectAccepted = new Set(["every field of docs/plugin-config.md", "only the required fields", "sensitive header allowed (other case)",
     "32 metadataHeaders", "logAllResponses true", "headerEncoding percent", "maxBodyBytes 0", "maxBodyBytes 64 MiB", "maxInflightCallouts 4096",
-    "maxRetries 10", "budgetBytes 0", "redactPaths 32", "redactPaths 16 segments"]);
+    "maxRetries 10", "budgetBytes 0", "redactPaths 32", "redactPaths 16 segments", "batch mode, every field",
+    "batch mode, empty object (defaults)", "maxMetadataBytes 65536"]);
   for (const [name, cfg] of cases) {
     assert.equal(checkPluginConfig(cfg).length === 0, expectAccepted.has(name), `${name}: ${checkPluginConfig(cfg).join("; ")}`);
   }
