@@ -1,9 +1,10 @@
 // The InferenceService as the installer sees it: its identity, its annotations, and the
 // components that have a logger. Everything here is checked and every problem is reported
 // with the field it is about.
+import YAML from "yaml";
 import { Diagnostics } from "./diagnostics.js";
 import { isObject } from "./io.js";
-import { COMPONENTS, ISVC_KIND, LOGGER_MODES, type Component, type LoggerMode } from "./kserve.js";
+import { COMPONENTS, ISVC_KIND, LOGGER_ANNOTATION_PREFIX, LOGGER_MODES, type Component, type LoggerMode } from "./kserve.js";
 
 export interface LoggerSpec {
   url?: string;
@@ -17,7 +18,7 @@ export interface LoggedComponent {
   component: Component;
   /** `spec.canary[i].predictor.name` for RawDeployment canaries (KServe ≥ 0.20), else undefined */
   canaryName?: string;
-  /** where the logger was read, e.g. "spec.predictor.logger" (used in diagnostics) */
+  /** where the logger was read, e.g. "spec.predictor.logger" or the annotation (used in diagnostics) */
   loggerPath: string;
   logger: LoggerSpec;
   /** `spec.<component>.annotations` (for canaries: the stable predictor's, overlaid with the canary's) */
@@ -82,28 +83,34 @@ export function parseIsvc(doc: unknown, defaultNamespace: string, diags: Diagnos
   const spec = doc.spec;
   const components: LoggedComponent[] = [];
   const canaryNames: string[] = [];
+  const fromAnnotations = annotatedLoggers(annotations, d);
   if (!isObject(spec)) {
     d.error("spec", spec === undefined ? "required object is missing" : `must be an object, got ${describe(spec)}`);
   } else {
     if (!isObject(spec.predictor)) d.error("spec.predictor", "required object is missing");
     for (const c of COMPONENTS) {
       const comp = spec[c];
-      if (comp === undefined || comp === null) continue;
+      const annotated = fromAnnotations.get(c);
+      if (comp === undefined || comp === null) {
+        if (annotated) d.error(annotated.path, `names the ${c}, which spec.${c} does not define`);
+        continue;
+      }
       if (!isObject(comp)) {
         d.error(`spec.${c}`, `must be an object, got ${describe(comp)}`);
         continue;
       }
-      const logger = parseLogger(comp.logger, `spec.${c}.logger`, d);
+      const source = loggerSource(comp.logger, `spec.${c}.logger`, annotated, d);
+      const logger = source && parseLogger(source.value, source.path, d);
       if (logger) {
         components.push({
           component: c,
-          loggerPath: `spec.${c}.logger`,
+          loggerPath: source.path,
           logger,
           annotations: stringMap(comp.annotations, `spec.${c}.annotations`, d),
         });
       }
     }
-    parseCanaries(spec, d, components, canaryNames);
+    parseCanaries(spec, d, components, canaryNames, fromAnnotations.get("predictor"));
   }
 
   const status = isObject(doc.status) ? doc.status : {};
@@ -111,9 +118,54 @@ export function parseIsvc(doc: unknown, defaultNamespace: string, diags: Diagnos
   return { name, namespace, uid, annotations, labels, components, canaryNames, status };
 }
 
+interface LoggerSource {
+  value: unknown;
+  path: string;
+}
+
+// The loggers held in `kserve-wasm-logger/logger.<component>` annotations, parsed as JSON/YAML.
+function annotatedLoggers(annotations: Record<string, string>, d: Diagnostics): Map<Component, LoggerSource> {
+  const out = new Map<Component, LoggerSource>();
+  for (const [key, text] of Object.entries(annotations)) {
+    if (!key.startsWith(LOGGER_ANNOTATION_PREFIX)) continue;
+    const path = `metadata.annotations["${key}"]`;
+    const c = key.slice(LOGGER_ANNOTATION_PREFIX.length);
+    if (!(COMPONENTS as readonly string[]).includes(c)) {
+      d.error(path, `unknown component "${c}": use ${COMPONENTS.map((x) => LOGGER_ANNOTATION_PREFIX + x).join(", ")}`);
+      continue;
+    }
+    const doc = YAML.parseDocument(text, { uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      d.error(path, `not a JSON or YAML logger spec: ${doc.errors[0]!.message.split("\n")[0]}`);
+      continue;
+    }
+    const value: unknown = doc.toJS();
+    if (!isObject(value)) {
+      d.error(path, `must hold a logger spec object like {"mode": "all", "url": "http://..."}, got ${describe(value)}`);
+      continue;
+    }
+    out.set(c as Component, { value, path });
+  }
+  return out;
+}
+
+// A component's logger comes from its spec or from the annotation, never both: with the spec
+// KServe injects its agent too, and the two could disagree.
+function loggerSource(specLogger: unknown, specPath: string, annotated: LoggerSource | undefined, d: Diagnostics): LoggerSource | undefined {
+  const inSpec = specLogger !== undefined && specLogger !== null;
+  if (inSpec && annotated) {
+    d.error(annotated.path, `${specPath} is set too; keep one (with ${specPath} KServe also injects its agent)`);
+    return undefined;
+  }
+  if (inSpec) return { value: specLogger, path: specPath };
+  return annotated;
+}
+
 // spec.canary[] (KServe ≥ 0.20, RawDeployment): each entry's predictor is overlaid onto the
-// stable predictor (mergo), so a canary without its own logger inherits the stable one's.
-function parseCanaries(spec: Record<string, unknown>, d: Diagnostics, out: LoggedComponent[], names: string[]): void {
+// stable predictor (mergo), so a canary without its own logger inherits the stable one's
+// (or the predictor's annotated one).
+function parseCanaries(spec: Record<string, unknown>, d: Diagnostics, out: LoggedComponent[], names: string[],
+  annotated: LoggerSource | undefined): void {
   const canary = spec.canary;
   if (canary === undefined || canary === null) return;
   if (!Array.isArray(canary)) {
@@ -138,8 +190,12 @@ function parseCanaries(spec: Record<string, unknown>, d: Diagnostics, out: Logge
     }
     names.push(p.name);
     const own = p.logger !== undefined && p.logger !== null;
-    const loggerPath = own ? `${path}.predictor.logger` : "spec.predictor.logger";
-    const logger = parseLogger(own ? p.logger : stable.logger, loggerPath, d);
+    const stableInSpec = stable.logger !== undefined && stable.logger !== null;
+    const inherited: LoggerSource | undefined = stableInSpec ? { value: stable.logger, path: "spec.predictor.logger" } : annotated;
+    const source: LoggerSource | undefined = own ? { value: p.logger, path: `${path}.predictor.logger` } : inherited;
+    if (!source) return;
+    const loggerPath = source.path;
+    const logger = parseLogger(source.value, loggerPath, d);
     if (!logger) return;
     out.push({
       component: "predictor",

@@ -17,6 +17,14 @@ export const COMPONENTS = ["predictor", "transformer", "explainer"] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 export const LOGGER_MODES = ["all", "request", "response"] as const;
+
+/**
+ * ISVC annotation carrying a component's logger spec for the installer alone:
+ * `kserve-wasm-logger/logger.<component>`, a JSON (or YAML) LoggerSpec. KServe injects its
+ * agent container whenever `spec.<component>.logger` is set; a logger held here keeps the
+ * agent out while the filter logs (docs/migration.md).
+ */
+export const LOGGER_ANNOTATION_PREFIX = "kserve-wasm-logger/logger.";
 export type LoggerMode = (typeof LOGGER_MODES)[number];
 
 /** `logger.defaultUrl` of the inferenceservice-config ConfigMap as shipped. */

@@ -130,6 +130,30 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     await waitUntil(async () => ((await plugin())?.spec.pluginConfig as unknown as { mode: string }).mode === "all", "the controller restoring mode all");
   });
 
+  test("migration: the logger moved from spec into the kserve-wasm-logger/logger.predictor annotation keeps the WasmPlugin as it was", async () => {
+    const name = "migrating";
+    const withSpec = { ...ISVC, metadata: { ...ISVC.metadata, name, namespace: ns } };
+    const get = async () => (await admin.get({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", namespace: ns, name: `${name}-predictor-logger` })) as
+      { spec: { pluginConfig: unknown } } | undefined;
+    await admin.apply(withSpec);
+    await run.lines.waitFor(/^applied [^ ]+\/migrating-predictor-logger \(created\)$/);
+    const before = (await get())!.spec.pluginConfig;
+    // the spec's logger (which makes KServe inject its agent) goes; the annotation takes it over
+    const { logger, ...predictor } = ISVC.spec.predictor as Record<string, unknown>;
+    const moved = { ...withSpec, metadata: { ...withSpec.metadata, annotations: { ...withSpec.metadata.annotations, "kserve-wasm-logger/logger.predictor": JSON.stringify(logger) } },
+      spec: { ...ISVC.spec, predictor } };
+    await admin.apply(moved);
+    const stored = await admin.get({ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", namespace: ns, name }) as { spec: { predictor: Record<string, unknown> } };
+    assert.equal(stored.spec.predictor.logger, undefined, "the API server no longer holds spec.predictor.logger");
+    await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name: "marker-2", namespace: ns } });
+    await run.lines.waitFor(/^applied [^ ]+\/marker-2-predictor-logger \(created\)$/);
+    assert.deepEqual((await get())!.spec.pluginConfig, before, "same pluginConfig, WasmPlugin kept");
+    assert.equal(run.lines.count(/deleted [^ ]+\/migrating-predictor-logger/), 0);
+    // with neither, the WasmPlugin goes
+    await admin.apply({ ...moved, metadata: { ...moved.metadata, annotations: withSpec.metadata.annotations } });
+    await run.lines.waitFor(/^deleted [^ ]+\/migrating-predictor-logger \(no longer wanted\)$/);
+  });
+
   test("the switch ConfigMap in the control namespace disables and re-enables", async () => {
     await admin.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" }, data: { [`${ns}.sklearn-iris`]: "disabled" } });
     await run.lines.waitFor(/^deleted [^ ]+\/sklearn-iris-predictor-logger \(logging disabled\)$/);

@@ -97,3 +97,50 @@ test("malformed ISVCs: every problem reported with its field", () => {
   parseIsvc("just a string", "default", d2);
   assert.match(d2.items[0]!.message, /expected an InferenceService object/);
 });
+
+// The logger spec held in a `kserve-wasm-logger/logger.<component>` annotation (no agent injected by KServe).
+function annotatedIsvc(annotations: Record<string, string>, spec: Record<string, unknown>) {
+  return {
+    apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService",
+    metadata: { name: "m", namespace: "ns", annotations: { "a.example/x": "from-isvc", ...annotations } }, spec,
+  };
+}
+
+test("a logger held in the kserve-wasm-logger/logger.<component> annotation renders as the same spec would", () => {
+  const logger = { mode: "request", url: "http://sink.ns/", metadataHeaders: ["X-Tenant"], metadataAnnotations: ["a.example/x"] };
+  const fromSpec = render(isvc({ logger }));
+  const fromAnnotation = render(annotatedIsvc({ "kserve-wasm-logger/logger.predictor": JSON.stringify(logger) }, { predictor: {} }));
+  assert.deepEqual(fromAnnotation.diags, []);
+  assert.equal(fromAnnotation.objs.length, 1);
+  assert.deepEqual(fromAnnotation.objs[0].spec.pluginConfig, fromSpec.objs[0].spec.pluginConfig);
+  // YAML is accepted as well
+  const yaml = render(annotatedIsvc({ "kserve-wasm-logger/logger.predictor": "mode: request\nurl: http://sink.ns/\nmetadataHeaders: [X-Tenant]\nmetadataAnnotations: [a.example/x]" }, { predictor: {} }));
+  assert.deepEqual(yaml.objs[0].spec.pluginConfig, fromSpec.objs[0].spec.pluginConfig);
+});
+
+test("the logger annotation: errors name the annotation and say what is wrong", () => {
+  const cases: [Record<string, string>, Record<string, unknown>, RegExp][] = [
+    [{ "kserve-wasm-logger/logger.predictor": '{"mode": "all"' }, { predictor: {} }, /metadata\.annotations\["kserve-wasm-logger\/logger\.predictor"\]: not a JSON or YAML logger spec/],
+    [{ "kserve-wasm-logger/logger.predictor": '"all"' }, { predictor: {} }, /must hold a logger spec object/],
+    [{ "kserve-wasm-logger/logger.predictor": '{"mode": "everything"}' }, { predictor: {} }, /logger\.predictor"\]\.mode: unsupported value "everything"/],
+    [{ "kserve-wasm-logger/logger.predictor": '{"mode": "all"}' }, { predictor: { logger: { mode: "all" } } }, /spec\.predictor\.logger is set too; keep one/],
+    [{ "kserve-wasm-logger/logger.transformer": '{"mode": "all"}' }, { predictor: {} }, /names the transformer, which spec\.transformer does not define/],
+    [{ "kserve-wasm-logger/logger.router": '{"mode": "all"}' }, { predictor: {} }, /unknown component "router"/],
+    [{ "kserve-wasm-logger/logger.predictor": '{"mode": "all", "batchSize": 5}' }, { predictor: {} }, /batchSize: blob storage and batching are not supported/],
+  ];
+  for (const [ann, spec, re] of cases) {
+    const r = render(annotatedIsvc(ann, spec));
+    assert.equal(r.objs.length, 0, JSON.stringify(ann));
+    assert.match(r.diags.filter((x) => x.severity === "error").map((x) => `${x.field}: ${x.message}`).join("\n"), re, JSON.stringify(ann));
+  }
+});
+
+test("canaries without their own logger inherit the predictor's annotated logger", () => {
+  const doc = annotatedIsvc({ "kserve-wasm-logger/logger.predictor": '{"mode": "all", "url": "http://sink.ns/"}' }, {
+    predictor: { model: { modelFormat: { name: "sklearn" } } },
+    canary: [{ predictor: { name: "v2", model: { modelFormat: { name: "sklearn" } } } }],
+  });
+  const r = render(doc);
+  assert.deepEqual(r.diags.filter((x) => x.severity === "error"), []);
+  assert.equal(r.objs.filter((o) => o.kind === "WasmPlugin").length, 2, "stable predictor and canary v2");
+});
