@@ -73,6 +73,7 @@ const RENDER_OPTIONS: Options = {
   source: { type: "string" },
   "log-all-responses": { type: "boolean" },
   "header-encoding": { type: "string" },
+  "ce-endpoint": { type: "string" },
 };
 
 const RENDER_HELP: Record<string, string> = {
@@ -104,6 +105,7 @@ const RENDER_HELP: Record<string, string> = {
   "--redact-path PATH": "JSON path whose values are replaced by \"[REDACTED]\" in both bodies, e.g. instances.*.ssn; repeatable (pluginConfig redactPaths, at most 32)",
   "--source URI": "pluginConfig source: ce-source when the pod name is unknown (filter default http://localhost:9081/)",
   "--log-all-responses": "also log non-200 responses (pluginConfig logAllResponses)",
+  "--ce-endpoint traffic|kserve": "traffic (default): ce-endpoint is default/canary from the ISVC's traffic split; kserve: as KServe's agent sends it, the pod label endpoint (normally empty)",
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
 };
 
@@ -160,6 +162,10 @@ export function renderOptions(v: Values): RenderOptions {
   const redact = (v["redact-path"] as string[] | undefined) ?? [];
   const enc = v["header-encoding"] as string | undefined;
   if (enc !== undefined && enc !== "raw" && enc !== "percent") throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
+  const ceEndpoint = v["ce-endpoint"] as string | undefined;
+  if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
+    throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
+  }
   const opts: RenderOptions = {
     ...DEFAULT_RENDER_OPTIONS,
     module: moduleRef(v["module-url"] as string | undefined, v["module-sha256"] as string | undefined, v["module-file"] as string | undefined,
@@ -178,6 +184,7 @@ export function renderOptions(v: Values): RenderOptions {
     headerEncoding: enc as "raw" | "percent" | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
+    ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
   };
   const errs = checkRenderOptions(opts);
   if (errs.length > 0) throw new UsageError(errs.join("\n       "));

@@ -35,6 +35,11 @@ export interface RenderOptions {
   redactPaths?: string[];
   /** pluginConfig source: fallback for ce-source when the pod name is unknown */
   source?: string;
+  /**
+   * ce-endpoint: "traffic" (default) fills default/canary from the traffic split; "kserve" leaves
+   * it as KServe's agent sends it: the pod label `endpoint`, which no KServe controller sets (empty).
+   */
+  ceEndpoint?: "traffic" | "kserve";
 }
 
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
@@ -193,9 +198,7 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
     inferenceService: isvc.name,
     namespace: isvc.namespace,
     component: comp.component,
-    // spec.canary[] pods have no Knative revision: their endpoint is known from the spec
-    endpoint: comp.canaryName ? "canary" : isvc.canaryNames.length > 0 ? "default" : "",
-    endpoints: comp.canaryName ? {} : sortedKeys(revisionEndpoints(isvc.status, comp.component)),
+    ...endpointsOf(isvc, comp, opts),
     mode: comp.logger.mode,
     logger: { cluster: target.cluster, authority: target.authority, path: target.path, timeoutMs: opts.timeoutMs },
     metadataHeaders: headers,
@@ -221,4 +224,14 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
 
 function sortedKeys<V>(m: Record<string, V>): Record<string, V> {
   return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]!]));
+}
+
+// The ce-endpoint the filter sends, besides a pod label `endpoint` (which it always takes first).
+function endpointsOf(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions): Pick<PluginConfig, "endpoint" | "endpoints"> {
+  if (opts.ceEndpoint === "kserve") return { endpoint: "", endpoints: {} };
+  return {
+    // spec.canary[] pods have no Knative revision: their endpoint is known from the spec
+    endpoint: comp.canaryName ? "canary" : isvc.canaryNames.length > 0 ? "default" : "",
+    endpoints: comp.canaryName ? {} : sortedKeys(revisionEndpoints(isvc.status, comp.component)),
+  };
 }

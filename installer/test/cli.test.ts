@@ -99,6 +99,7 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
     [["--retry-initial-backoff-ms", "5000"], /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/],
     [["--header-encoding", "base64"], /--header-encoding: "base64" is not raw or percent/],
     [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
+    [["--ce-endpoint", "revision"], /--ce-endpoint: "revision" is not traffic or kserve/],
     [["--max-metadata-bytes", "1"], /--max-metadata-bytes: 1 outside 2\.\.65536 \(pluginConfig limits\.maxMetadataBytes\)/],
     [["--batch-max-events", "1001"], /--batch-max-events: 1001 outside 1\.\.1000 \(pluginConfig batch\.maxEvents\)/],
     [["--batch-interval-ms", "5", "--header-encoding", "percent"], /--batch-\*: headerEncoding percent applies to binary mode only/],

@@ -144,3 +144,19 @@ test("canaries without their own logger inherit the predictor's annotated logger
   assert.deepEqual(r.diags.filter((x) => x.severity === "error"), []);
   assert.equal(r.objs.filter((o) => o.kind === "WasmPlugin").length, 2, "stable predictor and canary v2");
 });
+
+test("--ce-endpoint kserve: no default/canary from the traffic split or spec.canary[], as KServe's agent sends it", () => {
+  const status = { components: { predictor: { latestReadyRevision: "m-predictor-00003", latestRolledoutRevision: "m-predictor-00002",
+    traffic: [{ revisionName: "m-predictor-00003", percent: 20, latestRevision: true }, { revisionName: "m-predictor-00002", percent: 80, latestRevision: false }] } } };
+  const doc = { ...isvc({ logger: { url: "http://sink" } }), status };
+  const traffic = render(doc);
+  assert.deepEqual(traffic.objs[0].spec.pluginConfig.endpoints, { "m-predictor-00002": "default", "m-predictor-00003": "canary" });
+  const kserve = render(doc, { ...opts, ceEndpoint: "kserve" });
+  assert.equal(kserve.objs[0].spec.pluginConfig.endpoint, "");
+  assert.deepEqual(kserve.objs[0].spec.pluginConfig.endpoints, {});
+  const raw = isvc({ logger: { url: "http://sink" } }, { canary: [{ predictor: { name: "v2" } }] });
+  const rawKserve = render(raw, { ...opts, ceEndpoint: "kserve" }).objs.filter((o) => o.kind === "WasmPlugin");
+  assert.equal(rawKserve.length, 2);
+  for (const p of rawKserve) assert.equal(p.spec.pluginConfig.endpoint, "", p.metadata.name);
+  assert.deepEqual(render(raw).objs.filter((o) => o.kind === "WasmPlugin").map((p) => p.spec.pluginConfig.endpoint).sort(), ["canary", "default"]);
+});
