@@ -18,6 +18,7 @@ import { Controller } from "./kube/controller.js";
 import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
 import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
+import { ControllerMetrics } from "./metrics.js";
 import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
 import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
 
@@ -389,7 +390,7 @@ const COMMANDS: Record<string, Command> = {
       "-n, --namespace NS": "watch this namespace; repeatable (default: the kubeconfig context's namespace)",
       "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
       "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
-      "--health-addr HOST:PORT": "serve /healthz and /readyz (ready once everything is listed) here (default :8081; \"\" turns them off)",
+      "--health-addr HOST:PORT": "serve /healthz, /readyz (ready once everything is listed) and /metrics (Prometheus) here (default :8081; \"\" turns them off)",
       "--resync-seconds N": "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
       "--watch-timeout-seconds N": "the server ends each watch after this long and it is reopened from the last version (default 300)",
       "--backoff-initial-ms N": `first retry delay after an API error, doubled per failure (default ${DEFAULT_BACKOFF.initialMs})`,
@@ -454,15 +455,16 @@ async function watchCommand(v: Values, io: Io): Promise<number> {
   const { kube, namespace } = kubeFactory(v.kubeconfig as string | undefined);
   const namespaces = allNs ? undefined : nsList.length > 0 ? [...new Set(nsList)] : [namespace];
   const line = (w: (s: string) => void) => (s: string) => w(s + "\n");
+  const metrics = healthAddr !== "" ? new ControllerMetrics() : undefined;
   const controller = new Controller(new GuardedKube(kube, WATCH_PERMISSIONS, control), {
     namespaces, controlNamespace: control, render, backoff, watchTimeoutSeconds, resyncSeconds,
-    log: line(io.stdout), logError: line(io.stderr),
+    log: line(io.stdout), logError: line(io.stderr), metrics,
   });
   let stopping = false;
   let health: HealthServer | undefined;
   if (healthAddr !== "") {
     try {
-      health = await startHealthServer(healthAddr, () => controller.ready && !stopping, () => !stopping);
+      health = await startHealthServer(healthAddr, () => controller.ready && !stopping, () => !stopping, () => metrics!.text());
     } catch (e) {
       throw new InputErrorForCli(`--health-addr ${healthAddr}: ${(e as Error).message}`);
     }

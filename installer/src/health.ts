@@ -1,6 +1,7 @@
 // Health endpoints for the Deployment's probes: /healthz (the process serves: liveness) and
 // /readyz (200 once every watched collection has been listed once, 503 before and while
-// shutting down). --health-addr HOST:PORT or :PORT; "" disables them.
+// shutting down), and /metrics (Prometheus text) when given. --health-addr HOST:PORT or
+// :PORT; "" disables them.
 import { createServer, type Server } from "node:http";
 
 export interface HealthServer {
@@ -17,10 +18,20 @@ export function parseHostPort(addr: string): { host: string | undefined; port: n
   return { host: host === "" ? undefined : host, port };
 }
 
-export async function startHealthServer(addr: string, ready: () => boolean, live: () => boolean = () => true): Promise<HealthServer> {
+export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
+
+export async function startHealthServer(addr: string, ready: () => boolean, live: () => boolean = () => true,
+  metrics?: MetricsSource): Promise<HealthServer> {
   const { host, port } = parseHostPort(addr);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    if (path === "/metrics" && metrics) {
+      metrics().then(
+        (m) => res.writeHead(200, { "content-type": m.contentType }).end(m.body),
+        (e: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics: ${e.message}\n`),
+      );
+      return;
+    }
     const ok = path === "/healthz" ? live() : path === "/readyz" ? ready() : undefined;
     if (ok === undefined) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

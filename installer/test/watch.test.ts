@@ -126,6 +126,36 @@ describe("watch (in-process)", () => {
     api.goneAs = "event";
   });
 
+  test("/metrics: reconciles by result, objects written, refused ISVCs, retries and sync, in Prometheus text", async () => {
+    const scrape = async (): Promise<Map<string, number>> => {
+      const res = await fetch(`http://${health}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+      const out = new Map<string, number>();
+      for (const l of (await res.text()).split("\n")) {
+        const m = /^(kserve_wasm_logger_\S+) (\S+)$/.exec(l);
+        if (m) out.set(m[1]!, Number(m[2]));
+      }
+      return out;
+    };
+    const before = await scrape();
+    assert.equal(before.get("kserve_wasm_logger_synced"), 1);
+    assert.ok(before.get('kserve_wasm_logger_reconciles_total{result="ok"}')! >= 5, "every ISVC event so far");
+    assert.ok(before.get('kserve_wasm_logger_objects_total{action="applied",kind="WasmPlugin"}')! >= 6, "created, changed, recreated, re-enabled ...");
+    assert.ok(before.get('kserve_wasm_logger_objects_total{action="deleted",kind="WasmPlugin"}')! >= 3, "disabled twice, marker deleted");
+    assert.ok(before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="error"}')! >= 1, "the API server outage");
+    assert.ok(before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="gone"}')! >= 2, "two compactions");
+    assert.equal(before.get("kserve_wasm_logger_invalid_inferenceservices"), 0);
+    assert.ok(before.has("kserve_wasm_logger_process_resident_memory_bytes"), "process metrics too");
+    // an ISVC whose logger is refused shows as invalid, and is counted so
+    api.put({ ...isvcNamed("refused"), spec: { predictor: { logger: { mode: "everything" } } } });
+    await run.lines.waitFor(/default\/refused: spec\.predictor\.logger\.mode: unsupported value "everything"/);
+    await waitUntil(async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 1, "one invalid ISVC in /metrics");
+    assert.ok((await scrape()).get('kserve_wasm_logger_reconciles_total{result="invalid"}')! >= 1);
+    api.remove("InferenceService", "default", "refused");
+    await waitUntil(async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 0, "none once it is gone");
+  });
+
   test("delete: the ISVC's WasmPlugin is deleted explicitly", async () => {
     api.remove("InferenceService", "default", "sklearn-iris");
     await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(InferenceService default\/sklearn-iris deleted\)$/);

@@ -18,6 +18,7 @@ import { ISVC_API_VERSION, ISVC_KIND } from "../kserve.js";
 import type { RenderOptions } from "../render.js";
 import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY } from "../wasmplugin.js";
 import { Backoff, errorText, formatDelay, type BackoffOptions } from "./backoff.js";
+import type { ControllerMetrics } from "../metrics.js";
 import type { Kube, ObjectRef } from "./client.js";
 import { applyPlan, MANAGED_KINDS, planIsvc, refOf, type Plan } from "./reconcile.js";
 import { objectKey, Reflector, type ChangeType } from "./reflector.js";
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   resyncSeconds: number;
   log: (line: string) => void;
   logError: (line: string) => void;
+  /** counted when given (served at /metrics by `watch`) */
+  metrics?: ControllerMetrics;
 }
 
 export class Controller {
@@ -48,6 +51,8 @@ export class Controller {
   private readonly appliedOnce = new Set<string>();
   /** last diagnostics printed per ISVC: the same warning is not repeated at every event */
   private readonly lastDiagnostics = new Map<string, string>();
+  /** ISVCs whose plan is refused (metrics) */
+  private readonly invalid = new Set<string>();
   private wake?: () => void;
   private stopping = false;
   private worker?: Promise<void>;
@@ -58,7 +63,10 @@ export class Controller {
 
   constructor(private readonly kube: Kube, private readonly o: ControllerOptions) {
     const scopes = o.namespaces ?? [undefined];
-    const common = { backoff: o.backoff, watchTimeoutSeconds: o.watchTimeoutSeconds, log: o.logError, onSynced: () => this.onSynced() };
+    const common = {
+      backoff: o.backoff, watchTimeoutSeconds: o.watchTimeoutSeconds, log: o.logError, onSynced: () => this.onSynced(),
+      onTrouble: (kind: string, what: "error" | "gone") => o.metrics?.watchTrouble.inc({ kind, what }),
+    };
     for (const ns of scopes) {
       this.isvcs.push(new Reflector(kube, { ...common, apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, namespace: ns,
         onChange: (_t, obj) => this.enqueue(objectKey(obj)) }));
@@ -100,6 +108,7 @@ export class Controller {
   private onSynced(): void {
     if (this.readyFlag || !this.all.every((r) => r.synced)) return;
     this.readyFlag = true;
+    this.o.metrics?.synced.set(1);
     const isvcCount = this.isvcs.reduce((n, r) => n + r.store.size, 0);
     const managedCount = this.managed.reduce((n, r) => n + r.store.size, 0);
     this.o.log(`synced: ${isvcCount} InferenceService(s), ${managedCount} object(s) of ours; watching ${this.o.namespaces ? `namespace(s) ${this.o.namespaces.join(", ")}` : "all namespaces"}`);
@@ -155,14 +164,18 @@ export class Controller {
       }
       const key = this.queue.values().next().value as string;
       this.queue.delete(key);
+      const m = this.o.metrics;
+      const timer = m?.reconcileSeconds.startTimer();
       try {
-        await this.reconcile(key);
+        const valid = await this.reconcile(key);
+        m?.reconciles.inc({ result: valid ? "ok" : "invalid" });
         const r = this.retries.get(key);
         if (r) {
           clearTimeout(r.timer);
           this.retries.delete(key);
         }
       } catch (e) {
+        m?.reconciles.inc({ result: "error" });
         const r = this.retries.get(key) ?? { backoff: new Backoff(this.o.backoff) };
         this.retries.set(key, r);
         const wait = r.backoff.next();
@@ -172,6 +185,9 @@ export class Controller {
         r.timer.unref();
       } finally {
         this.reconciles++;
+        timer?.();
+        m?.retrying.set(this.retries.size);
+        m?.invalid.set(this.invalid.size);
       }
     }
   }
@@ -192,20 +208,25 @@ export class Controller {
     return undefined;
   }
 
-  private async reconcile(key: string): Promise<void> {
+  /** false when the ISVC's plan is refused (its objects are left as they are) */
+  private async reconcile(key: string): Promise<boolean> {
     const slash = key.indexOf("/");
     const ns = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    if (!this.inScope(ns)) return;
+    if (!this.inScope(ns)) return true;
     const observed = this.observedFor(ns, name);
     const isvc = this.isvcObject(key);
     if (!isvc) {
       this.lastDiagnostics.delete(key);
+      this.invalid.delete(key);
       for (const o of observed) {
         this.appliedOnce.delete(kindKey(o));
-        if (await this.kube.delete(refOf(o))) this.o.log(`deleted ${describeRef(o)} (InferenceService ${key} deleted)`);
+        if (await this.kube.delete(refOf(o))) {
+          this.o.metrics?.objects.inc({ action: "deleted", kind: o.kind ?? "" });
+          this.o.log(`deleted ${describeRef(o)} (InferenceService ${key} deleted)`);
+        }
       }
-      return;
+      return true;
     }
     const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as { data?: Record<string, string> } | undefined;
     const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => ({
@@ -213,7 +234,11 @@ export class Controller {
       disabledIsvcs: disabledIn(cm?.data, n),
     }));
     this.report(key, plan);
-    if (!plan.ok) return; // what is in the cluster stays as it is until the ISVC is fixed
+    if (!plan.ok) {
+      this.invalid.add(key);
+      return false; // what is in the cluster stays as it is until the ISVC is fixed
+    }
+    this.invalid.delete(key);
 
     const reasons = new Map<string, string>();
     const byKey = new Map(observed.map((o) => [kindKey(o), o]));
@@ -223,7 +248,7 @@ export class Controller {
     }
     const wanted = new Set(plan.desired.map(kindKey));
     const unwanted = observed.filter((o) => !wanted.has(kindKey(o)));
-    if (reasons.size === 0 && unwanted.length === 0) return; // in line: no API call
+    if (reasons.size === 0 && unwanted.length === 0) return true; // in line: no API call
 
     const actions = await applyPlan(this.kube, plan, undefined, observed);
     for (const a of actions) {
@@ -231,13 +256,16 @@ export class Controller {
       const what = describeRef(a.ref);
       if (a.verb === "applied") {
         this.appliedOnce.add(k);
+        this.o.metrics?.objects.inc({ action: "applied", kind: a.ref.kind });
         this.o.log(`applied ${what} (${reasons.get(k) ?? "re-applied"})`);
       } else if (a.verb === "deleted") {
         this.appliedOnce.delete(k);
+        this.o.metrics?.objects.inc({ action: "deleted", kind: a.ref.kind });
         this.o.log(`deleted ${what} (${a.reason})`);
       }
       else if (a.verb === "unchanged") this.appliedOnce.add(k);
     }
+    return true;
   }
 
   private report(key: string, plan: Plan): void {

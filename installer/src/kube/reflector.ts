@@ -27,6 +27,8 @@ export interface ReflectorOptions {
   log: (line: string) => void;
   onChange: (type: ChangeType, obj: KubernetesObject, old: KubernetesObject | undefined) => void;
   onSynced?: () => void;
+  /** a list or watch of `kind` failed ("error") or its history was compacted ("gone"); for metrics */
+  onTrouble?: (kind: string, what: "error" | "gone") => void;
 }
 
 export function objectKey(o: KubernetesObject): string {
@@ -85,11 +87,13 @@ export class Reflector {
       } catch (e) {
         if (this.stopped) break;
         if (e instanceof GoneError) {
+          this.o.onTrouble?.(this.o.kind, "gone");
           this.o.log(`${this.name}: ${e.message}; relisting`);
           this.resourceVersion = "";
           continue;
         }
         const wait = this.backoff.next();
+        this.o.onTrouble?.(this.o.kind, "error");
         this.o.log(`${this.name}: ${errorText(e)}; retrying in ${formatDelay(wait)}`);
         failing = true;
         await sleep(wait, this.abort.signal);
