@@ -208,7 +208,7 @@ export async function configureTimes(modules: Module[], s: Settings): Promise<Co
   const rows: ConfigureRow[] = [];
   const reps = s.quick ? 3 : 31;
   for (const m of modules) {
-    for (const n of [0, 10, 64, 100]) {
+    for (const n of [0, 10, 100, 128, 129]) {
       const host = await inProcessHost(m.wasm, pluginConfig());
       const inVm: number[] = [];
       const total: number[] = [];
@@ -250,12 +250,22 @@ export interface AnnotationRow {
 
 export async function perRequestVsAnnotations(modules: Module[], s: Settings): Promise<AnnotationRow[]> {
   const rows: AnnotationRow[] = [];
-  const counts = [0, 10, 64];
   const n = s.quick ? 50 : 2000;
   const memN = s.quick ? 200 : 20_000;
   const x = new ExchangeShape(1 * KiB);
   for (const m of modules) {
-    const hosts = await Promise.all(counts.map((c) => inProcessHost(m.wasm, pluginConfig({ annotations: c }))));
+    // 0, 10 and 100 as the issue asks, and the limit; a module with a lower limit (an older
+    // baseline) skips the counts it refuses.
+    const counts: number[] = [];
+    const hosts: WasmHost[] = [];
+    for (const c of [0, 10, 100, 128]) {
+      try {
+        hosts.push(await inProcessHost(m.wasm, pluginConfig({ annotations: c })));
+        counts.push(c);
+      } catch {
+        // refused: shown in table 4a
+      }
+    }
     for (const h of hosts) await exchanges(h, x, 200);
     const memBefore = hosts.map((h) => h.memoryBytes);
     const runs: Profiled[][] = counts.map(() => []);
@@ -286,7 +296,7 @@ export function configureTable(rows: ConfigureRow[], sizes: { module: string; by
     ["module", "size (gzip)", "annotations", "proxy_on_configure", "host configure()", "result"],
     "proxy_on_configure: the call into the VM (parse, validate, serialize the static event headers), median of repeated\n" +
     "reconfigurations of one VM. host configure(): the whole reconfiguration in the Node host (new root context). pluginConfig\n" +
-    "allows at most 64 annotations (docs/plugin-config.md), so 64 is the largest accepted count and 100 is refused.",
+    "allows at most 128 annotations (docs/plugin-config.md; the baseline module allowed 64), so 129 is refused.",
   );
   for (const r of rows) {
     const sz = sizes.find((z) => z.module === r.module)!;

@@ -8,7 +8,7 @@ import { parsePath } from "./redact";
 import { canonicalHeaderKey, hasControlChars, isToken, toLowerAscii } from "./headers";
 
 export const DEFAULT_SOURCE = "http://localhost:9081/";
-export const MAX_ANNOTATIONS = 64;
+export const MAX_ANNOTATIONS = 128;
 export const MAX_ANNOTATIONS_JSON_BYTES = 16384;
 export const MAX_METADATA_HEADERS = 32;
 export const MAX_ENDPOINTS = 64;

@@ -38,7 +38,7 @@ export const LIMITS = {
   sourceChars: 2048,
   metadataHeaders: 32,
   headerNameChars: 256,
-  annotations: 64,
+  annotations: 128,
   annotationKeyChars: 317,
   annotationsJsonBytes: 16 * 1024,
   redactPaths: 32,

@@ -106,7 +106,8 @@ const cases: [string, Cfg][] = [
   ["maxMetadataBytes 1", sub("limits", { maxMetadataBytes: 1 })],
   ["maxMetadataBytes 65536", sub("limits", { maxMetadataBytes: 65536 })],
   ["maxMetadataBytes 65537", sub("limits", { maxMetadataBytes: 65537 })],
-  ["65 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) })],
+  ["128 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 128 }, (_, i) => [`k${i}`, "v"])) })],
+  ["129 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"])) })],
 ];
 
 function goldenConfigs(): [string, Cfg][] {
@@ -149,7 +150,7 @@ test("both sides refuse and accept where the contract says (installer alone)", (
   const expectAccepted = new Set(["every field of docs/plugin-config.md", "only the required fields", "sensitive header allowed (other case)",
     "32 metadataHeaders", "logAllResponses true", "headerEncoding percent", "maxBodyBytes 0", "maxBodyBytes 64 MiB", "maxInflightCallouts 4096",
     "maxRetries 10", "budgetBytes 0", "redactPaths 32", "redactPaths 16 segments", "batch mode, every field",
-    "batch mode, empty object (defaults)", "maxMetadataBytes 65536"]);
+    "batch mode, empty object (defaults)", "maxMetadataBytes 65536", "128 annotations"]);
   for (const [name, cfg] of cases) {
     assert.equal(checkPluginConfig(cfg).length === 0, expectAccepted.has(name), `${name}: ${checkPluginConfig(cfg).join("; ")}`);
   }

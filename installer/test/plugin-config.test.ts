@@ -27,7 +27,7 @@ test("unknown fields, wrong types and limits are refused, naming the field", () 
     [{ ...base, logger: { ...base.logger, path: "events" } }, /^logger\.path: must start with \//],
     [{ ...base, logger: { ...base.logger, timeoutMs: 0 } }, /^logger\.timeoutMs: 0 outside 1\.\.60000/],
     [{ ...base, metadataHeaders: Array.from({ length: 33 }, (_, i) => `H${i}`) }, /^metadataHeaders: 33 names, at most 32/],
-    [{ ...base, annotations: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) }, /^annotations: 65 entries, at most 64/],
+    [{ ...base, annotations: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"])) }, /^annotations: 129 entries, at most 128/],
     [{ ...base, annotations: { big: "x".repeat(16 * 1024) } }, /^annotations: serialized \d+ bytes, at most 16384/],
     [{ ...base, endpoints: { r: "blue" } }, /^endpoints\["r"\]: must be one of default, canary/],
     [{ ...base, limits: { maxBodyBytes: 67108865 } }, /^limits\.maxBodyBytes: 67108865 outside/],

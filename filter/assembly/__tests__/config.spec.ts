@@ -225,8 +225,8 @@ describe("pluginConfig: every field, invalid, refused with the field named", () 
     expect(errWith(',"annotations":{"a":1}')).toBe("annotations[\"a\"]: value must be a string");
     expect(errWith(',"annotations":{"":"x"}')).toBe("annotations[\"\"]: key must be 1..317 characters");
     const many: string[] = [];
-    for (let i = 0; i < 65; i++) many.push('"k' + i.toString() + '":"v"');
-    expect(errWith(',"annotations":{' + many.join(",") + "}")).toBe("annotations: has more than 64 entries");
+    for (let i = 0; i < 129; i++) many.push('"k' + i.toString() + '":"v"');
+    expect(errWith(',"annotations":{' + many.join(",") + "}")).toBe("annotations: has more than 128 entries");
   });
   it("refuses bad logAllResponses and headerEncoding", () => {
     expect(errWith(',"logAllResponses":"yes"')).toBe("logAllResponses: must be a boolean, not string");
