@@ -232,12 +232,17 @@ export class LoggerStream extends Context {
   }
 
   // The SDK's defaults build a debug log line for each of these on every
-  // stream; events leave at end of stream, so there is nothing to do here.
+  // stream; events leave at end of stream, so there is nothing to log here.
   onLog(): void {}
   onDone(): bool {
     return true;
   }
-  onDelete(): void {}
+  // A stream that ended without its end of stream (reset, local reply) hands
+  // its capture buffers back to the pool rather than to the collector.
+  onDelete(): void {
+    this.reqBody.release();
+    this.respBody.release();
+  }
 }
 
 function usableId(p: usize, n: i32): bool {
