@@ -2,6 +2,9 @@
 // values, pairs blocks, bodies) is assembled here so that a per-event cost is
 // one bulk copy per piece rather than one allocation per string.
 
+// The one empty buffer: default fields and empty bodies share it (nothing writes into it).
+export const NO_BYTES = new ArrayBuffer(0);
+
 export class ByteBuilder {
   buf: ArrayBuffer;
   len: i32 = 0;
@@ -45,6 +48,21 @@ export class ByteBuilder {
     this.bytes(changetype<usize>(b), b.byteLength);
   }
 
+  // A non-negative number in decimal, zero-padded to `width` digits; no string is made.
+  decimal(v: u64, width: i32 = 1): void {
+    let n = 1;
+    for (let t = v; t >= 10; t /= 10) n++;
+    const len = n > width ? n : width;
+    this.ensure(len);
+    const p = this.ptr + <usize>this.len;
+    let t = v;
+    for (let i = len - 1; i >= 0; i--) {
+      store<u8>(p + <usize>i, <u8>(0x30 + <u32>(t % 10)));
+      t /= 10;
+    }
+    this.len += len;
+  }
+
   // ASCII only: used for literals and numbers the filter itself produces.
   ascii(s: string): void {
     const n = s.length;
@@ -82,10 +100,6 @@ export class ByteBuilder {
       this.byte(<u8>(0x80 | ((c >> 6) & 0x3f)));
       this.byte(<u8>(0x80 | (c & 0x3f)));
     }
-  }
-
-  decimal(v: u64): void {
-    this.ascii(v.toString());
   }
 
   // A fresh ArrayBuffer holding exactly the bytes written.

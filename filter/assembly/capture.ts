@@ -7,9 +7,10 @@
 // amortized ≤ 1× the body). Large buffers come from body-pool.ts.
 
 import { readBufferInto } from "./hostcalls";
+import { NO_BYTES } from "./bytes";
 import { capacityOf, giveBuffer, resizeBuffer, takeBuffer } from "./body-pool";
 
-const EMPTY = new ArrayBuffer(0);
+const EMPTY = NO_BYTES;
 
 export class Capture {
   whole: ArrayBuffer | null = null; // byteLength = its capacity while capturing

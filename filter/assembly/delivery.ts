@@ -9,7 +9,7 @@
 // configuration's precomputed block, so nothing per event grows with the
 // number of annotations.
 
-import { ByteBuilder } from "./bytes";
+import { ByteBuilder, NO_BYTES } from "./bytes";
 import { EventTemplate, EventWriter, StructuredEvent, appendStructured } from "./event";
 import { Redactor } from "./redact";
 import { Active, REDACTION_APPLIED, REDACTION_OMITTED } from "./active";
@@ -19,7 +19,7 @@ import {
 import { metrics } from "./metrics";
 import { giveBuffer } from "./body-pool";
 
-const NO_BODY = new ArrayBuffer(0);
+const NO_BODY = NO_BYTES;
 
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);

@@ -4,7 +4,7 @@
 // serialized once per configuration into a pairs-format block; per event only
 // the dynamic headers are written and the static block is bulk-copied.
 
-import { ByteBuilder } from "./bytes";
+import { ByteBuilder, NO_BYTES } from "./bytes";
 import { Config, MAX_ANNOTATIONS_JSON_BYTES } from "./config";
 import { Identity } from "./identity";
 import { writeJsonBytes, writeJsonString } from "./json";
@@ -163,12 +163,12 @@ function appendBase64(out: ByteBuilder, p: usize, n: i32): void {
 }
 
 export class StructuredEvent {
-  id: ArrayBuffer = new ArrayBuffer(0);
+  id: ArrayBuffer = NO_BYTES;
   eventTime: u64 = 0;
-  metadata: ArrayBuffer = new ArrayBuffer(0);
+  metadata: ArrayBuffer = NO_BYTES;
   metadataTruncated: bool = false;
   contentType: ArrayBuffer | null = null;
-  body: ArrayBuffer = new ArrayBuffer(0);
+  body: ArrayBuffer = NO_BYTES;
   truncated: bool = false;
   status: i32 = -1;
   redaction: i32 = 0;

@@ -4,7 +4,7 @@
 // never holds up inference traffic.
 
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
-import { ByteBuilder } from "./bytes";
+import { ByteBuilder, NO_BYTES } from "./bytes";
 import { Capture } from "./capture";
 import { giveBuffer } from "./body-pool";
 import { Config, parseConfig } from "./config";
@@ -73,7 +73,7 @@ export class LoggerRoot extends RootContext {
       const red: ArrayBuffer | null = capture.truncated ? null : r.apply(body);
       giveBuffer(body);
       if (red !== null) { body = red; redaction = REDACTION_APPLIED; }
-      else { body = new ArrayBuffer(0); redaction = REDACTION_OMITTED; }
+      else { body = NO_BYTES; redaction = REDACTION_OMITTED; }
     }
     capture.release();
     const o = new Outgoing(a, tpl);
@@ -108,8 +108,8 @@ export class LoggerRoot extends RootContext {
 export class LoggerStream extends Context {
   private a: Active | null = null;
   private logger: LoggerRoot;
-  id: ArrayBuffer = new ArrayBuffer(0);
-  metadata: ArrayBuffer = new ArrayBuffer(0);
+  id: ArrayBuffer = NO_BYTES;
+  metadata: ArrayBuffer = NO_BYTES;
   metadataTruncated: bool = false;
   contentType: ArrayBuffer | null = null;
   private requestTime: u64 = 0;

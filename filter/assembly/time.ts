@@ -4,10 +4,9 @@
 
 import { ByteBuilder } from "./bytes";
 
+// Fields are written as digits straight into the builder (no string per field).
 function pad(out: ByteBuilder, v: i64, width: i32): void {
-  const s = v.toString();
-  for (let i = s.length; i < width; i++) out.byte(0x30);
-  out.ascii(s);
+  out.decimal(<u64>v, width);
 }
 
 export function appendRfc3339Nano(out: ByteBuilder, unixNanos: u64): void {
