@@ -19,7 +19,7 @@ import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
 import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
 import { ControllerMetrics } from "./metrics.js";
-import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
+import { ISVC_API_VERSION, ISVC_KIND, LOGGER_ANNOTATION_PREFIX } from "./kserve.js";
 import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
 
 export interface Io {
@@ -410,15 +410,21 @@ const COMMANDS: Record<string, Command> = {
     async run(v, io) {
       const t = clusterTarget(v, [], false);
       const plugins = await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`);
+      const isvcs = new Map((await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace))
+        .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o as unknown as Record<string, unknown>]));
       const rows = plugins.map((p) => {
         const cfg = ((p as unknown as { spec?: { pluginConfig?: { annotations?: Record<string, string>; mode?: string } } }).spec?.pluginConfig) ?? {};
+        const ns = p.metadata?.namespace ?? "";
+        const name = p.metadata?.labels?.[LABEL_ISVC] ?? "";
+        const component = p.metadata?.labels?.[LABEL_COMPONENT] ?? "";
         return {
-          namespace: p.metadata?.namespace ?? "",
-          inferenceService: p.metadata?.labels?.[LABEL_ISVC] ?? "",
-          component: p.metadata?.labels?.[LABEL_COMPONENT] ?? "",
+          namespace: ns,
+          inferenceService: name,
+          component,
           wasmPlugin: p.metadata?.name ?? "",
           mode: cfg.mode ?? "all",
           logger: p.metadata?.annotations?.[ANNOTATION_LOGGER_URL] ?? "",
+          source: loggerSourceOf(isvcs.get(`${ns}/${name}`), component),
           annotations: cfg.annotations ?? {},
         };
       });
@@ -426,11 +432,17 @@ const COMMANDS: Record<string, Command> = {
         io.stdout(formatObjects([{ items: rows }], outputFormat(v)));
         return 0;
       }
-      const table = [["NAMESPACE", "INFERENCESERVICE", "COMPONENT", "MODE", "LOGGER", "ANNOTATIONS"],
-        ...rows.map((r) => [r.namespace, r.inferenceService, r.component, r.mode, r.logger, Object.entries(r.annotations).map(([k, x]) => `${k}=${x}`).join(",")])];
+      const table = [["NAMESPACE", "INFERENCESERVICE", "COMPONENT", "MODE", "LOGGER", "SOURCE", "ANNOTATIONS"],
+        ...rows.map((r) => [r.namespace, r.inferenceService, r.component, r.mode, r.logger, r.source,
+          Object.entries(r.annotations).map(([k, x]) => `${k}=${x}`).join(",")])];
       const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       for (const row of table) io.stdout(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2))).join("").trimEnd() + "\n");
       if (rows.length === 0) io.stderr("No InferenceService is logged by kserve-wasm-logger here.\n");
+      const twice = rows.filter((r) => r.source === "spec").length;
+      if (twice > 0) {
+        io.stderr(`${twice} of them also have spec.<component>.logger, so KServe's agent logs them too (every event twice); ` +
+          `move the logger into the kserve-wasm-logger/logger.<component> annotation to switch the agent off (docs/migration.md).\n`);
+      }
       return 0;
     },
   },
@@ -606,4 +618,16 @@ if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs)$/.test(entry)) {
     // watch leaves keep-alive sockets of the HTTP client behind: do not wait for them
     if (isWatch) process.stdout.write("", () => process.exit(code));
   });
+}
+
+// Where a logged component's logger spec lives: "spec" (KServe injects its agent as well),
+// "annotation" (the filter alone), or "?" when the ISVC is not there any more.
+function loggerSourceOf(isvc: Record<string, unknown> | undefined, component: string): string {
+  if (!isvc) return "?";
+  const spec = isvc.spec as Record<string, Record<string, unknown> | undefined> | undefined;
+  const c = component.startsWith("predictor") ? "predictor" : component;
+  const logger = spec?.[c]?.logger;
+  if (logger !== undefined && logger !== null) return "spec";
+  const annotations = (isvc.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
+  return annotations[LOGGER_ANNOTATION_PREFIX + c] !== undefined ? "annotation" : "?";
 }

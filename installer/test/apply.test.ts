@@ -50,10 +50,21 @@ test("--dry-run=server and client change nothing", async () => {
   assert.equal(plugin()!.metadata.resourceVersion, rv);
 });
 
-test("status lists what is logged, with its annotations", async () => {
+test("status lists what is logged, where the logger spec lives, with its annotations", async () => {
   const r = await runCli(["status", "-A"]);
-  assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +MODE +LOGGER +ANNOTATIONS\n/);
-  assert.match(r.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +serving\.example\.com\/ab-group=C,/);
+  assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +MODE +LOGGER +SOURCE +ANNOTATIONS\n/);
+  assert.match(r.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +spec +serving\.example\.com\/ab-group=C,/);
+  assert.match(r.stderr, /1 of them also have spec\.<component>\.logger, so KServe's agent logs them too/);
+  // the logger moved into the annotation: the filter alone, no warning
+  const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
+  const { logger, ...predictor } = isvc.spec.predictor;
+  api.put({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...isvc.metadata.annotations, "kserve-wasm-logger/logger.predictor": JSON.stringify(logger) } },
+    spec: { ...isvc.spec, predictor } });
+  assert.equal((await runCli(["apply", "sklearn-iris", ...MODULE_ARGS])).stdout, "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n");
+  const moved = await runCli(["status", "-A"]);
+  assert.match(moved.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +annotation +/);
+  assert.doesNotMatch(moved.stderr, /KServe's agent logs them too/);
+  api.put(isvc);
 });
 
 test("disable deletes the WasmPlugin without touching the ISVC; apply then skips it; enable brings it back", async () => {
