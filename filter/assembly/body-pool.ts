@@ -80,8 +80,3 @@ export function giveBuffer(buf: ArrayBuffer): void {
   freeCaps.push(cap);
   freeBytes += cap;
 }
-
-// Idle bytes held by the pool (tests).
-export function pooledBytes(): i64 {
-  return freeBytes;
-}

@@ -10,8 +10,6 @@ import { readBufferInto } from "./hostcalls";
 import { NO_BYTES } from "./bytes";
 import { capacityOf, giveBuffer, resizeBuffer, takeBuffer } from "./body-pool";
 
-const EMPTY = NO_BYTES;
-
 export class Capture {
   whole: ArrayBuffer | null = null; // byteLength = its capacity while capturing
   captured: i32 = 0;
@@ -66,7 +64,7 @@ export class Capture {
   body(): ArrayBuffer {
     const whole = this.whole;
     this.whole = null;
-    if (whole === null) return EMPTY;
+    if (whole === null) return NO_BYTES;
     return resizeBuffer(whole, this.captured);
   }
 

@@ -19,8 +19,6 @@ import {
 import { metrics } from "./metrics";
 import { giveBuffer } from "./body-pool";
 
-const NO_BODY = NO_BYTES;
-
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
 
@@ -229,7 +227,7 @@ export class Delivery {
   // The event's body is not needed any more: back to the pool (body-pool.ts).
   private dropBody(o: Outgoing): void {
     const b = o.body;
-    o.body = NO_BODY;
+    o.body = NO_BYTES;
     giveBuffer(b);
   }
 

@@ -4,11 +4,8 @@
 
 import { ByteBuilder } from "./bytes";
 
-// Fields are written as digits straight into the builder (no string per field).
-function pad(out: ByteBuilder, v: i64, width: i32): void {
-  out.decimal(<u64>v, width);
-}
 
+// Every field goes into the builder as digits: no string per field.
 export function appendRfc3339Nano(out: ByteBuilder, unixNanos: u64): void {
   const secs = <i64>(unixNanos / 1_000_000_000);
   let frac = <i64>(unixNanos % 1_000_000_000);
@@ -25,22 +22,22 @@ export function appendRfc3339Nano(out: ByteBuilder, unixNanos: u64): void {
   const d = doy - (153 * mp + 2) / 5 + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) y += 1;
-  pad(out, y, 4);
+  out.decimal(<u64>y, 4);
   out.byte(0x2d);
-  pad(out, m, 2);
+  out.decimal(<u64>m, 2);
   out.byte(0x2d);
-  pad(out, d, 2);
+  out.decimal(<u64>d, 2);
   out.byte(0x54);
-  pad(out, sod / 3600, 2);
+  out.decimal(<u64>(sod / 3600), 2);
   out.byte(0x3a);
-  pad(out, (sod % 3600) / 60, 2);
+  out.decimal(<u64>((sod % 3600) / 60), 2);
   out.byte(0x3a);
-  pad(out, sod % 60, 2);
+  out.decimal(<u64>(sod % 60), 2);
   if (frac != 0) {
     let digits = 9;
     while (frac % 10 == 0) { frac /= 10; digits--; }
     out.byte(0x2e);
-    pad(out, frac, digits);
+    out.decimal(<u64>frac, digits);
   }
   out.byte(0x5a);
 }

@@ -39,11 +39,6 @@ export class BodyPool {
     list.push(ab);
     this.freeBytes += ab.byteLength;
   }
-
-  /** Idle bytes held (for tests and the bench). */
-  get idleBytes(): number {
-    return this.freeBytes;
-  }
 }
 
 function classOf(size: number): number {

@@ -25,8 +25,8 @@ export class ConstBuffer implements HostBuffer {
 export const EMPTY_BUFFER = new ConstBuffer(new Uint8Array(0));
 
 /** A body buffer owned by the stream; the filter may rewrite it. */
-// Shared by every empty MutableBuffer: data is always replaced, never written into.
-const NO_BYTES = Buffer.alloc(0);
+/** The one empty Buffer: empty reads and empty MutableBuffers share it (data is always replaced, never written into). */
+export const NO_BYTES = Buffer.alloc(0);
 
 export class MutableBuffer implements HostBuffer {
   constructor(public data: Buffer = NO_BYTES) {}

@@ -107,19 +107,11 @@ export class CalloutClient {
     clientReq.on("response", (res) => {
       responseStarted = true;
       const headers = HeaderMap.from([[":status", String(res.statusCode ?? 0)]]);
-      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-        headers.add(Buffer.from(res.rawHeaders[i]!, "latin1"), Buffer.from(res.rawHeaders[i + 1]!, "latin1"));
-      }
+      headers.addNodeRaw(res.rawHeaders);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
-        let trailers: HeaderMap | null = null;
-        if (res.rawTrailers.length > 0) {
-          trailers = new HeaderMap();
-          for (let i = 0; i + 1 < res.rawTrailers.length; i += 2) {
-            trailers.add(Buffer.from(res.rawTrailers[i]!, "latin1"), Buffer.from(res.rawTrailers[i + 1]!, "latin1"));
-          }
-        }
+        const trailers = res.rawTrailers.length > 0 ? new HeaderMap().addNodeRaw(res.rawTrailers) : null;
         finish({ response: { headers, body: Buffer.concat(chunks), trailers } });
       });
       res.on("aborted", () => finish({ response: null, reason: "reset" }));

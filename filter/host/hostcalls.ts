@@ -7,6 +7,7 @@
 import { BUFFER_TYPE_MAX, MAP_TYPE_MAX, WasmResult as R } from "./abi.js";
 import { wallClockNs } from "./clock.js";
 import { HostTrap, UnimplementedHostCall } from "./errors.js";
+import { NO_BYTES } from "./buffers.js";
 import { HeaderMap } from "./header-map.js";
 import { marshalPairsInto, pairsBlockIsClean, pairsSize, parsePairs } from "./pairs.js";
 import type { BodyPool } from "./body-pool.js";
@@ -15,8 +16,6 @@ import type { ContextBase } from "./contexts.js";
 import type { WasmVm } from "./vm.js";
 
 type HostFn = (...args: never[]) => number | void;
-
-const EMPTY = Buffer.alloc(0);
 
 /** A refused proxy_http_call gives its body copy back to the pool. */
 function refused(pool: BodyPool, body: Buffer, rc: number): number {
@@ -163,7 +162,7 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const map = ctx().getConstMap(u(type));
       const pairs = map ? map.pairs() : [];
       // Envoy: an unavailable or empty map is Ok with ptr=0,size=0 (no malloc).
-      if (pairs.length === 0) return vm.copyToPointerSize(EMPTY, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
+      if (pairs.length === 0) return vm.copyToPointerSize(NO_BYTES, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
       // Serialized straight into the module's block (cpp-host marshals into its malloc'd memory too).
       return vm.fillToPointerSize(pairsSize(pairs), (out) => marshalPairsInto(pairs, out), ptrPtr, sizePtr)
         ? R.Ok : R.InvalidMemoryAccess;
@@ -205,7 +204,7 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const size = buf.size();
       if (s > size) len = 0;
       else if (s + len > size) len = size - s;
-      const data = len === 0 ? EMPTY : buf.read(s, len);
+      const data = len === 0 ? NO_BYTES : buf.read(s, len);
       return vm.copyToPointerSize(data, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
@@ -229,17 +228,17 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const pool = vm.env.bodies;
       const body = mem().readWith(bp, bs, pool);
       if (!body) return R.InvalidMemoryAccess;
-      const hp2 = parsePairs(hdrs);
-      const tp2 = parsePairs(trls);
-      const headers = HeaderMap.fromPairs(hp2);
-      const trailers = HeaderMap.fromPairs(tp2);
+      const headerPairs = parsePairs(hdrs);
+      const trailerPairs = parsePairs(trls);
+      const headers = HeaderMap.fromPairs(headerPairs);
+      const trailers = HeaderMap.fromPairs(trailerPairs);
       if (!mem().writeU32(tokenPtr, 0)) return refused(pool, body, R.InvalidMemoryAccess); // verify memory before starting
       // Envoy Context::httpCall, in this order.
       if ((timeout | 0) < 0) return refused(pool, body, R.BadArgument);
       const clusterName = cluster.toString("utf8");
       if (!vm.env.hasCluster(clusterName)) return refused(pool, body, R.BadArgument);
       if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refused(pool, body, R.BadArgument);
-      if (!pairsBlockIsClean(hdrs, hp2) || !pairsBlockIsClean(trls, tp2)) {
+      if (!pairsBlockIsClean(hdrs, headerPairs) || !pairsBlockIsClean(trls, trailerPairs)) {
         for (const [k, v] of [...headers.pairs(), ...trailers.pairs()]) {
           if (k.length === 0 || invalidHeaderBytes(k) || invalidHeaderBytes(v)) {
             vm.log(3, `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`, root.id);

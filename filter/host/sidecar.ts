@@ -181,11 +181,7 @@ export class Sidecar {
     req.on("data", (c: Buffer) => stream.sendRequestBody(c));
     req.on("end", () => {
       if (req.rawTrailers.length > 0) {
-        const t = new HeaderMap();
-        for (let i = 0; i + 1 < req.rawTrailers.length; i += 2) {
-          t.add(Buffer.from(req.rawTrailers[i]!, "latin1"), Buffer.from(req.rawTrailers[i + 1]!, "latin1"));
-        }
-        stream.sendRequestTrailers(t);
+        stream.sendRequestTrailers(new HeaderMap().addNodeRaw(req.rawTrailers));
       } else {
         stream.sendRequestBody(Buffer.alloc(0), { endOfStream: true });
       }
@@ -222,11 +218,7 @@ export class Sidecar {
       ures.on("data", (c: Buffer) => stream.sendResponseBody(c));
       ures.on("end", () => {
         if (ures.rawTrailers.length > 0) {
-          const t = new HeaderMap();
-          for (let i = 0; i + 1 < ures.rawTrailers.length; i += 2) {
-            t.add(Buffer.from(ures.rawTrailers[i]!, "latin1"), Buffer.from(ures.rawTrailers[i + 1]!, "latin1"));
-          }
-          stream.sendResponseTrailers(t);
+          stream.sendResponseTrailers(new HeaderMap().addNodeRaw(ures.rawTrailers));
         } else {
           stream.sendResponseBody(Buffer.alloc(0), { endOfStream: true });
         }

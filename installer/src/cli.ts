@@ -4,7 +4,8 @@
 // --kubeconfig, errors and warnings on stderr, --help on every command.
 // Exit codes: 0 success, 1 invalid input / validation failure / API error, 2 bad command line.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { formatDiagnostic, UsageError } from "./diagnostics.js";
+import { Diagnostics, formatDiagnostic, UsageError } from "./diagnostics.js";
+import { parseIsvc } from "./isvc.js";
 import { formatObjects, parseDocuments, readInput, type OutputFormat, type SourcedDoc } from "./io.js";
 import { DEFAULT_LOGGER_URL } from "./kserve.js";
 import { moduleRef } from "./module.js";
@@ -19,7 +20,7 @@ import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
 import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
 import { ControllerMetrics } from "./metrics.js";
-import { ISVC_API_VERSION, ISVC_KIND, LOGGER_ANNOTATION_PREFIX } from "./kserve.js";
+import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
 import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
 
 export interface Io {
@@ -620,14 +621,12 @@ if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs)$/.test(entry)) {
   });
 }
 
-// Where a logged component's logger spec lives: "spec" (KServe injects its agent as well),
-// "annotation" (the filter alone), or "?" when the ISVC is not there any more.
+// Where a logged component's logger spec lives, as parseIsvc read it: "spec" (KServe injects
+// its agent as well), "annotation" (the filter alone), or "?" (ISVC gone or no longer valid).
 function loggerSourceOf(isvc: Record<string, unknown> | undefined, component: string): string {
   if (!isvc) return "?";
-  const spec = isvc.spec as Record<string, Record<string, unknown> | undefined> | undefined;
-  const c = component.startsWith("predictor") ? "predictor" : component;
-  const logger = spec?.[c]?.logger;
-  if (logger !== undefined && logger !== null) return "spec";
-  const annotations = (isvc.metadata as { annotations?: Record<string, string> } | undefined)?.annotations ?? {};
-  return annotations[LOGGER_ANNOTATION_PREFIX + c] !== undefined ? "annotation" : "?";
+  const parsed = parseIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, "default", new Diagnostics(""));
+  const path = parsed?.components.find((c) => c.component === component && c.canaryName === undefined)?.loggerPath;
+  if (path === undefined) return "?";
+  return path.startsWith("metadata.annotations") ? "annotation" : "spec";
 }
