@@ -2,9 +2,15 @@
 // Continue, so Envoy shows each chunk once) up to a cap; the bytes beyond the
 // cap are counted, not kept. The host writes each chunk straight into one
 // capture buffer (malloc.ts hand-off): no block per chunk, no join at the end.
-// The buffer is sized from content-length when the headers announce one; else
-// it starts at the first chunk and doubles (one copy of what was captured,
-// amortized ≤ 1× the body). Large buffers come from body-pool.ts.
+//
+// The buffer grows with the bytes that actually arrived, never with what the
+// headers announce: a content-length only stops growth at the announced size
+// (so a body that keeps its word ends in a buffer of exactly its size) and lets
+// the last chunk be sized exactly. Until the end of the body the buffer is at
+// most twice what arrived (doubling: one copy of what was captured, amortized
+// ≤ 1× the body). Buffers come from body-pool.ts under the VM's memory budget;
+// when the budget refuses to grow one, capture stops there and the event is
+// sent with what was captured, marked truncated and over budget.
 
 import { readBufferInto } from "./hostcalls";
 import { NO_BYTES } from "./bytes";
@@ -15,6 +21,7 @@ export class Capture {
   captured: i32 = 0;
   seen: i64 = 0;
   expected: i64 = -1; // content-length, when the headers gave one
+  overBudget: bool = false; // the budget refused to hold more of this body
 
   // A content-length header value; ignored unless it is a plain decimal.
   expect(p: usize, len: i32): void {
@@ -29,30 +36,40 @@ export class Capture {
   }
 
   // Copies at most what still fits under `cap` of the current chunk.
-  take(bufferType: i32, chunkSize: i32, cap: i32): void {
+  take(bufferType: i32, chunkSize: i32, cap: i32, last: bool): void {
     if (chunkSize <= 0) return;
     this.seen += chunkSize;
     const room = cap - this.captured;
-    if (room <= 0) return;
+    if (room <= 0 || this.overBudget) return;
     const want = chunkSize < room ? chunkSize : room;
     const need = this.captured + want;
     let whole = this.whole;
-    if (whole === null) {
-      let size = need;
-      if (this.expected > <i64>size) size = this.expected < <i64>cap ? <i32>this.expected : cap;
-      whole = this.whole = full(takeBuffer(size));
-    } else if (need > whole.byteLength) {
-      // More than announced, or no announcement: grow by doubling, up to the cap.
-      let size = whole.byteLength << 1;
-      if (size < need) size = need;
-      if (size > cap) size = cap;
-      const bigger = full(takeBuffer(size));
-      memory.copy(changetype<usize>(bigger), changetype<usize>(whole), <usize>this.captured);
-      giveBuffer(whole);
+    if (whole === null || need > whole.byteLength) {
+      const bigger = this.grow(need, cap, last);
+      if (bigger === null) {
+        this.overBudget = true;
+        return;
+      }
+      if (whole !== null) {
+        memory.copy(changetype<usize>(bigger), changetype<usize>(whole), <usize>this.captured);
+        giveBuffer(whole);
+      }
       whole = this.whole = bigger;
     }
     const space = whole.byteLength - this.captured;
     this.captured += readBufferInto(bufferType, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
+  }
+
+  // A buffer for `need` bytes: exact when no more can come (end of body, the
+  // announced size reached, the cap), else room for as much again.
+  private grow(need: i32, cap: i32, last: bool): ArrayBuffer | null {
+    let size = need;
+    if (!last && need < cap && <i64>need != this.expected) {
+      size = need <= cap >> 1 ? need << 1 : cap;
+      if (this.expected > <i64>need && this.expected < <i64>size) size = <i32>this.expected;
+    }
+    const buf = takeBuffer(size);
+    return buf === null ? null : full(buf);
   }
 
   get truncated(): bool {
@@ -60,7 +77,7 @@ export class Capture {
   }
 
   // The captured bytes, in the capture buffer itself (resized in place, no copy).
-  // The capture lets go of it: the caller owns it (and may give it to the pool).
+  // The capture lets go of it: the caller owns it (and gives it back to the pool).
   body(): ArrayBuffer {
     const whole = this.whole;
     this.whole = null;

@@ -2,9 +2,11 @@
 // whole at proxy_on_configure; any error names the field and refuses the
 // configuration, so a half-applied configuration cannot exist.
 
-import { JKind, JValue, JsonParser } from "./json";
+import { JKind, JValue, JsonParser, brief } from "./json";
 import { isValidUtf8 } from "./bytes";
-import { parsePath } from "./redact";
+import { MAX_PATHS, MAX_SEGMENTS, parsePath } from "./redact";
+import { DEFAULT_MAX_HELD_BYTES } from "./body-pool";
+import { isSensitiveName } from "./sensitive-names";
 import { canonicalHeaderKey, hasControlChars, isToken, toLowerAscii } from "./headers";
 
 export const DEFAULT_SOURCE = "http://localhost:9081/";
@@ -12,13 +14,10 @@ export const MAX_ANNOTATIONS = 128;
 export const MAX_ANNOTATIONS_JSON_BYTES = 16384;
 export const MAX_METADATA_HEADERS = 32;
 export const MAX_ENDPOINTS = 64;
-
-// Header names that carry credentials: refused in metadataHeaders unless the
-// configuration names them in allowSensitiveHeaders.
-export const SENSITIVE_HEADERS: string[] = [
-  "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
-  "x-amz-security-token", "x-goog-iap-jwt-assertion",
-];
+// The whole pluginConfig: refused before it is read any further. The largest
+// valid one (128 annotations in 16 KiB, 32 redaction paths, 64 endpoints) is
+// well under this.
+export const MAX_CONFIG_BYTES = 262144;
 
 export class Config {
   inferenceService: string = "";
@@ -50,6 +49,8 @@ export class Config {
   initialBackoffMs: i32 = 100;
   maxBackoffMs: i32 = 2000;
   retryBudgetBytes: i32 = 8388608;
+  maxHeldBytes: i32 = DEFAULT_MAX_HELD_BYTES;
+  maxRedactBytes: i32 = 1048576;
   redactPaths: string[][] = [];
   batchMaxEvents: i32 = 0; // 0: one HTTP request per event (binary mode, as KServe's agent)
   batchMaxBytes: i32 = 1048576;
@@ -121,7 +122,7 @@ class Checker {
 
   onlyKeys(obj: JValue, allowed: string[], prefix: string): bool {
     for (let i = 0; i < obj.keys.length; i++) {
-      if (!allowed.includes(obj.keys[i])) return this.fail(prefix + obj.keys[i], "unknown field");
+      if (!allowed.includes(obj.keys[i])) return this.fail(prefix + brief(obj.keys[i]), "unknown field");
     }
     return true;
   }
@@ -134,10 +135,10 @@ const TOP_KEYS: string[] = [
 const BATCH_KEYS: string[] = ["maxEvents", "maxBytes", "intervalMs"];
 const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes"];
 
 function quoted(s: string): string {
-  return "\"" + s + "\"";
+  return "\"" + brief(s) + "\"";
 }
 
 // Parses the raw pluginConfig bytes. Never traps: every failure is reported.
@@ -145,6 +146,10 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   const res = new ConfigResult();
   if (raw.byteLength == 0) {
     res.error = "pluginConfig: is empty (inferenceService, namespace and logger are required)";
+    return res;
+  }
+  if (raw.byteLength > MAX_CONFIG_BYTES) {
+    res.error = "pluginConfig: is " + raw.byteLength.toString() + " bytes, more than the limit of " + MAX_CONFIG_BYTES.toString();
     return res;
   }
   if (!isValidUtf8(changetype<usize>(raw), <usize>raw.byteLength)) {
@@ -249,7 +254,7 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
         if (v.kind != JKind.Str) { c.fail(field, "must be a string"); break; }
         if (!isToken(v.s) || v.s.length > 256) { c.fail(field, quoted(v.s) + " is not a valid header name"); break; }
         const lower = toLowerAscii(v.s);
-        if (SENSITIVE_HEADERS.includes(lower) && !allowed.includes(lower)) {
+        if (isSensitiveName(v.s) && !allowed.includes(lower)) {
           c.fail(field, quoted(v.s) + " carries credentials; list it in allowSensitiveHeaders to log it");
           break;
         }
@@ -295,17 +300,19 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     cfg.maxMetadataBytes = c.int(limits, "maxMetadataBytes", "limits.maxMetadataBytes", 8192, 2, 65536);
     cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
     cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
+    cfg.maxHeldBytes = c.int(limits, "maxHeldBytes", "limits.maxHeldBytes", DEFAULT_MAX_HELD_BYTES, 1048576, 1073741824);
+    cfg.maxRedactBytes = c.int(limits, "maxRedactBytes", "limits.maxRedactBytes", 1048576, 0, 16777216);
   }
 
   const rp = root.get("redactPaths");
   if (rp !== null) {
     if (rp.kind != JKind.Arr) c.fail("redactPaths", "must be an array of paths");
-    else if (rp.items.length > 32) c.fail("redactPaths", "has more than 32 paths");
+    else if (rp.items.length > MAX_PATHS) c.fail("redactPaths", "has more than " + MAX_PATHS.toString() + " paths");
     else for (let i = 0; i < rp.items.length; i++) {
       const field = "redactPaths[" + i.toString() + "]";
       const v = rp.items[i];
       const segs = v.kind == JKind.Str && v.s.length <= 256 ? parsePath(v.s) : null;
-      if (segs === null || segs.length > 16) { c.fail(field, "must be a path like \"instances.*.ssn\" (≤ 16 segments)"); break; }
+      if (segs === null || segs.length > MAX_SEGMENTS) { c.fail(field, "must be a path like \"instances.*.ssn\" (≤ " + MAX_SEGMENTS.toString() + " segments)"); break; }
       cfg.redactPaths.push(segs);
     }
   }

@@ -11,13 +11,13 @@
 
 import { ByteBuilder, NO_BYTES } from "./bytes";
 import { EventTemplate, EventWriter, StructuredEvent, appendStructured } from "./event";
-import { Redactor } from "./redact";
+import { isJsonValue } from "./redact";
 import { Active, REDACTION_APPLIED, REDACTION_OMITTED } from "./active";
 import {
   MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
 } from "./hostcalls";
 import { metrics } from "./metrics";
-import { giveBuffer } from "./body-pool";
+import { copyToBuffer, giveBuffer, heldBytes } from "./body-pool";
 
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
@@ -51,7 +51,7 @@ export class Delivery {
   private batchCount: i32 = 0;
   private batchActive: Active | null = null;
   private batchStarted: u64 = 0;
-  private jsonCheck: Redactor = new Redactor([]);
+  private heldReported: i64 = 0;
 
   get inflightCount(): i32 {
     return this.inflight.size;
@@ -66,11 +66,32 @@ export class Delivery {
     const m = metrics();
     m.inc(m.attempted);
     if (o.truncated) m.inc(m.truncated);
+    if (o.overBudget) m.inc(m.overBudget);
+    this.reportHeld();
     if (o.a.config.batchMaxEvents > 0) {
       this.addToBatch(o);
       return;
     }
     this.send(o);
+  }
+
+  // An event of a stream the memory budget had no room for: counted, never built.
+  unbuilt(): void {
+    const m = metrics();
+    m.inc(m.attempted);
+    m.inc(m.overBudget);
+    m.inc(m.dropped);
+    this.note("the memory budget (limits.maxHeldBytes) is full; an event was dropped");
+  }
+
+  // The held-bytes gauge, when it moved by 4 KiB or more (one host call, not one per event).
+  private reportHeld(): void {
+    const h = heldBytes();
+    const d = h - this.heldReported;
+    if (d < 4096 && d > -4096) return;
+    this.heldReported = h;
+    const m = metrics();
+    m.record(m.held, <u64>h);
   }
 
   // Dispatches an event or a batch, unless the in-flight cap is reached.
@@ -114,19 +135,28 @@ export class Delivery {
     const ct = o.contentType;
     if (ct === null || o.body.byteLength == 0) return false;
     if (!String.UTF8.decode(ct).toLowerCase().includes("json")) return false;
-    return this.jsonCheck.apply(o.body) !== null;
+    return isJsonValue(changetype<usize>(o.body), o.body.byteLength);
   }
 
   private flushBatch(): void {
     const a = this.batchActive;
     if (this.batchCount == 0 || a === null) return;
     this.batchBuf.byte(0x5d);
-    const b = new Outgoing(a, a.templates.batch);
-    b.isBatch = true;
-    b.count = this.batchCount;
-    b.body = this.batchBuf.toBuffer();
+    const count = this.batchCount;
     this.batchCount = 0;
     this.batchActive = null;
+    const body = copyToBuffer(this.batchBuf.ptr, this.batchBuf.len);
+    if (body === null) {
+      const m = metrics();
+      m.add(m.overBudget, count);
+      m.add(m.dropped, count);
+      this.note("the memory budget (limits.maxHeldBytes) has no room for a batch of " + count.toString() + " event(s); dropped");
+      return;
+    }
+    const b = new Outgoing(a, a.templates.batch);
+    b.isBatch = true;
+    b.count = count;
+    b.body = body;
     this.send(b);
   }
 
@@ -146,6 +176,7 @@ export class Delivery {
     if (ct !== null) w.header("content-type", ct, false);
     if (o.truncated) w.asciiHeader("ce-truncated", "true");
     if (o.metadataTruncated) w.asciiHeader("ce-metadatatruncated", "true");
+    if (o.overBudget) w.asciiHeader("ce-overbudget", "true");
     if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
     if (o.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
     else if (o.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");

@@ -170,6 +170,7 @@ export class StructuredEvent {
   contentType: ArrayBuffer | null = null;
   body: ArrayBuffer = NO_BYTES;
   truncated: bool = false;
+  overBudget: bool = false; // limits.maxHeldBytes cut the body or the metadata short
   status: i32 = -1;
   redaction: i32 = 0;
 }
@@ -190,6 +191,7 @@ export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: Struct
   const ct = e.contentType;
   if (ct !== null) jsonBytesAttr(out, "datacontenttype", ct);
   if (e.truncated) out.ascii(",\"truncated\":\"true\"");
+  if (e.overBudget) out.ascii(",\"overbudget\":\"true\"");
   if (e.status >= 0) {
     out.ascii(",\"statuscode\":\"");
     out.ascii(e.status.toString());

@@ -1,6 +1,6 @@
 // Header-name and header-value rules shared by configuration and events.
 
-import { ByteBuilder } from "./bytes";
+import { ByteBuilder, decodeUtf8At } from "./bytes";
 
 // RFC 7230 token characters (what Go's textproto accepts in a header name).
 export function isTokenChar(c: i32): bool {
@@ -43,9 +43,11 @@ export function toLowerAscii(s: string): string {
   return out;
 }
 
-// C0 controls, DEL and C1 controls: none of them may ever reach a header value.
+// C0 controls, DEL, C1 controls and the Unicode line and paragraph separators:
+// none of them may ever reach a header value (JavaScript and some log
+// pipelines take U+2028/U+2029 for line ends).
 @inline export function isControl(c: u32): bool {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029;
 }
 
 export function hasControlChars(s: string): bool {
@@ -75,12 +77,25 @@ export function appendHeaderValue(out: ByteBuilder, p: usize, n: i32, percent: b
   else out.bytes(p, n);
 }
 
-// True when [p, p+n) holds no byte that is invalid in an HTTP header value
-// (C0 controls and DEL; bytes >= 0x80 are obs-text and allowed).
-export function isSafeHeaderBytes(p: usize, n: i32): bool {
-  for (let i = 0; i < n; i++) {
-    const b = load<u8>(p + <usize>i);
-    if (b < 0x20 || b == 0x7f) return false;
+// True when [p, p+n) is well-formed UTF-8 holding no isControl() character: what
+// the filter copies raw from a request (ids, content type) or the node (identity)
+// into an event header. Anything else is not copied: the caller falls back.
+export function isCleanHeaderText(p: usize, n: i32): bool {
+  const end = p + <usize>n;
+  while (p < end) {
+    const b = load<u8>(p);
+    if (b < 0x80) {
+      if (b < 0x20 || b == 0x7f) return false;
+      p++;
+      continue;
+    }
+    const r = decodeUtf8At(p, end);
+    const cp = r & 0x1fffff;
+    const len = <usize>(r >> 24);
+    // decodeUtf8At maps invalid sequences to U+FFFD; only a literal EF BF BD is real.
+    if (cp == 0xfffd && !(len == 3 && load<u8>(p) == 0xef && load<u8>(p + 1) == 0xbf && load<u8>(p + 2) == 0xbd)) return false;
+    if (isControl(cp)) return false;
+    p += len;
   }
   return true;
 }

@@ -5,6 +5,7 @@
 import * as imports from "@solo-io/proxy-runtime/assembly/imports";
 import { log, LogLevelValues } from "@solo-io/proxy-runtime/assembly";
 import { armHandOff, disarmHandOff } from "./malloc";
+import { noteGarbage } from "./body-pool";
 
 // Out-parameters the host writes (pointer, size).
 const OUT = memory.data(16);
@@ -31,9 +32,9 @@ function takeHostBlock(): ArrayBuffer {
   const ptr = load<usize>(OUT);
   const size = load<usize>(OUT + 4);
   if (size == 0 || ptr == 0) return new ArrayBuffer(0);
-  const buf = changetype<ArrayBuffer>(ptr);
+  noteGarbage(<i64>size); // read once and let go (header pairs, properties, configuration); still pinned here
   __unpin(ptr);
-  return buf;
+  return changetype<ArrayBuffer>(ptr);
 }
 
 function clearOut(): void {
@@ -61,6 +62,7 @@ export function readBufferInto(type: i32, length: u32, dst: usize, room: i32): i
   if (ptr == dst) return size;
   const n = size < room ? size : room;
   memory.copy(dst, ptr, <usize>n);
+  noteGarbage(<i64>size);
   __unpin(ptr);
   return n;
 }

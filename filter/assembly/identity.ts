@@ -4,7 +4,7 @@
 
 import { Config } from "./config";
 import { getProperty, logWarn } from "./hostcalls";
-import { hasControlChars } from "./headers";
+import { isCleanHeaderText } from "./headers";
 
 export const LABEL_ISVC = "serving.kserve.io/inferenceservice";
 export const LABEL_COMPONENT = "component";
@@ -29,12 +29,11 @@ function nodeMetadata(key: string, sub: string | null): string | null {
     if (sub !== null) path.push(sub);
     const v = getProperty(path);
     if (v !== null && v.byteLength > 0) {
-      const s = String.UTF8.decode(v);
-      if (hasControlChars(s)) {
-        logWarn("kserve-logger: node metadata " + key + " holds a control character; using the configured value");
+      if (!isCleanHeaderText(changetype<usize>(v), v.byteLength)) {
+        logWarn("kserve-logger: node metadata " + key + " holds a control character or invalid UTF-8; using the configured value");
         return null;
       }
-      return s;
+      return String.UTF8.decode(v);
     }
   }
   return null;

@@ -33,6 +33,14 @@ export class JValue {
 }
 
 export const MAX_DEPTH = 16;
+// Members of one object or elements of one array: parsing stays linear and a
+// hostile document is refused at the first member past the limit.
+export const MAX_MEMBERS = 256;
+
+// A piece of the input for a message: long keys are cut so an error stays one short line.
+export function brief(s: string): string {
+  return s.length <= 64 ? s : s.substring(0, 61) + "...";
+}
 
 export class JsonParser {
   private src: string;
@@ -99,6 +107,7 @@ export class JsonParser {
   private object(depth: i32): JValue | null {
     const v = new JValue();
     v.kind = JKind.Obj;
+    const seen = new Set<string>();
     this.pos++; // {
     this.ws();
     if (this.pos < this.src.length && this.src.charCodeAt(this.pos) == 0x7d) { this.pos++; return v; }
@@ -108,9 +117,9 @@ export class JsonParser {
       const keyAt = this.pos;
       const k = this.string();
       if (k === null) return null;
-      for (let i = 0; i < v.keys.length; i++) {
-        if (v.keys[i] == k) { this.pos = keyAt; return this.fail("duplicate key \"" + k + "\""); }
-      }
+      if (v.keys.length >= MAX_MEMBERS) { this.pos = keyAt; return this.fail("more than " + MAX_MEMBERS.toString() + " members in one object"); }
+      if (seen.has(k)) { this.pos = keyAt; return this.fail("duplicate key \"" + brief(k) + "\""); }
+      seen.add(k);
       this.ws();
       if (this.pos >= this.src.length || this.src.charCodeAt(this.pos) != 0x3a) return this.fail("expected ':'");
       this.pos++;
@@ -138,6 +147,7 @@ export class JsonParser {
     if (this.pos < this.src.length && this.src.charCodeAt(this.pos) == 0x5d) { this.pos++; return v; }
     while (true) {
       this.ws();
+      if (v.items.length >= MAX_MEMBERS) return this.fail("more than " + MAX_MEMBERS.toString() + " elements in one array");
       const item = this.value(depth + 1);
       if (item === null) return null;
       v.items.push(item);
@@ -181,34 +191,38 @@ export class JsonParser {
     return v;
   }
 
+  // Pieces are gathered and joined once, so a string full of escapes costs its length, not its length squared.
   private string(): string | null {
     const s = this.src;
     this.pos++; // opening quote
-    let out = "";
+    let parts: string[] | null = null;
     let runStart = this.pos;
     while (true) {
       if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
       const c = s.charCodeAt(this.pos);
       if (c == 0x22) {
-        out += s.substring(runStart, this.pos);
+        const tail = s.substring(runStart, this.pos);
         this.pos++;
-        return out;
+        if (parts === null) return tail;
+        parts.push(tail);
+        return parts.join("");
       }
       if (c < 0x20) { this.fail("control character in string"); return null; }
       if (c != 0x5c) { this.pos++; continue; }
-      out += s.substring(runStart, this.pos);
+      if (parts === null) parts = [];
+      if (this.pos > runStart) parts.push(s.substring(runStart, this.pos));
       this.pos++;
       if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
       const e = s.charCodeAt(this.pos);
       this.pos++;
-      if (e == 0x22) out += "\"";
-      else if (e == 0x5c) out += "\\";
-      else if (e == 0x2f) out += "/";
-      else if (e == 0x62) out += "\b";
-      else if (e == 0x66) out += "\f";
-      else if (e == 0x6e) out += "\n";
-      else if (e == 0x72) out += "\r";
-      else if (e == 0x74) out += "\t";
+      if (e == 0x22) parts.push("\"");
+      else if (e == 0x5c) parts.push("\\");
+      else if (e == 0x2f) parts.push("/");
+      else if (e == 0x62) parts.push("\b");
+      else if (e == 0x66) parts.push("\f");
+      else if (e == 0x6e) parts.push("\n");
+      else if (e == 0x72) parts.push("\r");
+      else if (e == 0x74) parts.push("\t");
       else if (e == 0x75) {
         if (this.pos + 4 > s.length) { this.fail("bad \\u escape"); return null; }
         let code: i32 = 0;
@@ -218,7 +232,7 @@ export class JsonParser {
           code = (code << 4) | h;
         }
         this.pos += 4;
-        out += String.fromCharCode(code);
+        parts.push(String.fromCharCode(code));
       } else { this.pos--; this.fail("bad escape"); return null; }
       runStart = this.pos;
     }

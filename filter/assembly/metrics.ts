@@ -22,7 +22,12 @@ export class Metrics {
   truncated: u32 = define(COUNTER, "kserve_logger_events_truncated");
   retried: u32 = define(COUNTER, "kserve_logger_events_retried");
   configRejected: u32 = define(COUNTER, "kserve_logger_config_rejected");
+  // Events cut short (body or metadata) or not built at all because limits.maxHeldBytes was full.
+  overBudget: u32 = define(COUNTER, "kserve_logger_events_over_budget");
+  // Bodies left out because they could not be redacted (not JSON, truncated, over limits.maxRedactBytes).
+  redactionOmitted: u32 = define(COUNTER, "kserve_logger_redaction_omitted");
   inflight: u32 = define(GAUGE, "kserve_logger_callouts_inflight");
+  held: u32 = define(GAUGE, "kserve_logger_held_bytes");
 
   inc(id: u32): void {
     this.add(id, 1);

@@ -6,12 +6,12 @@
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
 import { ByteBuilder, NO_BYTES } from "./bytes";
 import { Capture } from "./capture";
-import { giveBuffer } from "./body-pool";
+import { copyToBuffer, giveBuffer, reserve, setHeldLimit, unreserve } from "./body-pool";
 import { Config, parseConfig } from "./config";
 import { Active, REDACTION_APPLIED, REDACTION_NONE, REDACTION_OMITTED } from "./active";
 import { Delivery, Outgoing } from "./delivery";
 import { EventTemplate, buildTemplates, encodeIfNeeded } from "./event";
-import { isSafeHeaderBytes } from "./headers";
+import { isCleanHeaderText } from "./headers";
 import {
   BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS,
   getBufferBytes, getHeaderPairs, getHeaderValue, logError, logInfo, nowNanos,
@@ -25,6 +25,11 @@ import { PairsReader, bytesStartWithAscii } from "./pairs";
 export const ROOT_ID = "kserve-logger";
 const MAX_ID_BYTES = 256;
 const MAX_CONTENT_TYPE_BYTES = 256;
+// What a logged stream holds besides its bodies and metadata, charged to the
+// memory budget: the stream and capture objects, its id and content type (≤ 256
+// bytes each), rounded up.
+export const STREAM_COST: i32 = 1024;
+const EMPTY_METADATA = String.UTF8.encode("{}");
 
 export class LoggerRoot extends RootContext {
   active: Active | null = null;
@@ -49,6 +54,7 @@ export class LoggerRoot extends RootContext {
     const templates = buildTemplates(cfg, identity);
     if (templates.error.length > 0) return this.refuse(templates.error);
     this.active = new Active(cfg, templates);
+    setHeldLimit(cfg.maxHeldBytes);
     logInfo("kserve-logger: configured for " + identity.namespace + "/" + identity.inferenceService + " " +
       identity.component + " (mode " + (cfg.logRequest ? (cfg.logResponse ? "all" : "request") : "response") +
       ", " + cfg.annotationKeys.length.toString() + " annotations, " + cfg.metadataHeaders.length.toString() +
@@ -67,13 +73,26 @@ export class LoggerRoot extends RootContext {
   send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, capture: Capture, status: i32): void {
     let body = capture.body();
     let redaction = REDACTION_NONE;
+    let overBudget = capture.overBudget || s.metadataOverBudget;
     const r = a.redactor;
     if (r !== null) {
-      // A body that cannot be parsed (binary, truncated) cannot be redacted: it is left out.
-      const red: ArrayBuffer | null = capture.truncated ? null : r.apply(body);
+      // A body that cannot be parsed (binary, truncated), is too large to redact,
+      // or whose redacted copy the budget cannot hold is left out, never sent as is.
+      let red: ArrayBuffer | null = null;
+      if (!capture.truncated && body.byteLength <= a.config.maxRedactBytes) {
+        const out = r.apply(body, a.config.maxRedactBytes * 2 + 1024);
+        if (out !== null) {
+          red = copyToBuffer(out.ptr, out.len);
+          if (red === null) overBudget = true;
+        }
+      }
       giveBuffer(body);
       if (red !== null) { body = red; redaction = REDACTION_APPLIED; }
-      else { body = NO_BYTES; redaction = REDACTION_OMITTED; }
+      else {
+        body = NO_BYTES;
+        redaction = REDACTION_OMITTED;
+        metrics().inc(metrics().redactionOmitted);
+      }
     }
     capture.release();
     const o = new Outgoing(a, tpl);
@@ -84,6 +103,7 @@ export class LoggerRoot extends RootContext {
     o.eventTime = eventTime;
     o.body = body;
     o.truncated = capture.truncated;
+    o.overBudget = overBudget;
     o.status = status;
     o.redaction = redaction;
     this.delivery.submit(o);
@@ -111,7 +131,10 @@ export class LoggerStream extends Context {
   id: ArrayBuffer = NO_BYTES;
   metadata: ArrayBuffer = NO_BYTES;
   metadataTruncated: bool = false;
+  metadataOverBudget: bool = false;
   contentType: ArrayBuffer | null = null;
+  private charged: i32 = 0; // bytes this stream holds under the memory budget (besides its bodies)
+  private unbudgeted: bool = false; // the budget had no room for this stream: its events are counted, not built
   private requestTime: u64 = 0;
   private status: i32 = 0;
   private requestDone: bool = false;
@@ -131,22 +154,24 @@ export class LoggerStream extends Context {
     this.requestTime = nowNanos();
     const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
     if (pairs === null) return FilterHeadersStatusValues.Continue;
-    if (this.readRequestHeaders(pairs, a.config)) this.a = a;
+    if (isProbe(pairs)) return FilterHeadersStatusValues.Continue;
+    this.a = a;
+    if (reserve(STREAM_COST)) {
+      this.charged = STREAM_COST;
+      this.readRequestHeaders(pairs, a.config);
+    } else this.unbudgeted = true;
     if (end_of_stream) this.endRequest();
     return FilterHeadersStatusValues.Continue;
   }
 
-  // Reads id, content type and metadata headers in one pass; false for kubelet probes.
-  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): bool {
+  // Reads id, content type and metadata headers in one pass.
+  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): void {
     let ceId: i32 = -1, ceIdLen: i32 = 0;
     let xrid: i32 = -1, xridLen: i32 = 0;
     let ct: i32 = -1, ctLen: i32 = 0;
     const base = changetype<usize>(pairs);
     const r = new PairsReader(pairs);
     while (r.next()) {
-      // Kubelet probes are passed through and not logged, as KServe does.
-      if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return false;
-      if (r.keyIs("k-kubelet-probe")) return false;
       const off = <i32>(r.valuePtr - base);
       if (ceId < 0 && r.keyIs("ce-id")) { ceId = off; ceIdLen = r.valueLen; }
       else if (xrid < 0 && r.keyIs("x-request-id")) { xrid = off; xridLen = r.valueLen; }
@@ -162,19 +187,25 @@ export class LoggerStream extends Context {
       this.id = b.toBuffer();
     }
     // KServe sends the request's Content-Type on both events, none when blank.
-    if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isSafeHeaderBytes(base + <usize>ct, ctLen)) {
+    if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isCleanHeaderText(base + <usize>ct, ctLen)) {
       this.contentType = pairs.slice(ct, ct + ctLen);
     }
     const md = buildMetadata(pairs, cfg);
-    this.metadata = md.json;
-    this.metadataTruncated = md.truncated;
-    return true;
+    if (md.json.byteLength <= EMPTY_METADATA.byteLength || reserve(md.json.byteLength)) {
+      if (md.json.byteLength > EMPTY_METADATA.byteLength) this.charged += md.json.byteLength;
+      this.metadata = md.json;
+      this.metadataTruncated = md.truncated;
+    } else {
+      this.metadata = EMPTY_METADATA;
+      this.metadataTruncated = true;
+      this.metadataOverBudget = true;
+    }
   }
 
   onRequestBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
     const a = this.a;
     if (a !== null && !this.requestDone) {
-      if (a.config.logRequest) this.reqBody.take(BUF_REQUEST_BODY, <i32>body_buffer_length, a.config.maxBodyBytes);
+      if (a.config.logRequest && !this.unbudgeted) this.reqBody.take(BUF_REQUEST_BODY, <i32>body_buffer_length, a.config.maxBodyBytes, end_of_stream);
       if (end_of_stream) this.endRequest();
     }
     return FilterDataStatusValues.Continue;
@@ -190,6 +221,7 @@ export class LoggerStream extends Context {
     if (a === null || this.requestDone) return;
     this.requestDone = true;
     if (!a.config.logRequest) return;
+    if (this.unbudgeted) { this.logger.delivery.unbuilt(); return; }
     this.logger.send(a, a.templates.request, this, this.requestTime, this.reqBody, -1);
   }
 
@@ -211,7 +243,7 @@ export class LoggerStream extends Context {
   onResponseBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
     const a = this.a;
     if (a !== null && !this.responseDone) {
-      if (this.logResponseBody) this.respBody.take(BUF_RESPONSE_BODY, <i32>body_buffer_length, a.config.maxBodyBytes);
+      if (this.logResponseBody && !this.unbudgeted) this.respBody.take(BUF_RESPONSE_BODY, <i32>body_buffer_length, a.config.maxBodyBytes, end_of_stream);
       if (end_of_stream) this.endResponse();
     }
     return FilterDataStatusValues.Continue;
@@ -227,6 +259,7 @@ export class LoggerStream extends Context {
     if (a === null || this.responseDone) return;
     this.responseDone = true;
     if (!this.logResponseBody) return;
+    if (this.unbudgeted) { this.logger.delivery.unbuilt(); return; }
     const status = a.config.logAllResponses ? this.status : -1;
     this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody, status);
   }
@@ -242,11 +275,23 @@ export class LoggerStream extends Context {
   onDelete(): void {
     this.reqBody.release();
     this.respBody.release();
+    if (this.charged > 0) unreserve(this.charged);
+    this.charged = 0;
   }
 }
 
+// Kubelet probes are passed through and not logged, as KServe does.
+function isProbe(pairs: ArrayBuffer): bool {
+  const r = new PairsReader(pairs);
+  while (r.next()) {
+    if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return true;
+    if (r.keyIs("k-kubelet-probe")) return true;
+  }
+  return false;
+}
+
 function usableId(p: usize, n: i32): bool {
-  return n > 0 && n <= MAX_ID_BYTES && !isBlank(p, n) && isSafeHeaderBytes(p, n);
+  return n > 0 && n <= MAX_ID_BYTES && !isBlank(p, n) && isCleanHeaderText(p, n);
 }
 
 function isBlank(p: usize, n: i32): bool {

@@ -1,17 +1,26 @@
 // Redaction of JSON body fields by path, for PII in inference payloads.
-// A single streaming pass over the body bytes: values at a configured path are
-// replaced by "[REDACTED]", everything else is copied verbatim. A body that is
-// not one well-formed JSON value (binary, truncated, too deep) cannot be
+// A single validating pass over the body bytes; values at a configured path
+// are replaced by "[REDACTED]", everything else is copied verbatim in bulk
+// (the output is the input with the redacted ranges swapped out). A body that
+// is not one well-formed JSON value (binary, truncated, too deep) cannot be
 // redacted safely, so the caller omits it instead.
 //
 // Path syntax: segments separated by '.', '*' matches any object key or array
 // index, a number matches that array index: "instances.*.ssn", "inputs.*.data".
+//
+// Cost is linear in the body, whatever the paths: the paths are compiled into
+// bit masks (≤ 32 paths, so one u32 says which of them still match here), a
+// key is hashed once and looked up among the paths' literal segments, and a
+// value where no path can match any more is only validated, never looked into.
 
 import { ByteBuilder } from "./bytes";
 import { JsonParser } from "./json";
 
 export const REDACTED = "\"[REDACTED]\"";
+export const MAX_PATHS = 32;
+export const MAX_SEGMENTS = 16;
 const MAX_DEPTH = 64;
+const LEVELS = MAX_SEGMENTS + 2; // masks are read at depth ≤ MAX_SEGMENTS + 1
 
 export function parsePath(path: string): string[] | null {
   if (path.length == 0) return null;
@@ -20,182 +29,293 @@ export function parsePath(path: string): string[] | null {
   return segs;
 }
 
-class Scan {
-  p: usize;
-  end: usize;
-  ok: bool = true;
-  constructor(p: usize, end: usize) {
-    this.p = p;
-    this.end = end;
+// An array index literal: canonical decimal ("0", "17"; not "01"), small enough for an i32.
+function indexLiteral(s: string): i32 {
+  if (s.length == 0 || s.length > 9 || (s.length > 1 && s.charCodeAt(0) == 0x30)) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
   }
+  return n;
+}
+
+@inline function fnv1a(p: usize, n: usize): u32 {
+  let h: u32 = 0x811c9dc5;
+  for (let i: usize = 0; i < n; i++) h = (h ^ <u32>load<u8>(p + i)) * 0x01000193;
+  return h;
 }
 
 export class Redactor {
-  private patterns: string[][];
-  private path: string[] = [];
+  // Per depth d: paths with '*' at d, paths with any literal at d, paths with an
+  // index literal at d, paths of exactly d segments (a value at depth d matches).
+  private star: StaticArray<u32> = new StaticArray<u32>(LEVELS);
+  private anyLit: StaticArray<u32> = new StaticArray<u32>(LEVELS);
+  private indexLit: StaticArray<u32> = new StaticArray<u32>(LEVELS);
+  private ends: StaticArray<u32> = new StaticArray<u32>(LEVELS);
+  private all: u32 = 0;
+  // Literal segments, each once: bytes, and per depth the paths that have it there.
+  private litBytes: ArrayBuffer[] = [];
+  private litMasks: u32[] = []; // id * LEVELS + d
+  private byHash: Map<u32, i32> = new Map<u32, i32>(); // hash -> first id
+  private nextSameHash: i32[] = [];
+  private byIndex: Map<i32, i32> = new Map<i32, i32>(); // index literal -> id
+  // Scan state.
+  private p: usize = 0;
+  private end: usize = 0;
+  private ok: bool = true;
+  private copied: usize = 0;
   private out: ByteBuilder = new ByteBuilder(256);
-  private s: Scan = new Scan(0, 0);
+  private outMax: i32 = 0;
 
   constructor(patterns: string[][]) {
-    this.patterns = patterns;
-  }
-
-  // The redacted body, or null when the body is not a well-formed JSON value.
-  apply(body: ArrayBuffer): ArrayBuffer | null {
-    const start = changetype<usize>(body);
-    this.s = new Scan(start, start + <usize>body.byteLength);
-    this.out = new ByteBuilder(body.byteLength + 16);
-    this.path = [];
-    this.ws();
-    this.value(0);
-    this.ws();
-    if (!this.s.ok || this.s.p != this.s.end) return null;
-    return this.out.toBuffer();
-  }
-
-  private matches(): bool {
-    const depth = this.path.length;
-    for (let i = 0; i < this.patterns.length; i++) {
-      const pat = this.patterns[i];
-      if (pat.length != depth) continue;
-      let all = true;
-      for (let j = 0; j < depth; j++) {
-        if (pat[j] != "*" && pat[j] != this.path[j]) { all = false; break; }
+    for (let i = 0; i < patterns.length && i < MAX_PATHS; i++) {
+      const bit: u32 = 1 << <u32>i;
+      const pat = patterns[i];
+      this.all |= bit;
+      this.ends[pat.length] = this.ends[pat.length] | bit;
+      for (let d = 0; d < pat.length; d++) {
+        const seg = pat[d];
+        if (seg == "*") { this.star[d] = this.star[d] | bit; continue; }
+        this.anyLit[d] = this.anyLit[d] | bit;
+        const id = this.literalId(seg);
+        this.litMasks[id * LEVELS + d] = this.litMasks[id * LEVELS + d] | bit;
+        if (indexLiteral(seg) >= 0) this.indexLit[d] = this.indexLit[d] | bit;
       }
-      if (all) return true;
     }
-    return false;
+  }
+
+  private literalId(seg: string): i32 {
+    const bytes = String.UTF8.encode(seg);
+    const h = fnv1a(changetype<usize>(bytes), <usize>bytes.byteLength);
+    let id = this.byHash.has(h) ? this.byHash.get(h) : -1;
+    while (id >= 0) {
+      if (sameBytes(this.litBytes[id], changetype<usize>(bytes), bytes.byteLength)) return id;
+      id = this.nextSameHash[id];
+    }
+    id = this.litBytes.length;
+    this.litBytes.push(bytes);
+    this.nextSameHash.push(this.byHash.has(h) ? this.byHash.get(h) : -1);
+    this.byHash.set(h, id);
+    for (let d = 0; d < LEVELS; d++) this.litMasks.push(0);
+    const index = indexLiteral(seg);
+    if (index >= 0) this.byIndex.set(index, id);
+    return id;
+  }
+
+  // The redacted body in a scratch builder reused by the next call (copy it out),
+  // or null when the body is not one well-formed JSON value or the output would
+  // exceed maxOut bytes.
+  apply(body: ArrayBuffer, maxOut: i32): ByteBuilder | null {
+    const start = changetype<usize>(body);
+    this.out.reset();
+    this.outMax = maxOut;
+    if (!this.scan(start, start + <usize>body.byteLength, this.all)) return null;
+    this.emit(this.end);
+    return this.ok ? this.out : null;
+  }
+
+  private scan(start: usize, end: usize, mask: u32): bool {
+    this.p = start;
+    this.end = end;
+    this.ok = true;
+    this.copied = start;
+    this.ws();
+    if (this.p >= this.end) return false;
+    this.value(mask, 0);
+    this.ws();
+    return this.ok && this.p == this.end;
+  }
+
+  private emit(upTo: usize): void {
+    const n = <i32>(upTo - this.copied);
+    if (this.out.len + n > this.outMax) { this.fail(); return; }
+    this.out.bytes(this.copied, n);
+    this.copied = upTo;
+  }
+
+  private literalAtKey(keyStart: usize, keyEnd: usize): i32 {
+    // keyStart/keyEnd include the quotes.
+    const p = keyStart + 1;
+    const n = keyEnd - keyStart - 2;
+    let plain = true;
+    for (let i: usize = 0; i < n; i++) if (load<u8>(p + i) == 0x5c) { plain = false; break; }
+    if (plain) return this.lookup(p, n);
+    const v = new JsonParser(String.UTF8.decodeUnsafe(keyStart, keyEnd - keyStart)).parse();
+    if (v === null) return -1;
+    const bytes = String.UTF8.encode(v.s);
+    return this.lookup(changetype<usize>(bytes), <usize>bytes.byteLength);
+  }
+
+  private lookup(p: usize, n: usize): i32 {
+    const h = fnv1a(p, n);
+    if (!this.byHash.has(h)) return -1;
+    let id = this.byHash.get(h);
+    while (id >= 0) {
+      if (sameBytes(unchecked(this.litBytes[id]), p, <i32>n)) return id;
+      id = unchecked(this.nextSameHash[id]);
+    }
+    return -1;
   }
 
   @inline private peek(): u8 {
-    return this.s.p < this.s.end ? load<u8>(this.s.p) : 0;
+    return this.p < this.end ? load<u8>(this.p) : 0;
   }
 
   private ws(): void {
-    while (this.s.p < this.s.end) {
-      const c = load<u8>(this.s.p);
-      if (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) {
-        this.out.byte(c);
-        this.s.p++;
-      } else break;
+    let p = this.p;
+    const end = this.end;
+    while (p < end) {
+      const c = load<u8>(p);
+      if (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) p++;
+      else break;
     }
+    this.p = p;
   }
 
   private fail(): void {
-    this.s.ok = false;
-    this.s.p = this.s.end;
+    this.ok = false;
+    this.p = this.end;
   }
 
-  // Copies (or, at a redacted path, replaces) one value.
-  private value(depth: i32): void {
-    if (!this.s.ok) return;
+  // One value at depth d; `mask`: the paths that match the way here.
+  private value(mask: u32, depth: i32): void {
+    if (!this.ok) return;
     if (depth > MAX_DEPTH) { this.fail(); return; }
-    if (this.path.length > 0 && this.matches()) {
-      const save = this.out.len;
-      this.copyValue(depth); // validates and skips it
-      this.out.len = save;
-      if (this.s.ok) this.out.ascii(REDACTED);
-      return;
-    }
-    this.copyValue(depth);
-  }
-
-  private copyValue(depth: i32): void {
     const c = this.peek();
-    if (c == 0x7b) this.object(depth);
-    else if (c == 0x5b) this.array(depth);
+    if (c == 0x7b) this.object(mask, depth);
+    else if (c == 0x5b) this.array(mask, depth);
     else if (c == 0x22) this.string();
     else this.scalar();
   }
 
-  private object(depth: i32): void {
-    this.out.byte(0x7b);
-    this.s.p++;
+  // A member or element whose way there is `mask` (at depth d): replaced when a path ends here.
+  private child(mask: u32, d: i32): void {
+    if (d <= MAX_SEGMENTS && (mask & unchecked(this.ends[d])) != 0) {
+      const at = this.p;
+      this.value(0, d); // validates and skips it
+      if (!this.ok) return;
+      this.emit(at);
+      if (!this.ok) return;
+      this.out.ascii(REDACTED);
+      if (this.out.len > this.outMax) { this.fail(); return; }
+      this.copied = this.p;
+      return;
+    }
+    this.value(d <= MAX_SEGMENTS ? mask : 0, d);
+  }
+
+  private object(mask: u32, depth: i32): void {
+    this.p++;
     this.ws();
-    if (this.peek() == 0x7d) { this.out.byte(0x7d); this.s.p++; return; }
-    while (this.s.ok) {
+    if (this.peek() == 0x7d) { this.p++; return; }
+    const deep = depth >= MAX_SEGMENTS;
+    const star = deep ? 0 : unchecked(this.star[depth]) & mask;
+    const lits = deep ? 0 : unchecked(this.anyLit[depth]) & mask;
+    while (this.ok) {
       this.ws();
       if (this.peek() != 0x22) { this.fail(); return; }
-      const keyStart = this.s.p;
+      const keyStart = this.p;
       this.string();
-      if (!this.s.ok) return;
-      const key = decodeKey(keyStart, this.s.p);
-      if (key === null) { this.fail(); return; }
+      if (!this.ok) return;
+      let m = star;
+      if (lits != 0) {
+        const id = this.literalAtKey(keyStart, this.p);
+        if (id >= 0) m |= lits & unchecked(this.litMasks[id * LEVELS + depth]);
+      }
       this.ws();
       if (this.peek() != 0x3a) { this.fail(); return; }
-      this.out.byte(0x3a);
-      this.s.p++;
+      this.p++;
       this.ws();
-      this.path.push(key);
-      this.value(depth + 1);
-      this.path.pop();
+      this.child(m, depth + 1);
       this.ws();
       const c = this.peek();
-      if (c == 0x2c) { this.out.byte(0x2c); this.s.p++; continue; }
-      if (c == 0x7d) { this.out.byte(0x7d); this.s.p++; return; }
+      if (c == 0x2c) { this.p++; continue; }
+      if (c == 0x7d) { this.p++; return; }
       this.fail();
     }
   }
 
-  private array(depth: i32): void {
-    this.out.byte(0x5b);
-    this.s.p++;
+  private array(mask: u32, depth: i32): void {
+    this.p++;
     this.ws();
-    if (this.peek() == 0x5d) { this.out.byte(0x5d); this.s.p++; return; }
+    if (this.peek() == 0x5d) { this.p++; return; }
+    const deep = depth >= MAX_SEGMENTS;
+    const star = deep ? 0 : unchecked(this.star[depth]) & mask;
+    const lits = deep ? 0 : unchecked(this.indexLit[depth]) & mask;
     let index = 0;
-    while (this.s.ok) {
+    while (this.ok) {
       this.ws();
-      this.path.push(index.toString());
-      this.value(depth + 1);
-      this.path.pop();
+      let m = star;
+      if (lits != 0 && this.byIndex.has(index)) m |= lits & unchecked(this.litMasks[this.byIndex.get(index) * LEVELS + depth]);
+      this.child(m, depth + 1);
       index++;
       this.ws();
       const c = this.peek();
-      if (c == 0x2c) { this.out.byte(0x2c); this.s.p++; continue; }
-      if (c == 0x5d) { this.out.byte(0x5d); this.s.p++; return; }
+      if (c == 0x2c) { this.p++; continue; }
+      if (c == 0x5d) { this.p++; return; }
       this.fail();
     }
   }
 
   private string(): void {
-    const start = this.s.p;
-    this.s.p++;
-    while (this.s.p < this.s.end) {
-      const c = load<u8>(this.s.p);
+    let p = this.p + 1;
+    const end = this.end;
+    while (p < end) {
+      const c = load<u8>(p);
       if (c == 0x22) {
-        this.s.p++;
-        this.out.bytes(start, <i32>(this.s.p - start));
+        this.p = p + 1;
         return;
       }
       if (c < 0x20) break;
-      this.s.p += c == 0x5c ? 2 : 1;
+      p += c == 0x5c ? 2 : 1;
     }
     this.fail();
   }
 
   // Literals (true, false, null) exactly; numbers loosely (the characters a JSON
   // number may hold). A run of letters fails at its first mismatch, so a large
-  // non-JSON body costs a few bytes here, not a scan and a decode of all of it.
+  // non-JSON body costs a few bytes here, not a scan of all of it.
   private scalar(): void {
-    const start = this.s.p;
+    const start = this.p;
+    if (start >= this.end) { this.fail(); return; }
     const first = load<u8>(start);
     if (first >= 0x61 && first <= 0x7a) {
-      const n = literalAt(start, this.s.end);
+      const n = literalAt(start, this.end);
       if (n == 0) { this.fail(); return; }
-      this.s.p += n;
-      this.out.bytes(start, n);
+      this.p += n;
       return;
     }
-    while (this.s.p < this.s.end) {
-      const c = load<u8>(this.s.p);
+    let p = start;
+    const end = this.end;
+    while (p < end) {
+      const c = load<u8>(p);
       const ok = (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45;
       if (!ok) break;
-      this.s.p++;
+      p++;
     }
-    const n = <i32>(this.s.p - start);
-    if (n == 0) { this.fail(); return; }
-    this.out.bytes(start, n);
+    if (p == start) { this.fail(); return; }
+    this.p = p;
   }
+
+  // True when [p, p+n) is one JSON value (as far as redaction checks: see scalar()).
+  isJson(p: usize, n: i32): bool {
+    return this.scan(p, p + <usize>n, 0);
+  }
+}
+
+// One validator for every caller that only asks "is this JSON?" (batch mode's data vs data_base64).
+let validator: Redactor | null = null;
+
+export function isJsonValue(p: usize, n: i32): bool {
+  let v = validator;
+  if (v === null) validator = v = new Redactor([]);
+  return v.isJson(p, n);
+}
+
+function sameBytes(a: ArrayBuffer, p: usize, n: i32): bool {
+  return a.byteLength == n && memory.compare(changetype<usize>(a), p, <usize>n) == 0;
 }
 
 // Length of the literal true, false or null at p (not followed by another letter), else 0.
@@ -215,13 +335,4 @@ function matchWord(p: usize, end: usize, word: string): i32 {
   if (p + <usize>n > end) return 0;
   for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != word.charCodeAt(i)) return 0;
   return n;
-}
-
-// An object key as text (escapes resolved), or null when malformed.
-function decodeKey(start: usize, end: usize): string | null {
-  let plain = true;
-  for (let p = start + 1; p < end - 1; p++) if (load<u8>(p) == 0x5c) { plain = false; break; }
-  if (plain) return String.UTF8.decodeUnsafe(start + 1, end - start - 2);
-  const v = new JsonParser(String.UTF8.decodeUnsafe(start, end - start)).parse();
-  return v === null ? null : v.s;
 }

@@ -110,6 +110,12 @@ describe("pluginConfig: every field, valid", () => {
     expect(c.maxBodyBytes).toBe(0);
     expect(c.maxInflightCallouts).toBe(4096);
     expect(c.drainTimeoutMs).toBe(120000);
+    expect(ok("").maxHeldBytes).toBe(67108864);
+    expect(ok("").maxRedactBytes).toBe(1048576);
+    const m = ok(',"limits":{"maxHeldBytes":1048576,"maxRedactBytes":0}');
+    expect(m.maxHeldBytes).toBe(1048576);
+    expect(m.maxRedactBytes).toBe(0);
+    expect(ok(',"limits":{"maxHeldBytes":1073741824,"maxRedactBytes":16777216}').maxHeldBytes).toBe(1073741824);
   });
 });
 
@@ -239,5 +245,34 @@ describe("pluginConfig: every field, invalid, refused with the field named", () 
     expect(errWith(',"limits":{"maxMetadataBytes":1}')).toBe("limits.maxMetadataBytes: must be between 2 and 65536");
     expect(errWith(',"limits":{"drainTimeoutMs":120001}')).toBe("limits.drainTimeoutMs: must be between 0 and 120000");
     expect(errWith(',"limits":[]')).toBe("limits: must be an object");
+    expect(errWith(',"limits":{"maxHeldBytes":1048575}')).toBe("limits.maxHeldBytes: must be between 1048576 and 1073741824");
+    expect(errWith(',"limits":{"maxRedactBytes":16777217}')).toBe("limits.maxRedactBytes: must be between 0 and 16777216");
+  });
+});
+
+describe("pluginConfig: hostile documents are refused early, in time linear in their size", () => {
+  it("refuses a pluginConfig over 256 KiB before parsing it, naming the limit", () => {
+    const big = "{" + BASE + ',"source":"' + "a".repeat(262144) + '"}';
+    expect(err(big)).toBe("pluginConfig: is " + String.UTF8.byteLength(big).toString() + " bytes, more than the limit of 262144");
+  });
+  it("refuses an object or array past 256 members at the first one too many", () => {
+    let keys = "";
+    for (let i = 0; i < 300; i++) keys += ',"k' + i.toString() + '":1';
+    expectContains(errWith(',"annotations":{"a":"1"' + keys + "}"), "more than 256 members in one object");
+    expectContains(errWith(',"metadataHeaders":[' + "1,".repeat(300) + "1]"), "more than 256 elements in one array");
+  });
+  it("finds a duplicate among 256 keys and names it briefly", () => {
+    let keys = "";
+    for (let i = 0; i < 255; i++) keys += '"k' + i.toString() + '":"v",';
+    expectContains(errWith(',"annotations":{' + keys + '"k17":"again"}'), "duplicate key \"k17\"");
+    const long = "x".repeat(5000);
+    const e = err('{"' + long + '":1,"' + long + '":2}');
+    expect(e.length < 200).toBe(true);
+    expectContains(e, "...");
+  });
+  it("decodes a string made of escapes whole", () => {
+    const c = ok(',"annotations":{"a":"' + "\\u0041".repeat(20000) + '"}');
+    expect(c.annotationValues[0].length).toBe(20000);
+    expect(c.annotationValues[0].charCodeAt(19999)).toBe(0x41);
   });
 });
