@@ -36,8 +36,29 @@ function localResponse(status: number, body: string): HttpCallResponse {
   return { headers, body: Buffer.from(body), trailers: null };
 }
 
+/**
+ * Envoy's AsyncClient buffers a callout's answer body for the plugin up to 32 MiB
+ * (source/common/http/async_client_impl.h kBufferLimitForResponse, runtime key
+ * http.async_response_buffer_limit); past it AsyncRequestSharedImpl::onData drains
+ * the data, resets the stream and reports ExceedResponseBufferLimit, which the Wasm
+ * context turns into on_http_call_response(token, 0, 0, 0) with status "reset".
+ */
+export const DEFAULT_CALLOUT_RESPONSE_LIMIT = 32 * 1024 * 1024;
+
+export interface CalloutClientOptions {
+  /** Answer bytes buffered per callout before it is reset (Envoy: 32 MiB). */
+  responseBufferLimit?: number;
+  /** Called once per callout reset for exceeding responseBufferLimit. */
+  onResponseOverLimit?: () => void;
+}
+
 export class CalloutClient {
   private readonly agents = new Map<string, http.Agent>();
+  private readonly responseBufferLimit: number;
+
+  constructor(private readonly options: CalloutClientOptions = {}) {
+    this.responseBufferLimit = options.responseBufferLimit ?? DEFAULT_CALLOUT_RESPONSE_LIMIT;
+  }
 
   private agent(t: ClusterTarget): http.Agent {
     const key = `${t.host}:${t.port}`;
@@ -109,7 +130,20 @@ export class CalloutClient {
       const headers = HeaderMap.from([[":status", String(res.statusCode ?? 0)]]);
       headers.addNodeRaw(res.rawHeaders);
       const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
+      let buffered = 0;
+      res.on("data", (c: Buffer) => {
+        if (settled) return;
+        if (buffered + c.length > this.responseBufferLimit) {
+          // Envoy drains and resets: nothing more of this answer is read or kept.
+          chunks.length = 0;
+          this.options.onResponseOverLimit?.();
+          clientReq.destroy();
+          finish({ response: null, reason: "reset" });
+          return;
+        }
+        buffered += c.length;
+        chunks.push(c);
+      });
       res.on("end", () => {
         const trailers = res.rawTrailers.length > 0 ? new HeaderMap().addNodeRaw(res.rawTrailers) : null;
         finish({ response: { headers, body: Buffer.concat(chunks), trailers } });

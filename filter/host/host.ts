@@ -56,7 +56,16 @@ export interface WasmHostOptions {
    * (null = connection reset) is delivered from a later event-loop turn, as a socket's.
    */
   calloutResponder?: (req: HttpCallRequest) => HttpCallResponse | null;
+  /** Bytes of a callout's answer body kept for the plugin before the callout is reset (Envoy: 32 MiB). */
+  calloutResponseBufferLimit?: number;
 }
+
+/**
+ * The host's own stats (beside the module's): what an operator of a real Envoy reads
+ * from its logs and lifecycle stats (docs/operations.md).
+ */
+export const HOST_STAT_VM_FAILED = "host.wasm_vm_failed";
+export const HOST_STAT_CALLOUT_RESPONSE_OVER_LIMIT = "host.callout_response_over_limit";
 
 export interface ConfigureResult {
   accepted: boolean;
@@ -98,7 +107,7 @@ export class WasmHost implements StreamHost {
   private readonly logStore: LogStore;
   private readonly logLevelNum: number;
   private readonly clusters = new Map<string, ClusterTarget>();
-  private readonly client = new CalloutClient();
+  private readonly client: CalloutClient;
   private readonly bodies = new BodyPool();
   private readonly sharedData = new Map<string, { value: Buffer; cas: number }>();
   private readonly baseProps: PropTree;
@@ -116,6 +125,18 @@ export class WasmHost implements StreamHost {
     this.failOpen = options.failOpen ?? false;
     this.bufferLimitBytes = options.bufferLimitBytes ?? 1024 * 1024;
     this.rootId = options.rootId ?? "";
+    let overLimit = 0;
+    this.client = new CalloutClient({
+      responseBufferLimit: options.calloutResponseBufferLimit,
+      onResponseOverLimit: () => {
+        this.stats.stat(HOST_STAT_CALLOUT_RESPONSE_OVER_LIMIT, "counter").value++;
+        // ENVOY_LOG_EVERY_POW_2 in AsyncRequestSharedImpl::onData.
+        overLimit++;
+        if ((overLimit & (overLimit - 1)) === 0) {
+          this.log(3, "the buffer size limit for async client response body has been exceeded, draining data");
+        }
+      },
+    });
     const lvl = options.logLevel ?? "info";
     this.logLevelNum = typeof lvl === "number" ? lvl : LogLevel[lvl];
     const echo = options.echoLogs === true ? (e: LogEntry) => console.error(formatLog(e)) : options.echoLogs || undefined;
@@ -382,6 +403,10 @@ export class WasmHost implements StreamHost {
       hasCluster: (name) => host.clusters.has(name),
       startHttpCall: (vm, root, token, req) => host.startHttpCall(vm, root, token, req, kind),
       tickPeriodChanged: (vm, root) => host.armTick(vm, root),
+      vmFailed: () => {
+        // A trap in a worker VM: Envoy logs it at critical and (FAIL_OPEN) skips the filter from then on.
+        if (kind === "worker") host.stats.stat(HOST_STAT_VM_FAILED, "counter").value++;
+      },
       rootDeleted: (_vm, root) => {
         const t = host.drainTimers.get(root);
         if (t) clearTimeout(t);

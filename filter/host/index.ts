@@ -1,5 +1,5 @@
 // Public API of the Node proxy-wasm host.
-export { WasmHost, type WasmHostOptions, type ConfigureResult, type ContextCounts } from "./host.js";
+export { WasmHost, type WasmHostOptions, type ConfigureResult, type ContextCounts, HOST_STAT_VM_FAILED, HOST_STAT_CALLOUT_RESPONSE_OVER_LIMIT } from "./host.js";
 export { HttpStream, type StreamSink, type LocalReply, type ForwardRecord, type ConnectionInfo } from "./http-stream.js";
 export { HeaderMap, type HeaderInput } from "./header-map.js";
 export { LoadError, HostTrap, UnimplementedHostCall } from "./errors.js";

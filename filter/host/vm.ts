@@ -42,6 +42,8 @@ export interface VmServices {
   tickPeriodChanged(vm: WasmVm, root: RootContext): void;
   /** A root context was deleted (on_delete ran or was skipped). */
   rootDeleted(vm: WasmVm, root: RootContext): void;
+  /** The VM failed for good (a trap): called once. */
+  vmFailed?(vm: WasmVm): void;
 }
 
 /**
@@ -189,6 +191,7 @@ export class WasmVm {
       this.failed = true;
       this.failReason = reason;
       this.log(5, reason);
+      this.env.vmFailed?.(this);
     }
     this.afterCall = [];
   }
