@@ -20,7 +20,9 @@ export type SinkBehaviour =
   | { kind: "delay"; ms: number; status?: number }
   | { kind: "reset" }
   | { kind: "garbage" }
-  | { kind: "hang" };
+  | { kind: "hang" }
+  /** Accepts the event and answers 200 with a body of this many bytes (streamed, never held whole). */
+  | { kind: "big-answer"; bytes: number };
 
 export interface ReceivedEvent {
   event: CloudEvent<unknown>;
@@ -171,6 +173,10 @@ export class CloudEventSink {
         this.rejected.push({ error: (e as Error).message ?? String(e), headers, body });
       }
       const answer = (status: number): void => {
+        if (b.kind === "big-answer" && status < 300) {
+          streamBytes(res, b.bytes);
+          return;
+        }
         res.writeHead(status, { "content-type": "text/plain" });
         res.end(status < 300 ? "" : "error");
       };
@@ -184,6 +190,26 @@ export class CloudEventSink {
       }
     });
   }
+}
+
+const CHUNK = Buffer.alloc(1024 * 1024, 0x61);
+
+// Writes `total` bytes as they drain, one reused chunk at a time; stops when the peer goes away.
+function streamBytes(res: http.ServerResponse, total: number): void {
+  res.writeHead(200, { "content-type": "text/plain", "content-length": String(total) });
+  let left = total;
+  const pump = (): void => {
+    while (left > 0 && !res.destroyed) {
+      const n = Math.min(left, CHUNK.length);
+      left -= n;
+      if (!res.write(n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n))) {
+        res.once("drain", pump);
+        return;
+      }
+    }
+    if (left === 0) res.end();
+  };
+  pump();
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
