@@ -8,12 +8,20 @@
 // and at lower→upper case changes ("X-Forwarded-Authorization" → x, forwarded,
 // authorization; "apiKey" → api, key), so a credential word is caught in any
 // position while words that merely contain one ("author") are not.
+// Documented in docs/plugin-config.md (metadataHeaders) and installer/README.md.
 
 // A token that names a credential by itself.
 export const SENSITIVE_TOKENS: string[] = [
   "authorization", "auth", "oauth", "bearer", "cookie", "token", "secret", "password", "passwd", "pwd", "passphrase",
   "apikey", "jwt", "dsn", "credential", "credentials", "session", "csrf", "xsrf", "privatekey", "sshkey", "accesskey",
   "secretkey",
+];
+
+// A token that ends in one of these names a credential too, written as one word
+// ("dbpassword", "accesstoken", "clientsecret"); prefixes are not matched, so
+// "tokenizer" and "authored" stay harmless.
+export const SENSITIVE_SUFFIXES: string[] = [
+  "password", "passwd", "passphrase", "secret", "token", "credential", "credentials", "cookie", "apikey", "authorization",
 ];
 
 // Two adjacent tokens that name a credential together ("api-key", "aws_access_key_id").
@@ -66,6 +74,7 @@ export function isSensitiveName(name: string): boolean {
   const t = nameTokens(name);
   for (let i = 0; i < t.length; i++) {
     if (SENSITIVE_TOKENS.includes(t[i])) return true;
+    for (let j = 0; j < SENSITIVE_SUFFIXES.length; j++) if (t[i].endsWith(SENSITIVE_SUFFIXES[j])) return true;
     if (i + 1 < t.length) {
       for (let j = 0; j < SENSITIVE_PAIRS.length; j++) {
         if (SENSITIVE_PAIRS[j][0] == t[i] && SENSITIVE_PAIRS[j][1] == t[i + 1]) return true;

@@ -3,6 +3,7 @@
 // filter enforces at proxy_on_configure, so that a configuration the filter would refuse
 // never reaches a cluster.
 import { isObject } from "./io.js";
+import { isSensitiveName } from "../../filter/assembly/sensitive-names.js";
 
 export interface PluginConfig {
   inferenceService: string;
@@ -19,7 +20,10 @@ export interface PluginConfig {
   annotations: Record<string, string>;
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
-  limits?: { maxBodyBytes?: number; maxMetadataBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number };
+  limits?: {
+    maxBodyBytes?: number; maxMetadataBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number;
+    maxHeldBytes?: number; maxRedactBytes?: number;
+  };
   retry?: { maxRetries?: number; initialBackoffMs?: number; maxBackoffMs?: number; budgetBytes?: number };
   redactPaths?: string[];
   /** CloudEvents batch mode (application/cloudevents-batch+json); absent: one request per event. */
@@ -49,6 +53,9 @@ export const LIMITS = {
   maxMetadataBytes: [2, 65536],
   maxInflightCallouts: [1, 4096],
   drainTimeoutMs: [0, 120000],
+  maxHeldBytes: [1048576, 1073741824],
+  maxRedactBytes: [0, 16777216],
+  configBytes: 262144,
   maxRetries: [0, 10],
   initialBackoffMs: [1, 60000],
   maxBackoffMs: [1, 300000],
@@ -63,11 +70,6 @@ export const FILTER_DEFAULTS = {
   retry: { maxRetries: 2, initialBackoffMs: 100, maxBackoffMs: 2000, budgetBytes: 8388608 },
 } as const;
 
-/** The filter's own list (filter/assembly/config.ts SENSITIVE_HEADERS): refused unless in allowSensitiveHeaders. */
-export const FILTER_SENSITIVE_HEADERS = [
-  "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token",
-  "x-amz-security-token", "x-goog-iap-jwt-assertion",
-];
 
 const TOP_FIELDS = [
   "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
@@ -75,7 +77,7 @@ const TOP_FIELDS = [
   "batch",
 ];
 const LOGGER_FIELDS = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_FIELDS = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs"];
+const LIMIT_FIELDS = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes"];
 const BATCH_FIELDS = ["maxEvents", "maxBytes", "intervalMs"];
 const RETRY_FIELDS = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
 
@@ -180,7 +182,7 @@ export function checkPluginConfig(cfg: unknown): string[] {
         const f = `metadataHeaders[${i}]`;
         if (typeof h !== "string") errs.push(`${f}: must be a string`);
         else if (!isToken(h) || h.length > LIMITS.headerNameChars) errs.push(`${f}: "${h}" is not a valid header name`);
-        else if (FILTER_SENSITIVE_HEADERS.includes(h.toLowerCase()) && !allowed.includes(h.toLowerCase())) {
+        else if (isSensitiveName(h) && !allowed.includes(h.toLowerCase())) {
           errs.push(`${f}: "${h}" carries credentials; list it in allowSensitiveHeaders to log it`);
         }
       });
@@ -210,6 +212,8 @@ export function checkPluginConfig(cfg: unknown): string[] {
       int("limits.maxMetadataBytes", cfg.limits.maxMetadataBytes, LIMITS.maxMetadataBytes);
       int("limits.maxInflightCallouts", cfg.limits.maxInflightCallouts, LIMITS.maxInflightCallouts);
       int("limits.drainTimeoutMs", cfg.limits.drainTimeoutMs, LIMITS.drainTimeoutMs);
+      int("limits.maxHeldBytes", cfg.limits.maxHeldBytes, LIMITS.maxHeldBytes);
+      int("limits.maxRedactBytes", cfg.limits.maxRedactBytes, LIMITS.maxRedactBytes);
     }
   }
   if (cfg.retry !== undefined) {
@@ -254,5 +258,7 @@ export function checkPluginConfig(cfg: unknown): string[] {
       });
     }
   }
+  const bytes = Buffer.byteLength(JSON.stringify(cfg), "utf8");
+  if (bytes > LIMITS.configBytes) errs.push(`pluginConfig: ${bytes} bytes, at most ${LIMITS.configBytes}`);
   return errs;
 }

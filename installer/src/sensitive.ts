@@ -1,39 +1,21 @@
 // What must not leave the cluster in every event unless someone says so explicitly:
 // annotation values that are secrets (or the whole last-applied manifest), and request
-// headers that carry credentials. Matching is case-insensitive; --allow-annotation and
-// --allow-header lift the refusal for one exact key/name.
+// headers that carry credentials. Names are matched on their tokens (see
+// sensitive-names.ts); --allow-annotation and --allow-header lift the refusal for one exact key/name.
 
+import { isSensitiveName } from "../../filter/assembly/sensitive-names.js";
+
+// Keys that are no credential but must not go out with every event either.
 const SENSITIVE_ANNOTATION_KEYS = ["kubectl.kubernetes.io/last-applied-configuration"];
-// words that name a credential anywhere in an annotation key or header name
-const SENSITIVE_WORDS = /(token|secret|passw|credential|api[-_.]?key|private[-_.]?key|bearer|session|cookie|auth)/i;
-// "auth" above would also catch harmless words; these are not credentials
-const HARMLESS = /(author)/i;
 
-const SENSITIVE_HEADERS = [
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "api-key",
-  "x-auth-token",
-  "x-amz-security-token",
-  "x-csrf-token",
-  "x-xsrf-token",
-  "x-forwarded-client-cert",
-  "x-goog-iap-jwt-assertion",
-];
-
+// The filter's own rule (filter/assembly/sensitive-names.ts), so that the installer
+// refuses exactly what the filter would, and more: whole manifests.
 export function isSensitiveAnnotationKey(key: string): boolean {
-  const k = key.toLowerCase();
-  if (SENSITIVE_ANNOTATION_KEYS.includes(k)) return true;
-  return SENSITIVE_WORDS.test(k.replace(HARMLESS, ""));
+  return SENSITIVE_ANNOTATION_KEYS.includes(key.toLowerCase()) || isSensitiveName(key);
 }
 
 export function isSensitiveHeader(name: string): boolean {
-  const n = name.toLowerCase();
-  if (SENSITIVE_HEADERS.includes(n)) return true;
-  return SENSITIVE_WORDS.test(n.replace(HARMLESS, ""));
+  return isSensitiveName(name);
 }
 
 /** RFC 9110 token: what a header name may be made of. */

@@ -79,13 +79,16 @@ test("invalid header names are refused", () => {
 });
 
 test("sensitive keys and headers", () => {
-  for (const k of ["kubectl.kubernetes.io/last-applied-configuration", "example.com/api-token", "example.com/db-password", "vault.example/secret-path", "example.com/apikey", "example.com/credentials"]) {
+  for (const k of ["kubectl.kubernetes.io/last-applied-configuration", "example.com/api-token", "example.com/db-password", "vault.example/secret-path", "example.com/apikey", "example.com/credentials",
+    "example.com/authorization", "example.com/passphrase", "example.com/pwd", "example.com/jwt", "example.com/db-dsn", "example.com/aws_access_key_id",
+    "example.com/ssh-key", "example.com/dbpassword", "example.com/accessToken", "example.com/session-id"]) {
     assert.ok(isSensitiveAnnotationKey(k), k);
   }
-  for (const k of ["serving.example.com/tenant", "example.com/author", "serving.kserve.io/deploymentMode", "example.com/cost-centre"]) {
+  for (const k of ["serving.example.com/tenant", "example.com/author", "serving.kserve.io/deploymentMode", "example.com/cost-centre", "example.com/tokenizer", "example.com/max-tokens"]) {
     assert.ok(!isSensitiveAnnotationKey(k), k);
   }
-  for (const h of ["Authorization", "cookie", "Set-Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token", "X-Amz-Security-Token"]) assert.ok(isSensitiveHeader(h), h);
+  for (const h of ["Authorization", "cookie", "Set-Cookie", "Proxy-Authorization", "X-Api-Key", "X-Auth-Token", "X-Amz-Security-Token",
+    "X-Forwarded-Authorization", "X-Original-Authorization", "X-Authorization", "X-Csrf-Token", "X-Forwarded-Client-Cert"]) assert.ok(isSensitiveHeader(h), h);
   for (const h of ["X-Request-Id", "X-B3-Traceid", "X-Tenant", "Content-Type"]) assert.ok(!isSensitiveHeader(h), h);
 });
 

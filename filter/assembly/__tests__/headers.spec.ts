@@ -63,11 +63,13 @@ describe("sensitive names (shared with the installer)", () => {
     const yes = ["Authorization", "X-Forwarded-Authorization", "X-Original-Authorization", "X-Authorization", "Proxy-Authorization",
       "Cookie", "Set-Cookie", "X-Api-Key", "x-auth-token", "X-Amz-Security-Token", "X-Goog-Iap-Jwt-Assertion", "X-Csrf-Token",
       "X-Forwarded-Client-Cert", "example.com/passphrase", "example.com/pwd", "example.com/db-dsn", "example.com/aws_access_key_id",
-      "example.com/ssh-key", "example.com/jwt", "example.com/client-secret", "example.com/apikey", "X-Session-Id"];
+      "example.com/ssh-key", "example.com/jwt", "example.com/client-secret", "example.com/apikey", "X-Session-Id",
+      "example.com/dbpassword", "example.com/accessToken"];
     for (let i = 0; i < yes.length; i++) {
       if (!isSensitiveName(yes[i])) expect(yes[i]).toBe("sensitive");
     }
-    const no = ["X-Tenant", "X-Request-Id", "serving.kserve.io/author", "example.com/authored-by", "Content-Type", "X-Model-Key-Version", "example.com/monkey"];
+    const no = ["X-Tenant", "X-Request-Id", "serving.kserve.io/author", "example.com/authored-by", "Content-Type", "X-Model-Key-Version", "example.com/monkey", "example.com/tokenizer",
+      "example.com/max-tokens"];
     for (let i = 0; i < no.length; i++) {
       if (isSensitiveName(no[i])) expect(no[i]).toBe("not sensitive");
     }

@@ -47,3 +47,37 @@ test("explicitly allowed, a credential header is logged (the operator's choice, 
     await stack.close();
   }
 });
+
+test("the filter and the installer refuse the same header names: one rule, tokens in any position", async () => {
+  const { isSensitiveHeader } = await import("../../../installer/src/sensitive.js");
+  const host = await WasmHost.load(readFileSync(WASM_PATH), { rootId: ROOT_ID });
+  try {
+    const names = ["Authorization", "X-Forwarded-Authorization", "X-Original-Authorization", "X-Authorization", "X-Auth-Token",
+      "X-Api-Key", "Api-Key", "X-Csrf-Token", "X-Session-Id", "X-Forwarded-Client-Cert", "X-Amz-Security-Token", "Cookie",
+      "X-Tenant", "X-Request-Id", "X-Author", "X-Model-Version", "X-Tokenizer", "Content-Type"];
+    for (const name of names) {
+      const accepted = host.configure(pluginConfig({ metadataHeaders: [name] })).accepted;
+      assert.equal(accepted, !isSensitiveHeader(name), `${name}: filter ${accepted ? "accepts" : "refuses"}, installer agrees`);
+    }
+    assert.equal(host.configure(pluginConfig({ metadataHeaders: ["X-Tenant"] })).accepted, true);
+  } finally {
+    host.close();
+  }
+});
+
+test("a bearer token in X-Forwarded-Authorization never reaches ce-metadata", async () => {
+  const host = await WasmHost.load(readFileSync(WASM_PATH), { rootId: ROOT_ID });
+  try {
+    assert.equal(host.configure(pluginConfig({ metadataHeaders: ["X-Forwarded-Authorization"] })).accepted, false);
+    assert.match(host.logText(), /metadataHeaders\[0\]: "X-Forwarded-Authorization" carries credentials/);
+  } finally {
+    host.close();
+  }
+  const stack = await startStack({ pluginConfig: pluginConfig({ metadataHeaders: ["X-Tenant"] }) });
+  try {
+    await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-forwarded-authorization": "Bearer s3cr3t", "x-tenant": "acme" });
+    for (const e of await events(stack, 2)) assert.ok(!JSON.stringify(e.headers).includes("s3cr3t"));
+  } finally {
+    await stack.close();
+  }
+});
