@@ -21,7 +21,7 @@ import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
 import { ControllerMetrics } from "./metrics.js";
 import { ISVC_API_VERSION, ISVC_KIND } from "./kserve.js";
-import { ANNOTATION_LOGGER_URL, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "./wasmplugin.js";
+import { ANNOTATION_LOGGER_URL, FAIL_STRATEGIES, FIELD_MANAGER, LABEL_COMPONENT, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION, type FailStrategy } from "./wasmplugin.js";
 
 export interface Io {
   stdout: (s: string) => void;
@@ -67,6 +67,9 @@ const RENDER_OPTIONS: Options = {
   "batch-interval-ms": { type: "string" },
   "max-inflight-callouts": { type: "string" },
   "drain-timeout-ms": { type: "string" },
+  "max-held-bytes": { type: "string" },
+  "max-redact-bytes": { type: "string" },
+  "fail-strategy": { type: "string" },
   "max-retries": { type: "string" },
   "retry-initial-backoff-ms": { type: "string" },
   "retry-max-backoff-ms": { type: "string" },
@@ -100,6 +103,9 @@ const RENDER_HELP: Record<string, string> = {
   "--batch-interval-ms N": "a batch leaves when its first event has waited this long, 1..60000 (pluginConfig batch.intervalMs, filter default 1000; implies batch mode)",
   "--max-inflight-callouts N": "pluginConfig limits.maxInflightCallouts (filter default 64, 1..4096)",
   "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
+  "--max-held-bytes N": "pluginConfig limits.maxHeldBytes: all bytes a worker's VM holds for logging (filter default 67108864, 1048576..1073741824)",
+  "--max-redact-bytes N": "pluginConfig limits.maxRedactBytes: larger bodies are left out instead of redacted (filter default 1048576, 0..16777216)",
+  "--fail-strategy FAIL_OPEN|FAIL_RELOAD": "WasmPlugin failStrategy (default FAIL_OPEN); FAIL_RELOAD (Istio ≥ 1.27) reloads a crashed VM so logging resumes",
   "--max-retries N": "pluginConfig retry.maxRetries (filter default 2, 0..10)",
   "--retry-initial-backoff-ms N": "pluginConfig retry.initialBackoffMs (filter default 100, 1..60000)",
   "--retry-max-backoff-ms N": "pluginConfig retry.maxBackoffMs (filter default 2000, 1..300000, not below the initial backoff)",
@@ -140,6 +146,14 @@ export function renderOptions(v: Values): RenderOptions {
   if (metadata !== undefined) limits.maxMetadataBytes = metadata;
   if (inflight !== undefined) limits.maxInflightCallouts = inflight;
   if (drain !== undefined) limits.drainTimeoutMs = drain;
+  const heldBytes = intOption(v, "max-held-bytes");
+  if (heldBytes !== undefined) limits.maxHeldBytes = heldBytes;
+  const redactBytes = intOption(v, "max-redact-bytes");
+  if (redactBytes !== undefined) limits.maxRedactBytes = redactBytes;
+  const failStrategy = v["fail-strategy"] as string | undefined;
+  if (failStrategy !== undefined && !(FAIL_STRATEGIES as readonly string[]).includes(failStrategy)) {
+    throw new UsageError(`--fail-strategy: "${failStrategy}" is not FAIL_OPEN or FAIL_RELOAD (FAIL_CLOSE would let a logging fault fail inference)`);
+  }
   const retry: NonNullable<RenderOptions["retry"]> = {};
   const retries = intOption(v, "max-retries");
   const initial = intOption(v, "retry-initial-backoff-ms");
@@ -187,6 +201,7 @@ export function renderOptions(v: Values): RenderOptions {
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
+    failStrategy: failStrategy as FailStrategy | undefined,
   };
   const errs = checkRenderOptions(opts);
   if (errs.length > 0) throw new UsageError(errs.join("\n       "));

@@ -11,7 +11,7 @@ import { annotationsJsonBytes, checkPluginConfig, LIMITS, type PluginConfig } fr
 import { isHeaderName, isSensitiveHeader } from "./sensitive.js";
 import {
   ANNOTATION_LOGGER_URL, FIELD_MANAGER, isvcOwnerReferences, LABEL_CANARY, LABEL_COMPONENT, LABEL_ISVC,
-  LABEL_MANAGED_BY, wasmPlugin, type ModuleRef,
+  LABEL_MANAGED_BY, wasmPlugin, type FailStrategy, type ModuleRef,
 } from "./wasmplugin.js";
 
 export interface RenderOptions {
@@ -40,6 +40,8 @@ export interface RenderOptions {
    * it as KServe's agent sends it: the pod label `endpoint`, which no KServe controller sets (empty).
    */
   ceEndpoint?: "traffic" | "kserve";
+  /** WasmPlugin failStrategy (default FAIL_OPEN) */
+  failStrategy?: FailStrategy;
 }
 
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
@@ -58,6 +60,8 @@ const OPTION_FLAGS: Record<string, string> = {
   "limits.maxMetadataBytes": "--max-metadata-bytes",
   "limits.maxInflightCallouts": "--max-inflight-callouts",
   "limits.drainTimeoutMs": "--drain-timeout-ms",
+  "limits.maxHeldBytes": "--max-held-bytes",
+  "limits.maxRedactBytes": "--max-redact-bytes",
   "retry.maxRetries": "--max-retries",
   "retry.initialBackoffMs": "--retry-initial-backoff-ms",
   "retry.maxBackoffMs": "--retry-max-backoff-ms",
@@ -118,6 +122,7 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
         selector: podSelector(isvc, comp),
         module: opts.module,
         pluginConfig: config,
+        failStrategy: opts.failStrategy,
       }),
     );
     for (const o of reachabilityObjects(target, { name: isvc.name, namespace: isvc.namespace, labels: baseLabels, ownerReferences })) {

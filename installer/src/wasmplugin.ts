@@ -1,8 +1,10 @@
 // The Istio WasmPlugin for one logged component: which pods, which module, and the
 // pluginConfig. Fixed choices, and why:
 // - pluginName "kserve-logger": the root id the filter registers; the SDK refuses any other.
-// - failStrategy FAIL_OPEN: logging must never take inference down (a module that fails to
-//   load or a VM that crashes skips the filter instead of answering 503).
+// - failStrategy FAIL_OPEN by default: logging must never take inference down (a module that
+//   fails to load or a VM that crashes skips the filter instead of answering 503). FAIL_RELOAD
+//   (Istio ≥ 1.27) also skips the filter on a crash but reloads the VM for later requests, so a
+//   crash does not stop logging for good; FAIL_CLOSE is never rendered.
 // - match [{mode: SERVER}]: inbound traffic only; with Istio's default CLIENT_AND_SERVER a call
 //   between two logged workloads would be logged twice, and the pod's own callouts to the
 //   logger would go through the filter.
@@ -20,6 +22,9 @@ export const LABEL_COMPONENT = "kserve-wasm-logger/component";
 export const LABEL_CANARY = "kserve-wasm-logger/canary";
 export const ANNOTATION_LOGGER_URL = "kserve-wasm-logger/logger-url";
 
+export type FailStrategy = "FAIL_OPEN" | "FAIL_RELOAD";
+export const FAIL_STRATEGIES: readonly FailStrategy[] = ["FAIL_OPEN", "FAIL_RELOAD"];
+
 export interface ModuleRef {
   url: string;
   sha256?: string;
@@ -34,6 +39,7 @@ export interface WasmPluginInput {
   selector: Record<string, string>;
   module: ModuleRef;
   pluginConfig: PluginConfig;
+  failStrategy?: FailStrategy;
 }
 
 export function wasmPlugin(i: WasmPluginInput): object {
@@ -53,7 +59,7 @@ export function wasmPlugin(i: WasmPluginInput): object {
       ...(i.module.sha256 ? { sha256: i.module.sha256 } : {}),
       pluginName: PLUGIN_NAME,
       phase: "STATS",
-      failStrategy: "FAIL_OPEN",
+      failStrategy: i.failStrategy ?? "FAIL_OPEN",
       match: [{ mode: "SERVER" }],
       pluginConfig: i.pluginConfig,
     },
