@@ -115,9 +115,10 @@ export class ExchangeShape {
   readonly reqChunks: Buffer[];
   readonly respChunks: Buffer[];
 
-  constructor(readonly bodyBytes: number) {
-    const body = Buffer.alloc(bodyBytes);
-    for (let i = 0; i < bodyBytes; i++) body[i] = 0x61 + (i % 26);
+  /** `content`: the body (e.g. JSON for redaction); default bodyBytes of letters. */
+  constructor(readonly bodyBytes: number, content?: Buffer) {
+    const body = content ?? Buffer.alloc(bodyBytes);
+    if (!content) for (let i = 0; i < bodyBytes; i++) body[i] = 0x61 + (i % 26);
     this.reqChunks = split(body);
     this.respChunks = split(Buffer.from(body));
     this.reqHeaders = HeaderMap.from([

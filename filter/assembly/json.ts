@@ -6,14 +6,18 @@ import { ByteBuilder, codePointAt, decodeUtf8At } from "./bytes";
 
 export enum JKind { Null, Bool, Num, Str, Arr, Obj }
 
+// Scalars share these (never written): only containers get arrays of their own.
+const NO_ITEMS: Array<JValue> = [];
+const NO_KEYS: Array<string> = [];
+
 export class JValue {
   kind: JKind = JKind.Null;
   b: bool = false;
   n: f64 = 0;
   s: string = "";
-  items: Array<JValue> = [];
-  keys: Array<string> = [];
-  vals: Array<JValue> = [];
+  items: Array<JValue> = NO_ITEMS;
+  keys: Array<string> = NO_KEYS;
+  vals: Array<JValue> = NO_ITEMS;
 
   get(key: string): JValue | null {
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] == key) return this.vals[i];
@@ -107,6 +111,8 @@ export class JsonParser {
   private object(depth: i32): JValue | null {
     const v = new JValue();
     v.kind = JKind.Obj;
+    v.keys = [];
+    v.vals = [];
     const seen = new Set<string>();
     this.pos++; // {
     this.ws();
@@ -142,6 +148,7 @@ export class JsonParser {
   private array(depth: i32): JValue | null {
     const v = new JValue();
     v.kind = JKind.Arr;
+    v.items = [];
     this.pos++; // [
     this.ws();
     if (this.pos < this.src.length && this.src.charCodeAt(this.pos) == 0x5d) { this.pos++; return v; }
@@ -191,50 +198,66 @@ export class JsonParser {
     return v;
   }
 
-  // Pieces are gathered and joined once, so a string full of escapes costs its length, not its length squared.
+  // Escapes are decoded into one growing UTF-16 buffer, so a string full of them costs its
+  // length (one allocation per doubling), not its length squared or an object per escape.
   private string(): string | null {
     const s = this.src;
     this.pos++; // opening quote
-    let parts: string[] | null = null;
-    let runStart = this.pos;
-    while (true) {
-      if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
+    const start = this.pos;
+    // Fast path: no escape before the closing quote.
+    while (this.pos < s.length) {
       const c = s.charCodeAt(this.pos);
       if (c == 0x22) {
-        const tail = s.substring(runStart, this.pos);
+        const plain = s.substring(start, this.pos);
         this.pos++;
-        if (parts === null) return tail;
-        parts.push(tail);
-        return parts.join("");
+        return plain;
       }
       if (c < 0x20) { this.fail("control character in string"); return null; }
-      if (c != 0x5c) { this.pos++; continue; }
-      if (parts === null) parts = [];
-      if (this.pos > runStart) parts.push(s.substring(runStart, this.pos));
+      if (c == 0x5c) break;
       this.pos++;
+    }
+    if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
+    let buf = new ArrayBuffer((this.pos - start + 16) << 1);
+    let n = this.pos - start;
+    memory.copy(changetype<usize>(buf), changetype<usize>(s) + (<usize>start << 1), <usize>n << 1);
+    while (true) {
       if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
-      const e = s.charCodeAt(this.pos);
+      let c = s.charCodeAt(this.pos);
+      if (c == 0x22) {
+        this.pos++;
+        return String.UTF16.decodeUnsafe(changetype<usize>(buf), <usize>n << 1);
+      }
+      if (c < 0x20) { this.fail("control character in string"); return null; }
       this.pos++;
-      if (e == 0x22) parts.push("\"");
-      else if (e == 0x5c) parts.push("\\");
-      else if (e == 0x2f) parts.push("/");
-      else if (e == 0x62) parts.push("\b");
-      else if (e == 0x66) parts.push("\f");
-      else if (e == 0x6e) parts.push("\n");
-      else if (e == 0x72) parts.push("\r");
-      else if (e == 0x74) parts.push("\t");
-      else if (e == 0x75) {
-        if (this.pos + 4 > s.length) { this.fail("bad \\u escape"); return null; }
-        let code: i32 = 0;
-        for (let i = 0; i < 4; i++) {
-          const h = hexVal(s.charCodeAt(this.pos + i));
-          if (h < 0) { this.fail("bad \\u escape"); return null; }
-          code = (code << 4) | h;
-        }
-        this.pos += 4;
-        parts.push(String.fromCharCode(code));
-      } else { this.pos--; this.fail("bad escape"); return null; }
-      runStart = this.pos;
+      if (c == 0x5c) {
+        if (this.pos >= s.length) { this.fail("unterminated string"); return null; }
+        const e = s.charCodeAt(this.pos);
+        this.pos++;
+        if (e == 0x22 || e == 0x5c || e == 0x2f) c = e;
+        else if (e == 0x62) c = 0x08;
+        else if (e == 0x66) c = 0x0c;
+        else if (e == 0x6e) c = 0x0a;
+        else if (e == 0x72) c = 0x0d;
+        else if (e == 0x74) c = 0x09;
+        else if (e == 0x75) {
+          if (this.pos + 4 > s.length) { this.fail("bad \\u escape"); return null; }
+          let code: i32 = 0;
+          for (let i = 0; i < 4; i++) {
+            const h = hexVal(s.charCodeAt(this.pos + i));
+            if (h < 0) { this.fail("bad \\u escape"); return null; }
+            code = (code << 4) | h;
+          }
+          this.pos += 4;
+          c = code;
+        } else { this.pos--; this.fail("bad escape"); return null; }
+      }
+      if ((n << 1) >= buf.byteLength) {
+        const bigger = new ArrayBuffer(buf.byteLength << 1);
+        memory.copy(changetype<usize>(bigger), changetype<usize>(buf), <usize>n << 1);
+        buf = bigger;
+      }
+      store<u16>(changetype<usize>(buf) + (<usize>n << 1), <u16>c);
+      n++;
     }
   }
 }

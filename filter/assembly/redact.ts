@@ -21,6 +21,10 @@ export const MAX_PATHS = 32;
 export const MAX_SEGMENTS = 16;
 const MAX_DEPTH = 64;
 const LEVELS = MAX_SEGMENTS + 2; // masks are read at depth ≤ MAX_SEGMENTS + 1
+// skip() modes: one value at p, or the rest of an array / object after one of its entries.
+const VALUE: i32 = -1;
+const IN_OBJECT: i32 = 0;
+const IN_ARRAY: i32 = 1;
 
 export function parsePath(path: string): string[] | null {
   if (path.length == 0) return null;
@@ -54,6 +58,8 @@ export class Redactor {
   private anyLit: StaticArray<u32> = new StaticArray<u32>(LEVELS);
   private indexLit: StaticArray<u32> = new StaticArray<u32>(LEVELS);
   private ends: StaticArray<u32> = new StaticArray<u32>(LEVELS);
+  private maxIndex: StaticArray<i32> = new StaticArray<i32>(LEVELS); // largest index literal per depth, -1 none
+  private indexes: Array<i32[]> = []; // per depth: the index literals there, sorted
   private all: u32 = 0;
   // Literal segments, each once: bytes, and per depth the paths that have it there.
   private litBytes: ArrayBuffer[] = [];
@@ -70,6 +76,10 @@ export class Redactor {
   private outMax: i32 = 0;
 
   constructor(patterns: string[][]) {
+    for (let d = 0; d < LEVELS; d++) {
+      this.maxIndex[d] = -1;
+      this.indexes.push([]);
+    }
     for (let i = 0; i < patterns.length && i < MAX_PATHS; i++) {
       const bit: u32 = 1 << <u32>i;
       const pat = patterns[i];
@@ -81,9 +91,25 @@ export class Redactor {
         this.anyLit[d] = this.anyLit[d] | bit;
         const id = this.literalId(seg);
         this.litMasks[id * LEVELS + d] = this.litMasks[id * LEVELS + d] | bit;
-        if (indexLiteral(seg) >= 0) this.indexLit[d] = this.indexLit[d] | bit;
+        const index = indexLiteral(seg);
+        if (index >= 0) {
+          this.indexLit[d] = this.indexLit[d] | bit;
+          if (index > this.maxIndex[d]) this.maxIndex[d] = index;
+          if (!this.indexes[d].includes(index)) this.indexes[d].push(index);
+        }
       }
     }
+  }
+
+  // The smallest index literal at depth d that is ≥ from, or -1.
+  private nextIndex(d: i32, from: i32): i32 {
+    const xs = unchecked(this.indexes[d]);
+    let best = -1;
+    for (let i = 0; i < xs.length; i++) {
+      const x = unchecked(xs[i]);
+      if (x >= from && (best < 0 || x < best)) best = x;
+    }
+    return best;
   }
 
   private literalId(seg: string): i32 {
@@ -194,7 +220,7 @@ export class Redactor {
   private child(mask: u32, d: i32): void {
     if (d <= MAX_SEGMENTS && (mask & unchecked(this.ends[d])) != 0) {
       const at = this.p;
-      this.value(0, d); // validates and skips it
+      this.skip(d, VALUE, -1); // validates and skips it
       if (!this.ok) return;
       this.emit(at);
       if (!this.ok) return;
@@ -203,16 +229,19 @@ export class Redactor {
       this.copied = this.p;
       return;
     }
-    this.value(d <= MAX_SEGMENTS ? mask : 0, d);
+    if (mask == 0 || d > MAX_SEGMENTS) this.skip(d, VALUE, -1);
+    else this.value(mask, d);
   }
 
   private object(mask: u32, depth: i32): void {
-    this.p++;
-    this.ws();
-    if (this.peek() == 0x7d) { this.p++; return; }
     const deep = depth >= MAX_SEGMENTS;
     const star = deep ? 0 : unchecked(this.star[depth]) & mask;
     const lits = deep ? 0 : unchecked(this.anyLit[depth]) & mask;
+    if ((star | lits) == 0) { this.skip(depth, VALUE, -1); return; } // no path goes on through here
+    const endsBelow = unchecked(this.ends[depth + 1]);
+    this.p++;
+    this.ws();
+    if (this.peek() == 0x7d) { this.p++; return; }
     while (this.ok) {
       this.ws();
       if (this.peek() != 0x22) { this.fail(); return; }
@@ -228,7 +257,7 @@ export class Redactor {
       if (this.peek() != 0x3a) { this.fail(); return; }
       this.p++;
       this.ws();
-      this.child(m, depth + 1);
+      this.member(m, endsBelow, depth + 1);
       this.ws();
       const c = this.peek();
       if (c == 0x2c) { this.p++; continue; }
@@ -238,25 +267,125 @@ export class Redactor {
   }
 
   private array(mask: u32, depth: i32): void {
-    this.p++;
-    this.ws();
-    if (this.peek() == 0x5d) { this.p++; return; }
     const deep = depth >= MAX_SEGMENTS;
     const star = deep ? 0 : unchecked(this.star[depth]) & mask;
     const lits = deep ? 0 : unchecked(this.indexLit[depth]) & mask;
+    if ((star | lits) == 0) { this.skip(depth, VALUE, -1); return; }
+    const endsBelow = unchecked(this.ends[depth + 1]);
+    let nextLit = lits != 0 ? this.nextIndex(depth, 0) : -1; // the next element an index literal names
+    this.p++;
+    this.ws();
+    if (this.peek() == 0x5d) { this.p++; return; }
     let index = 0;
     while (this.ok) {
       this.ws();
       let m = star;
-      if (lits != 0 && this.byIndex.has(index)) m |= lits & unchecked(this.litMasks[this.byIndex.get(index) * LEVELS + depth]);
-      this.child(m, depth + 1);
+      if (index == nextLit) {
+        m |= lits & unchecked(this.litMasks[this.byIndex.get(index) * LEVELS + depth]);
+        nextLit = this.nextIndex(depth, index + 1);
+      }
+      this.member(m, endsBelow, depth + 1);
       index++;
       this.ws();
-      const c = this.peek();
+      let c = this.peek();
+      if (c == 0x2c && star == 0 && this.ok && nextLit != index) {
+        // Only index literals go on from here: the elements before the next one are dead.
+        if (this.skip(depth, IN_ARRAY, nextLit < 0 ? -1 : nextLit - index)) return; // the array ended
+        if (!this.ok) return;
+        index = nextLit;
+        this.ws();
+        c = this.peek();
+      }
       if (c == 0x2c) { this.p++; continue; }
       if (c == 0x5d) { this.p++; return; }
       this.fail();
     }
+  }
+
+  // An element or member value: a scalar that no path ends at is only skipped (most
+  // elements of a tensor), anything else goes through child().
+  @inline private member(m: u32, endsHere: u32, d: i32): void {
+    const c = this.peek();
+    if (c != 0x7b && c != 0x5b && (m & endsHere) == 0) {
+      const q = c == 0x22 ? skipString(this.p, this.end) : this.p < this.end ? skipScalar(this.p, this.end) : 0;
+      if (q == 0) this.fail();
+      else this.p = q;
+      return;
+    }
+    this.child(m, d);
+  }
+
+  // Validates and skips without looking at paths: one value at p (VALUE), or the rest of
+  // an array or object whose entry before p was just read (IN_ARRAY, IN_OBJECT). No
+  // recursion, locals only: what most of a large body goes through. In an array, `limit`
+  // ≥ 0 stops after that many more elements, before the ',' that follows: the result is
+  // then false (the array goes on); true when the value or container was read to its end.
+  private skip(depth: i32, mode: i32, limit: i32): bool {
+    let p = this.p;
+    const end = this.end;
+    let stack: u64 = 0; // bit per open container, lowest = innermost: 1 array, 0 object
+    let level = 0;
+    let skipped = 0;
+    let wantValue = mode == VALUE;
+    if (!wantValue) { level = 1; stack = mode == IN_ARRAY ? 1 : 0; }
+    while (true) {
+      if (wantValue) {
+        p = skipWs(p, end);
+        if (p >= end || depth + level > MAX_DEPTH) break;
+        const c = load<u8>(p);
+        if (c == 0x7b || c == 0x5b) {
+          const isArray = c == 0x5b;
+          level++;
+          stack = (stack << 1) | (isArray ? 1 : 0);
+          p = skipWs(p + 1, end);
+          if (p >= end) break;
+          const d = load<u8>(p);
+          if (d == (isArray ? 0x5d : 0x7d)) {
+            p++;
+            level--;
+            stack >>= 1;
+            wantValue = false;
+          } else if (!isArray) {
+            p = skipKey(p, end);
+            if (p == 0) break;
+          }
+          continue;
+        }
+        p = c == 0x22 ? skipString(p, end) : skipScalar(p, end);
+        if (p == 0) break;
+        wantValue = false;
+      }
+      if (level == 0) {
+        this.p = p;
+        return true;
+      }
+      if (level == 1 && limit >= 0) {
+        if (skipped == limit) {
+          this.p = p;
+          return false;
+        }
+        skipped++;
+      }
+      p = skipWs(p, end);
+      if (p >= end) break;
+      const c = load<u8>(p);
+      const inArray = (stack & 1) != 0;
+      if (c == 0x2c) {
+        p++;
+        if (!inArray) {
+          p = skipKey(skipWs(p, end), end);
+          if (p == 0) break;
+        }
+        wantValue = true;
+        continue;
+      }
+      if (c != (inArray ? 0x5d : 0x7d)) break;
+      p++;
+      level--;
+      stack >>= 1;
+    }
+    this.fail();
+    return true;
   }
 
   private string(): void {
@@ -303,6 +432,53 @@ export class Redactor {
   isJson(p: usize, n: i32): bool {
     return this.scan(p, p + <usize>n, 0);
   }
+}
+
+@inline function skipWs(p: usize, end: usize): usize {
+  while (p < end) {
+    const c = load<u8>(p);
+    if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
+    p++;
+  }
+  return p;
+}
+
+// After the opening quote at p: the position after the closing quote, or 0 when malformed.
+function skipString(p: usize, end: usize): usize {
+  p++;
+  while (p < end) {
+    const c = load<u8>(p);
+    if (c == 0x22) return p + 1;
+    if (c < 0x20) return 0;
+    p += c == 0x5c ? 2 : 1;
+  }
+  return 0;
+}
+
+// `"key" :` at p: the position after the colon, or 0.
+function skipKey(p: usize, end: usize): usize {
+  if (p >= end || load<u8>(p) != 0x22) return 0;
+  p = skipString(p, end);
+  if (p == 0) return 0;
+  p = skipWs(p, end);
+  if (p >= end || load<u8>(p) != 0x3a) return 0;
+  return p + 1;
+}
+
+// A literal or a run of number characters at p (as scalar() checks it): its end, or 0.
+function skipScalar(p: usize, end: usize): usize {
+  const first = load<u8>(p);
+  if (first >= 0x61 && first <= 0x7a) {
+    const n = literalAt(p, end);
+    return n == 0 ? 0 : p + <usize>n;
+  }
+  const start = p;
+  while (p < end) {
+    const c = load<u8>(p);
+    if (!((c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45)) break;
+    p++;
+  }
+  return p == start ? 0 : p;
 }
 
 // One validator for every caller that only asks "is this JSON?" (batch mode's data vs data_base64).
