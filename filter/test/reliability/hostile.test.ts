@@ -74,6 +74,21 @@ test("bodies past limits.maxHeldBytes are cut where the budget ends, marked ce-o
   }
 });
 
+test("at the default budget, 1,200 held 128 KiB bodies (half sent: 75 MiB) keep linear memory within 64 MiB + GC slack + 4 MiB", async () => {
+  const stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxInflightCallouts: 4096 } }) });
+  try {
+    const held = await heldBodies(stack, { connections: 1200, announce: 128 * 1024, send: 64 * 1024, complete: true });
+    const statuses = await held.finish();
+    assert.equal(statuses.filter((x) => x === 200).length, 1200);
+    // 64 MiB budget + 8 MiB GC slack + 4 MiB for the streams' bookkeeping; the allocator grows by need, not by doubling.
+    assert.ok(stack.host.memoryBytes <= 76 * MiB, `linear memory ${stack.host.memoryBytes} bytes`);
+    assert.ok(Number(stack.host.metric("kserve_logger_events_over_budget")) > 0, "the budget was reached");
+    assert.equal(stack.host.failed, false);
+  } finally {
+    await stack.close();
+  }
+});
+
 test("a stream the budget has no room for is passed through and its events are counted as dropped", async () => {
   // 1 MiB budget, 1 KiB per logged stream: a few thousand open streams fill it.
   const stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxHeldBytes: MiB } }) });

@@ -129,3 +129,49 @@ export async function rawRequest(url: string, path: string, headers: [string, Bu
   s.destroy();
   return st;
 }
+
+export interface HostileFigures {
+  scenario: string;
+  connections: number;
+  announced: number;
+  sent: number;
+  budget: number;
+  wasmBefore: number;
+  wasmPeak: number;
+  overBudget: number;
+  statuses200: number;
+  traps: number;
+}
+
+/** The held-connection scenarios of docs/reliability.md: the VM's memory against its budget. */
+export async function hostileScenarios(
+  start: (config: Record<string, unknown>) => Promise<Stack>, baseConfig: (extra?: Record<string, unknown>) => Record<string, unknown>,
+): Promise<HostileFigures[]> {
+  const MiB = 1024 * 1024;
+  const runs: { scenario: string; connections: number; announce: number; send: number; budget: number; complete: boolean }[] = [
+    { scenario: "announce 1 MiB, send 1 byte, hold", connections: 4000, announce: MiB, send: 1, budget: 64 * MiB, complete: false },
+    { scenario: "announce 1 MiB, send 64 KiB, hold, then finish", connections: 2000, announce: MiB, send: 64 * 1024, budget: 64 * MiB, complete: true },
+    { scenario: "512 KiB bodies, half sent and held, 4 MiB budget", connections: 20, announce: 512 * 1024, send: 256 * 1024, budget: 4 * MiB, complete: true },
+  ];
+  const out: HostileFigures[] = [];
+  for (const r of runs) {
+    const stack = await start(baseConfig({ limits: { maxHeldBytes: r.budget, maxBodyBytes: MiB, maxInflightCallouts: 4096 } }));
+    try {
+      const before = stack.host.memoryBytes;
+      const held = await heldBodies(stack, { connections: r.connections, announce: r.announce, send: r.send, complete: r.complete });
+      let ok = 0;
+      if (r.complete) ok = (await held.finish()).filter((s) => s === 200).length;
+      else held.close();
+      await stack.host.idle();
+      out.push({
+        scenario: r.scenario, connections: r.connections, announced: r.announce, sent: r.send, budget: r.budget,
+        wasmBefore: before, wasmPeak: stack.host.memoryBytes,
+        overBudget: Number(stack.host.metric("kserve_logger_events_over_budget") ?? 0n), statuses200: ok,
+        traps: Number(stack.host.metric("host.wasm_vm_failed") ?? 0n),
+      });
+    } finally {
+      await stack.close();
+    }
+  }
+  return out;
+}
