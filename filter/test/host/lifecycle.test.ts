@@ -3,7 +3,7 @@
 // pluginConfig gets a new root while in-flight streams keep the old one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WasmHost, FilterHeadersStatus } from "../../host/index.js";
+import { WasmHost, FilterHeadersStatus, HOST_STAT_VM_FAILED } from "../../host/index.js";
 import { find, fixture, messages } from "./fixtures.js";
 
 const REQ: [string, string][] = [[":authority", "m"], [":path", "/p"], [":method", "POST"], [":scheme", "http"]];
@@ -38,10 +38,12 @@ test("without a canary a refusal is seen by the worker: its new root is released
 test("a trap with fail-open: VM failed for good, the filter is skipped, traffic flows untouched", async () => {
   const host = await WasmHost.load(fixture("probe"), { rootId: "probe", failOpen: true });
   assert.ok(host.configure("trap=request_body").accepted);
+  assert.equal(host.metric(HOST_STAT_VM_FAILED), undefined, "no failure yet");
   const s = host.newStream();
   assert.equal(s.sendRequestHeaders(REQ), FilterHeadersStatus.Continue);
   s.sendRequestBody("payload", { endOfStream: true });
   assert.ok(host.failed);
+  assert.equal(host.metric(HOST_STAT_VM_FAILED), 1n, "a failed worker VM is counted where an operator looks");
   assert.ok(host.logs("critical").some((l) => /Function: proxy_on_request_body failed: Uncaught RuntimeError: unreachable/.test(l.message)));
   assert.equal(s.upstreamBody.toString(), "payload");
   s.sendResponseHeaders([[":status", "200"]]);

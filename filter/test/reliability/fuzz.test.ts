@@ -71,7 +71,7 @@ function randomConfig(): Buffer {
     const f = pick(FIELDS);
     if (rnd(8) === 0) delete cfg[f];
     else if (f === "logger") cfg.logger = { ...(base.logger as object), [pick(["cluster", "authority", "path", "timeoutMs", "x"])]: randomValue() };
-    else if (f === "limits" || f === "retry") cfg[f] = { [pick(["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs", "maxRetries", "initialBackoffMs", "budgetBytes"])]: randomValue() };
+    else if (f === "limits" || f === "retry") cfg[f] = { [pick(["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes", "maxRetries", "initialBackoffMs", "budgetBytes"])]: randomValue() };
     else cfg[f] = randomValue();
   }
   return Buffer.from(JSON.stringify(cfg));
