@@ -95,6 +95,12 @@ export class FakeApiServer {
     return true;
   }
 
+  /** Every object of a kind. */
+  all(kind: string): Obj[] {
+    const r = this.resOf(kind);
+    return [...this.objects.entries()].filter(([k]) => k.startsWith(`${r.plural}/`)).map(([, o]) => o);
+  }
+
   find(kind: string, ns: string | undefined, name: string): Obj | undefined {
     return this.objects.get(this.keyOf(this.resOf(kind), ns, name));
   }

@@ -2,12 +2,9 @@
 // real WasmPlugin CRD, so its schema and CEL rules check what we write), the controller running
 // as the least-privilege identity bound to istio/rbac.yaml's ClusterRole and Role: a missing
 // permission would show as 403. Also dry-run applies the istio/ base against the server's
-// schemas. Uses the control plane of $KUBE_APISERVER_URL/$KUBECONFIG (test-infra/kube/with-kube.sh)
-// or starts one with test-infra/kube/start.sh (and stops it after) when the binary is built;
-// skipped, saying why, when kube-apiserver is absent (test-infra/kube/install.sh builds it).
+// schemas. The control plane comes from real-kube.ts.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import YAML from "yaml";
@@ -15,28 +12,9 @@ import { setKubeFactory } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
 import { MODULE_ARGS, ROOT } from "./helpers.js";
 import { waitUntil, watchInProcess } from "./watch-helpers.js";
+import { controlPlaneSkip, ensureControlPlane, stopControlPlaneIfStarted } from "./real-kube.js";
 
-const INFRA = ROOT + "test-infra/kube/";
-const BIN = process.env.KUBE_APISERVER_BIN ?? ROOT + ".tmp/kube/bin/kube-apiserver";
-const ENV_FILE = ROOT + ".tmp/kube/env";
-
-function why(): string | false {
-  if (process.env.KUBE_APISERVER_URL && process.env.KUBECONFIG && process.env.KUBE_LIMITED_KUBECONFIG) return false;
-  if (!existsSync(INFRA + "start.sh")) return "test-infra/kube/ is not there: no real API server to test against";
-  if (!existsSync(BIN)) return `${BIN} is absent (test-infra/kube/install.sh builds it; CI installs it): real API server tests skipped`;
-  return false;
-}
-const skip = why();
-
-let startedHere = false;
-function ensureControlPlane(): Record<string, string> {
-  if (process.env.KUBE_APISERVER_URL && process.env.KUBECONFIG && process.env.KUBE_LIMITED_KUBECONFIG) return process.env as Record<string, string>;
-  startedHere = !existsSync(ENV_FILE);
-  const out = execFileSync("bash", [INFRA + "start.sh"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const env: Record<string, string> = {};
-  for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, "$1$2");
-  return env;
-}
+const skip = controlPlaneSkip();
 
 const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
 const G = { group: "serving.kserve.io", version: "v1beta1", plural: "inferenceservices" };
@@ -87,7 +65,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
       await admin.delete({ apiVersion: "v1", kind: "ConfigMap", namespace: "kserve-wasm-logger", name: "kserve-wasm-logger" }).catch(() => undefined);
       await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
     }
-    if (startedHere) execFileSync("bash", [INFRA + "stop.sh"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    stopControlPlaneIfStarted();
     if (run) assert.doesNotMatch(run.lines.err, /403|forbidden|not granted/i, "the RBAC of istio/rbac.yaml was enough");
   });
 

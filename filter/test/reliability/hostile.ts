@@ -150,7 +150,7 @@ export async function hostileScenarios(
   const MiB = 1024 * 1024;
   const runs: { scenario: string; connections: number; announce: number; send: number; budget: number; complete: boolean }[] = [
     { scenario: "announce 1 MiB, send 1 byte, hold", connections: 4000, announce: MiB, send: 1, budget: 64 * MiB, complete: false },
-    { scenario: "announce 1 MiB, send 64 KiB, hold, then finish", connections: 2000, announce: MiB, send: 64 * 1024, budget: 64 * MiB, complete: true },
+    { scenario: "announce 128 KiB, send 64 KiB, hold, then finish", connections: 2000, announce: 128 * 1024, send: 64 * 1024, budget: 64 * MiB, complete: true },
     { scenario: "512 KiB bodies, half sent and held, 4 MiB budget", connections: 20, announce: 512 * 1024, send: 256 * 1024, budget: 4 * MiB, complete: true },
   ];
   const out: HostileFigures[] = [];

@@ -100,10 +100,11 @@ they reach the GC slack, so garbage never piles up behind the budget. No allocat
                   + 2 × (batch.maxBytes + one event)      (only with batch: the batch being built)
                   + S × open streams
 
-B is the module with one configuration (${kib(held4000.wasmBefore)} measured here at start, warm), S the runtime's own
-bookkeeping per open stream outside the filter's charge (${Math.round(perStream)} B measured below with
-${held4000.connections.toLocaleString("en")} held streams, the 1 KiB charge included). With the defaults (64 MiB budget, no
-redaction, no batch) a worker stays under 72 MiB + S × streams, whatever clients send.
+B is the module with one configuration (${kib(held4000.wasmBefore)} measured here at start, warm). S is what an open
+stream occupies that the budget does not charge: the SDK's context bookkeeping of streams the filter does not log
+(probes, no configuration). A logged stream's 1 KiB charge covers its own: ${held4000.connections.toLocaleString("en")} held
+streams took ${Math.round(perStream)} B each in all (first row below). With the defaults (64 MiB budget, no redaction,
+no batch) a worker stays under 72 MiB + S × unlogged streams, whatever clients send.
 
 ${hostileTable}
 

@@ -1,7 +1,7 @@
 // The Kubernetes operations the installer needs, behind one small interface so that commands
 // and the controller can run against a real API server or an in-process fake, both reached
 // through the real @kubernetes/client-node.
-import { ApiException, KubeConfig, KubernetesObjectApi, PatchStrategy, Watch, type KubernetesObject } from "@kubernetes/client-node";
+import { ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, Watch, type KubernetesObject } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../wasmplugin.js";
 import { collectionPath, resourceOf } from "./resources.js";
 
@@ -54,6 +54,26 @@ export interface Kube {
   delete(ref: ObjectRef, dryRun?: "client" | "server"): Promise<boolean>;
 }
 
+/** Objects per list request; every list follows the continue token to its last page. */
+export const PAGE_SIZE = 500;
+
+/**
+ * The continue token of a list page: `metadata.continue` as the server sent it (custom
+ * resources, read raw through CustomObjectsApi), or `_continue` as client-node's typed V1ListMeta
+ * names it (built-in kinds). client-node 2.x's generic KubernetesObjectApi.list deserializes a
+ * custom resource list's metadata as V1ObjectMeta, which has no such field: the token is lost and
+ * the list ends after its first page. So custom resources are never listed through it.
+ */
+export function continueToken(meta: unknown): string | undefined {
+  const m = (meta ?? {}) as { continue?: string; _continue?: string };
+  return m.continue || m._continue || undefined;
+}
+
+/** Built-in API groups (core, apps, …, *.k8s.io) have typed list models in client-node; others do not. */
+function isCustomGroup(group: string): boolean {
+  return group.includes(".") && !group.endsWith(".k8s.io");
+}
+
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
@@ -67,8 +87,23 @@ export function isNotFound(e: unknown): boolean {
 
 export class ClientNodeKube implements Kube {
   private readonly api: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
   constructor(readonly kc: KubeConfig) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  private async page(apiVersion: string, kind: string, namespace: string | undefined, selectors: { labelSelector?: string; fieldSelector?: string },
+    cont: string | undefined): Promise<{ items: KubernetesObject[]; metadata?: unknown }> {
+    const r = resourceOf(apiVersion, kind);
+    if (!isCustomGroup(r.group)) {
+      return this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.fieldSelector, selectors.labelSelector, PAGE_SIZE, cont);
+    }
+    const [group, version] = apiVersion.split("/") as [string, string];
+    const q = { group, version, plural: r.plural, _continue: cont, fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector, limit: PAGE_SIZE };
+    return (namespace !== undefined && r.namespaced
+      ? await this.custom.listNamespacedCustomObject({ ...q, namespace })
+      : await this.custom.listClusterCustomObject(q)) as { items: KubernetesObject[]; metadata?: unknown };
   }
 
   async get(ref: ObjectRef) {
@@ -89,12 +124,12 @@ export class ClientNodeKube implements Kube {
     let cont: string | undefined;
     let resourceVersion = "";
     do {
-      const page = await this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.fieldSelector, selectors.labelSelector, 500, cont);
+      const page = await this.page(apiVersion, kind, namespace, selectors, cont);
       // list items come without apiVersion/kind
       items.push(...page.items.map((i) => ({ ...i, apiVersion, kind })));
       // the pages of one list are one snapshot: the first page's version is the list's
-      if (resourceVersion === "") resourceVersion = page.metadata?.resourceVersion ?? "";
-      cont = page.metadata?._continue || undefined;
+      if (resourceVersion === "") resourceVersion = (page.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "";
+      cont = continueToken(page.metadata);
     } while (cont);
     return { items, resourceVersion };
   }
