@@ -70,6 +70,8 @@ const RENDER_OPTIONS: Options = {
   "max-held-bytes": { type: "string" },
   "max-redact-bytes": { type: "string" },
   "fail-strategy": { type: "string" },
+  "allow-logger-query": { type: "boolean" },
+  "allow-logger-address": { type: "boolean" },
   "max-retries": { type: "string" },
   "retry-initial-backoff-ms": { type: "string" },
   "retry-max-backoff-ms": { type: "string" },
@@ -105,6 +107,8 @@ const RENDER_HELP: Record<string, string> = {
   "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
   "--max-held-bytes N": "pluginConfig limits.maxHeldBytes: all bytes a worker's VM holds for logging (filter default 67108864, 1048576..1073741824)",
   "--max-redact-bytes N": "pluginConfig limits.maxRedactBytes: larger bodies are left out instead of redacted (filter default 1048576, 0..16777216)",
+  "--allow-logger-query": "allow logger URL query parameters whose names look like credentials (token, api_key, ...); they are copied into every WasmPlugin",
+  "--allow-logger-address": "allow a logger on loopback, link-local (169.254.x) or unspecified addresses, port 0, or Envoy's/Istio's own ports (15000, 15001, 15004, 15006, 15020, 15021, 15090)",
   "--fail-strategy FAIL_OPEN|FAIL_RELOAD": "WasmPlugin failStrategy (default FAIL_OPEN); FAIL_RELOAD (Istio ≥ 1.27) reloads a crashed VM so logging resumes",
   "--max-retries N": "pluginConfig retry.maxRetries (filter default 2, 0..10)",
   "--retry-initial-backoff-ms N": "pluginConfig retry.initialBackoffMs (filter default 100, 1..60000)",
@@ -202,6 +206,8 @@ export function renderOptions(v: Values): RenderOptions {
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
     failStrategy: failStrategy as FailStrategy | undefined,
+    allowLoggerQuery: v["allow-logger-query"] === true ? true : undefined,
+    allowLoggerAddress: v["allow-logger-address"] === true ? true : undefined,
   };
   const errs = checkRenderOptions(opts);
   if (errs.length > 0) throw new UsageError(errs.join("\n       "));

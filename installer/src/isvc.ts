@@ -4,6 +4,7 @@
 import YAML from "yaml";
 import { Diagnostics } from "./diagnostics.js";
 import { isObject } from "./io.js";
+import { redactUrl } from "./logger-target.js";
 import { COMPONENTS, ISVC_KIND, LOGGER_ANNOTATION_PREFIX, LOGGER_MODES, type Component, type LoggerMode } from "./kserve.js";
 
 export interface LoggerSpec {
@@ -284,6 +285,7 @@ export function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "an object";
-  if (typeof v === "string") return JSON.stringify(v);
+  // a string may be a URL with credentials: never repeated (userinfo and query values hidden)
+  if (typeof v === "string") return JSON.stringify(redactUrl(v));
   return `${typeof v} ${String(v)}`;
 }

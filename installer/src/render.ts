@@ -6,7 +6,7 @@ import type { Diagnostics } from "./diagnostics.js";
 import { revisionEndpoints } from "./endpoints.js";
 import type { Isvc, LoggedComponent } from "./isvc.js";
 import { COMPONENT_POD_LABEL, ISVC_POD_LABEL, KSERVE_DISALLOWED_ANNOTATIONS, RAW_APP_POD_LABEL } from "./kserve.js";
-import { LoggerUrlError, reachabilityObjects, resolveLoggerUrl, type LoggerTarget } from "./logger-target.js";
+import { LoggerUrlError, reachabilityObjects, redactUrl, resolveLoggerUrl, type LoggerTarget } from "./logger-target.js";
 import { annotationsJsonBytes, checkPluginConfig, LIMITS, type PluginConfig } from "./plugin-config.js";
 import { isHeaderName, isSensitiveHeader } from "./sensitive.js";
 import {
@@ -42,6 +42,10 @@ export interface RenderOptions {
   ceEndpoint?: "traffic" | "kserve";
   /** WasmPlugin failStrategy (default FAIL_OPEN) */
   failStrategy?: FailStrategy;
+  /** logger URL query parameters with sensitive names are allowed (--allow-logger-query) */
+  allowLoggerQuery?: boolean;
+  /** loopback, link-local, unspecified logger hosts, port 0 and the proxy's ports allowed (--allow-logger-address) */
+  allowLoggerAddress?: boolean;
 }
 
 export const DEFAULT_RENDER_OPTIONS: Omit<RenderOptions, "module"> = {
@@ -117,7 +121,7 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
         name: wasmPluginName(isvc.name, comp),
         namespace: isvc.namespace,
         labels,
-        annotations: { [ANNOTATION_LOGGER_URL]: target.url },
+        annotations: { [ANNOTATION_LOGGER_URL]: redactUrl(target.url) },
         ownerReferences,
         selector: podSelector(isvc, comp),
         module: opts.module,
@@ -155,11 +159,13 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   let ok = true;
   const rawUrl = comp.logger.url ?? opts.defaultLoggerUrl;
   if (comp.logger.url === undefined) {
-    d.warn(`${lp}.url`, `not set; using the default logger URL ${opts.defaultLoggerUrl} (--default-logger-url)`);
+    d.warn(`${lp}.url`, `not set; using the default logger URL ${redactUrl(opts.defaultLoggerUrl)} (--default-logger-url)`);
   }
   let target: LoggerTarget | undefined;
   try {
-    target = resolveLoggerUrl(rawUrl, { namespace: isvc.namespace, clusterDomain: opts.clusterDomain });
+    target = resolveLoggerUrl(rawUrl, {
+      namespace: isvc.namespace, clusterDomain: opts.clusterDomain, allowQuery: opts.allowLoggerQuery, allowAddress: opts.allowLoggerAddress,
+    });
   } catch (e) {
     if (!(e instanceof LoggerUrlError)) throw e;
     d.error(comp.logger.url === undefined ? "--default-logger-url" : `${lp}.url`, e.message);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { inMeshFqdn, LoggerUrlError, reachabilityObjects, resolveLoggerUrl } from "../src/logger-target.js";
+import { inMeshFqdn, LoggerUrlError, reachabilityObjects, redactUrl, resolveLoggerUrl } from "../src/logger-target.js";
 
 const opts = { namespace: "models", clusterDomain: "cluster.local" };
 
@@ -67,4 +67,28 @@ test("refused URLs say why", () => {
   ] as const) {
     assert.throws(() => resolveLoggerUrl(u, opts), (e: Error) => e instanceof LoggerUrlError && re.test(e.message), u);
   }
+});
+
+test("messages never repeat a URL's userinfo or query values", () => {
+  for (const raw of ["http://admin:hunter2@sink.models/", "ftp://admin:hunter2@sink/", "http://sink/#x?token=hunter2", "not a url ?token=hunter2"]) {
+    assert.throws(() => resolveLoggerUrl(raw, opts), (e: Error) => e instanceof LoggerUrlError && !e.message.includes("hunter2") && !e.message.includes("admin"), raw);
+  }
+  assert.equal(redactUrl("https://u:p@h.example:8443/a/b?token=abc&x=1"), "https://***@h.example:8443/a/b?token=***&x=***");
+  assert.equal(redactUrl("http://sink/"), "http://sink/");
+});
+
+test("query parameters named like credentials are refused unless allowed", () => {
+  assert.throws(() => resolveLoggerUrl("http://sink.models/ingest?token=s3cr3t&api_key=k", opts),
+    (e: Error) => /query parameter\(s\) token, api_key look like credentials.*--allow-logger-query/.test(e.message) && !e.message.includes("s3cr3t"));
+  assert.equal(resolveLoggerUrl("http://sink.models/ingest?token=s3cr3t", { ...opts, allowQuery: true }).path, "/ingest?token=s3cr3t");
+  assert.equal(resolveLoggerUrl("http://sink.models/ingest?tenant=a", opts).path, "/ingest?tenant=a", "harmless parameters pass");
+});
+
+test("addresses that are never a logger are refused unless allowed", () => {
+  for (const raw of ["http://127.0.0.1:15000/quitquitquit", "http://localhost/", "http://[::1]/", "http://169.254.169.254/latest/meta-data/",
+    "http://0.0.0.0/", "http://sink.models:0/", "http://sink.models:15020/", "http://sink.models:15090/", "http://[fe80::1]/", "http://[::ffff:127.0.0.1]/"]) {
+    assert.throws(() => resolveLoggerUrl(raw, opts), (e: Error) => e instanceof LoggerUrlError && /--allow-logger-address/.test(e.message), raw);
+  }
+  assert.equal(resolveLoggerUrl("http://127.0.0.1:9000/", { ...opts, allowAddress: true }).cluster, "outbound|9000||127.0.0.1");
+  assert.equal(resolveLoggerUrl("http://10.0.0.7:8080/", opts).cluster, "outbound|8080||10.0.0.7", "a pod or service IP is fine");
 });
