@@ -71,6 +71,7 @@ const RENDER_OPTIONS: Options = {
   "max-redact-bytes": { type: "string" },
   "fail-strategy": { type: "string" },
   "allow-logger-query": { type: "boolean" },
+  "istio-root-namespace": { type: "string" },
   "allow-logger-address": { type: "boolean" },
   "max-retries": { type: "string" },
   "retry-initial-backoff-ms": { type: "string" },
@@ -107,6 +108,7 @@ const RENDER_HELP: Record<string, string> = {
   "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
   "--max-held-bytes N": "pluginConfig limits.maxHeldBytes: all bytes a worker's VM holds for logging (filter default 67108864, 1048576..1073741824)",
   "--max-redact-bytes N": "pluginConfig limits.maxRedactBytes: larger bodies are left out instead of redacted (filter default 1048576, 0..16777216)",
+  "--istio-root-namespace NS": "Istio's root namespace (meshConfig.rootNamespace, default istio-system): ISVCs there, in kube-system and in kube-public are refused",
   "--allow-logger-query": "allow logger URL query parameters whose names look like credentials (token, api_key, ...); they are copied into every WasmPlugin",
   "--allow-logger-address": "allow a logger on loopback, link-local (169.254.x) or unspecified addresses, port 0, or Envoy's/Istio's own ports (15000, 15001, 15004, 15006, 15020, 15021, 15090)",
   "--fail-strategy FAIL_OPEN|FAIL_RELOAD": "WasmPlugin failStrategy (default FAIL_OPEN); FAIL_RELOAD (Istio ≥ 1.27) reloads a crashed VM so logging resumes",
@@ -207,6 +209,7 @@ export function renderOptions(v: Values): RenderOptions {
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
     failStrategy: failStrategy as FailStrategy | undefined,
     allowLoggerQuery: v["allow-logger-query"] === true ? true : undefined,
+    istioRootNamespace: v["istio-root-namespace"] as string | undefined,
     allowLoggerAddress: v["allow-logger-address"] === true ? true : undefined,
   };
   const errs = checkRenderOptions(opts);
@@ -426,12 +429,15 @@ const COMMANDS: Record<string, Command> = {
   },
   status: {
     summary: "Show which InferenceServices are logged, where to, with which annotations",
-    usage: "status [-n NS | -A] [-o yaml|json] [--kubeconfig FILE]",
+    usage: "status [NAME ...] [-n NS | -A] [-o yaml|json] [--kubeconfig FILE]",
     options: { ...CLUSTER, ...OUTPUT },
     help: { ...CLUSTER_HELP, "-o, --output yaml|json": "machine-readable output instead of a table" },
-    async run(v, io) {
-      const t = clusterTarget(v, [], false);
-      const plugins = await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`);
+    async run(v, io, positionals) {
+      const t = clusterTarget(v, positionals, false);
+      // NAME: that ISVC only (it must exist); several names, those.
+      if (positionals.length > 0) await targetIsvcs(t);
+      const plugins = (await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`))
+        .filter((p) => positionals.length === 0 || positionals.includes(p.metadata?.labels?.[LABEL_ISVC] ?? ""));
       const isvcs = new Map((await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace))
         .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o as unknown as Record<string, unknown>]));
       const rows = plugins.map((p) => {
@@ -531,8 +537,10 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
   if (t.namespace === undefined) throw new UsageError("-A is not supported here; name the namespace with -n");
   const ns = t.namespace;
   const opts = on ? renderOptions(v) : undefined;
+  if (v["namespace-wide"] === true && positionals.length > 0) throw new UsageError("give names or --namespace-wide, not both");
+  // Every named ISVC must exist before any switch is written: a typo changes nothing (rc 1).
+  const isvcs = v["namespace-wide"] === true ? await targetIsvcs({ ...t, all: true }) : await targetIsvcs(t);
   if (v["namespace-wide"] === true) {
-    if (positionals.length > 0) throw new UsageError("give names or --namespace-wide, not both");
     await setNamespaceSwitch(t.kube, ns, on);
     io.stdout(`namespace/${ns} logging ${on ? "enabled" : "disabled"}\n`);
   } else {
@@ -542,7 +550,6 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
     }
   }
   // bring the affected ISVCs in line now (a running `watch` would do the same)
-  const isvcs = v["namespace-wide"] === true ? await targetIsvcs({ ...t, all: true }) : await targetIsvcs(t);
   let failed = false;
   for (const isvc of isvcs) {
     if (on) {

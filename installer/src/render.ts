@@ -42,6 +42,8 @@ export interface RenderOptions {
   ceEndpoint?: "traffic" | "kserve";
   /** WasmPlugin failStrategy (default FAIL_OPEN) */
   failStrategy?: FailStrategy;
+  /** Istio's root namespace (meshConfig.rootNamespace): a WasmPlugin there applies to every namespace */
+  istioRootNamespace?: string;
   /** logger URL query parameters with sensitive names are allowed (--allow-logger-query) */
   allowLoggerQuery?: boolean;
   /** loopback, link-local, unspecified logger hosts, port 0 and the proxy's ports allowed (--allow-logger-address) */
@@ -105,7 +107,22 @@ export function wasmPluginName(isvc: string, c: LoggedComponent): string {
   return c.canaryName ? `${isvc}-${c.canaryName}-predictor-logger` : `${isvc}-${c.component}-logger`;
 }
 
+/** Namespaces whose ISVCs are never rendered: Istio's root namespace and Kubernetes' own. */
+export const SYSTEM_NAMESPACES = ["kube-system", "kube-public"];
+export const DEFAULT_ISTIO_ROOT_NAMESPACE = "istio-system";
+
 export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): object[] {
+  const root = opts.istioRootNamespace ?? DEFAULT_ISTIO_ROOT_NAMESPACE;
+  if (isvc.namespace === root) {
+    // A WasmPlugin in the root namespace applies mesh-wide: its selector would capture a
+    // same-named model of any tenant in any namespace.
+    d.error("metadata.namespace", `"${root}" is Istio's root namespace (--istio-root-namespace): a WasmPlugin there applies to every namespace, so its ISVCs are not logged`);
+    return [];
+  }
+  if (SYSTEM_NAMESPACES.includes(isvc.namespace)) {
+    d.error("metadata.namespace", `"${isvc.namespace}" is a Kubernetes system namespace: its ISVCs are not logged`);
+    return [];
+  }
   const out: object[] = [];
   const seen = new Set<string>();
   const ownerReferences = isvcOwnerReferences(isvc.name, isvc.uid);

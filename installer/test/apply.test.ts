@@ -84,6 +84,36 @@ test("disable deletes the WasmPlugin without touching the ISVC; apply then skips
   assert.equal(api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"], undefined);
 });
 
+test("disable/enable of an ISVC that does not exist changes nothing and says so (rc 1)", async () => {
+  for (const cmd of [["disable", "nosuch"], ["enable", "nosuch", ...MODULE_ARGS], ["disable", "sklearn-iris", "nosuch"]]) {
+    const r = await runCli(cmd);
+    assert.equal(r.code, 1, cmd.join(" "));
+    assert.match(r.stderr, /InferenceService default\/nosuch not found/);
+    assert.doesNotMatch(r.stdout, /logging (disabled|enabled)/);
+  }
+  const cm = api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger");
+  assert.equal(cm?.data?.["default.nosuch"], undefined, "no switch written for a name that does not exist");
+  assert.equal(cm?.data?.["default.sklearn-iris"], undefined, "nor for the other names of the same command");
+  assert.ok(plugin(), "the existing ISVC stays logged");
+});
+
+test("status NAME shows that ISVC only; an unknown name is an error", async () => {
+  const other = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+  api.put({ ...other, metadata: { ...other.metadata, name: "second" } });
+  await runCli(["apply", "second", ...MODULE_ARGS]);
+  const all = await runCli(["status"]);
+  assert.match(all.stdout, /second/);
+  const one = await runCli(["status", "sklearn-iris"]);
+  assert.equal(one.code, 0, one.stderr);
+  assert.match(one.stdout, /sklearn-iris/);
+  assert.doesNotMatch(one.stdout, /second/);
+  const none = await runCli(["status", "nosuch"]);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /InferenceService default\/nosuch not found/);
+  await runCli(["delete", "second"]);
+  api.remove("InferenceService", "default", "second");
+});
+
 test("namespace-wide disable and enable", async () => {
   await runCli(["disable", "--namespace-wide"]);
   assert.equal(api.find("Namespace", undefined, "default")!.metadata.labels["kserve-wasm-logger/enabled"], "false");

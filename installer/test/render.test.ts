@@ -163,3 +163,24 @@ test("--ce-endpoint kserve: no default/canary from the traffic split or spec.can
   for (const p of rawKserve) assert.equal(p.spec.pluginConfig.endpoint, "", p.metadata.name);
   assert.deepEqual(render(raw).objs.filter((o) => o.kind === "WasmPlugin").map((p) => p.spec.pluginConfig.endpoint).sort(), ["canary", "default"]);
 });
+
+test("tenancy: ISVCs in Istio's root namespace and in kube-system/kube-public are refused, naming the rule", () => {
+  const inNs = (namespace: string) => ({ ...isvc({ logger: { url: "http://sink.models" } }), metadata: { name: "m", namespace } });
+  for (const ns of ["istio-system", "kube-system", "kube-public"]) {
+    const { objs, diags } = render(inNs(ns));
+    assert.equal(objs.length, 0, ns);
+    assert.equal(diags[0]!.field, "metadata.namespace");
+    assert.match(diags[0]!.message, ns === "istio-system" ? /Istio's root namespace \(--istio-root-namespace\): a WasmPlugin there applies to every namespace/ : /Kubernetes system namespace/);
+  }
+  const custom = { ...opts, istioRootNamespace: "mesh-root" };
+  assert.equal(render(inNs("istio-system"), custom).objs.length, 1, "istio-system is ordinary when the root is elsewhere");
+  assert.equal(render(inNs("mesh-root"), custom).objs.length, 0);
+});
+
+test("the logger URL's credentials appear nowhere in what render says or writes", () => {
+  const { objs, diags } = render(isvc({ logger: { url: "http://sink.models/in?token=s3cr3t" } }));
+  assert.equal(objs.length, 0);
+  assert.ok(diags.every((d) => !d.message.includes("s3cr3t")));
+  const ok = render(isvc({ logger: { url: "http://sink.models/in?token=s3cr3t" } }), { ...opts, allowLoggerQuery: true }).objs;
+  assert.equal(ok[0].metadata.annotations["kserve-wasm-logger/logger-url"], "http://sink.models/in?token=***", "the annotation shows the URL without the value");
+});
