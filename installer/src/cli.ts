@@ -16,6 +16,8 @@ import { ClientNodeKube, loadKubeConfig, type Kube } from "./kube/client.js";
 import { deleteIsvcObjects, reconcileIsvc, refString, type Action } from "./kube/reconcile.js";
 import { DEFAULT_CONTROL_NAMESPACE, setIsvcSwitch, setNamespaceSwitch, SWITCH_CONFIGMAP } from "./kube/switch.js";
 import { Controller } from "./kube/controller.js";
+import { LEASE_NAME, LeaderElector, leaderGated } from "./kube/lease.js";
+import { hostname } from "node:os";
 import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
 import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
@@ -406,6 +408,10 @@ const COMMANDS: Record<string, Command> = {
       "control-namespace": { type: "string" },
       "health-addr": { type: "string" },
       "resync-seconds": { type: "string" },
+      "leader-elect": { type: "boolean" },
+      "lease-duration-ms": { type: "string" },
+      "lease-renew-deadline-ms": { type: "string" },
+      "lease-retry-ms": { type: "string" },
       "watch-timeout-seconds": { type: "string" },
       "backoff-initial-ms": { type: "string" },
       "backoff-max-ms": { type: "string" },
@@ -417,6 +423,10 @@ const COMMANDS: Record<string, Command> = {
       "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
       "--health-addr HOST:PORT": "serve /healthz, /readyz (ready once everything is listed) and /metrics (Prometheus) here (default :8081; \"\" turns them off)",
       "--resync-seconds N": "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
+      "--leader-elect": `run as one of several replicas: only the holder of Lease ${LEASE_NAME} in the control namespace reconciles (coordination.k8s.io)`,
+      "--lease-duration-ms N": "how long a Lease not renewed stays its holder's (default 15000)",
+      "--lease-renew-deadline-ms N": "the leader gives up leading when it could not renew for this long (default 10000, below the duration)",
+      "--lease-retry-ms N": "how often candidates try the Lease and the leader renews it (default 2000)",
       "--watch-timeout-seconds N": "the server ends each watch after this long and it is reopened from the last version (default 300)",
       "--backoff-initial-ms N": `first retry delay after an API error, doubled per failure (default ${DEFAULT_BACKOFF.initialMs})`,
       "--backoff-max-ms N": `longest retry delay (default ${DEFAULT_BACKOFF.maxMs})`,
@@ -496,15 +506,26 @@ async function watchCommand(v: Values, io: Io): Promise<number> {
   const namespaces = allNs ? undefined : nsList.length > 0 ? [...new Set(nsList)] : [namespace];
   const line = (w: (s: string) => void) => (s: string) => w(s + "\n");
   const metrics = healthAddr !== "" ? new ControllerMetrics() : undefined;
-  const controller = new Controller(new GuardedKube(kube, WATCH_PERMISSIONS, control), {
+  const guarded = new GuardedKube(kube, WATCH_PERMISSIONS, control);
+  const leaderElect = v["leader-elect"] === true;
+  const lease = {
+    durationMs: positiveInt("lease-duration-ms", 15000, 1000),
+    renewDeadlineMs: positiveInt("lease-renew-deadline-ms", 10000, 1),
+    retryMs: positiveInt("lease-retry-ms", 2000, 10),
+  };
+  if (leaderElect && lease.renewDeadlineMs >= lease.durationMs) throw new UsageError("--lease-renew-deadline-ms: must be below --lease-duration-ms");
+  let elector: LeaderElector | undefined;
+  const makeController = (): Controller => new Controller(elector ? leaderGated(guarded, () => elector!.mayWrite()) : guarded, {
     namespaces, controlNamespace: control, render, backoff, watchTimeoutSeconds, resyncSeconds,
     log: line(io.stdout), logError: line(io.stderr), metrics,
   });
+  let controller: Controller | undefined;
   let stopping = false;
   let health: HealthServer | undefined;
   if (healthAddr !== "") {
     try {
-      health = await startHealthServer(healthAddr, () => controller.ready && !stopping, () => !stopping, () => metrics!.text());
+      // a standby replica is ready: it is there to take over
+      health = await startHealthServer(healthAddr, () => (controller ? controller.ready : leaderElect) && !stopping, () => !stopping, () => metrics!.text());
     } catch (e) {
       throw new InputErrorForCli(`--health-addr ${healthAddr}: ${(e as Error).message}`);
     }
@@ -522,11 +543,37 @@ async function watchCommand(v: Values, io: Io): Promise<number> {
   });
   io.stdout(`watching ${namespaces ? `namespace(s) ${namespaces.join(", ")}` : "all namespaces"}; switch ConfigMap ${control}/${SWITCH_CONFIGMAP}` +
     `${health ? `; health on ${health.address}` : ""}\n`);
-  controller.start();
+  if (!leaderElect) {
+    controller = makeController();
+    controller.start();
+  } else {
+    const identity = `${process.env.POD_NAME ?? hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    elector = new LeaderElector(guarded, {
+      namespace: control, identity, leaseDurationMs: lease.durationMs, renewDeadlineMs: lease.renewDeadlineMs, retryPeriodMs: lease.retryMs,
+      log: line(io.stderr),
+    }, {
+      startedLeading: () => {
+        io.stdout(`leading: lease ${control}/${LEASE_NAME} held as ${identity}; reconciling\n`);
+        controller = makeController();
+        controller.start();
+      },
+      stoppedLeading: (why) => {
+        io.stdout(`no longer leading (${why}): writes stopped, standing by\n`);
+        const c = controller;
+        controller = undefined;
+        void c?.stop();
+      },
+    });
+    io.stdout(`standing by for lease ${control}/${LEASE_NAME} as ${identity}\n`);
+    elector.start();
+  }
   const why = await stopped;
   stopping = true;
   io.stdout(`shutting down (${why}): stopping watches, finishing the apply in flight\n`);
-  await controller.stop();
+  const c = controller;
+  controller = undefined;
+  await c?.stop();
+  await elector?.stop();
   await health?.close();
   io.stdout("stopped\n");
   return 0;

@@ -25,6 +25,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
   let admin: ClientNodeKube;
   let custom: CustomObjectsApi;
   let run: ReturnType<typeof watchInProcess>;
+  let limited: KubeConfig;
   const ns = `kwl-${process.pid}-${Date.now().toString(36)}`;
   const plugin = async () => (await admin.get({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", namespace: ns, name: PLUGIN })) as
     { spec: { pluginConfig: { annotations: Record<string, string> } }; metadata: { resourceVersion: string; ownerReferences?: { uid: string }[] } } | undefined;
@@ -35,7 +36,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     kc.loadFromFile(env.KUBECONFIG!);
     admin = new ClientNodeKube(kc);
     custom = kc.makeApiClient(CustomObjectsApi);
-    const limited = new KubeConfig();
+    limited = new KubeConfig();
     limited.loadFromFile(env.KUBE_LIMITED_KUBECONFIG!);
     const user = env.KUBE_LIMITED_USER ?? "test-limited";
 
@@ -143,5 +144,57 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     await custom.deleteNamespacedCustomObject({ ...G, namespace: ns, name: "sklearn-iris" });
     await run.lines.waitFor(/^deleted [^ ]+\/sklearn-iris-predictor-logger \(InferenceService [^ ]+\/sklearn-iris deleted\)$/);
     assert.equal(await plugin(), undefined);
+  });
+
+  test("two replicas with --leader-elect: one leads, the other writes nothing, and takes over when the leader stops", async () => {
+    const ns2 = `${ns}-ha`;
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns2 } });
+    await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, namespace: ns2 } });
+    // each replica gets its own client; writes other than the Lease are counted per replica
+    const writes: number[] = [];
+    setKubeFactory(() => {
+      const i = writes.push(0) - 1;
+      const k = new ClientNodeKube(limited);
+      const count = <T>(kind: string | undefined, p: Promise<T>): Promise<T> => {
+        if (kind !== "Lease") writes[i]!++;
+        return p;
+      };
+      return {
+        namespace: ns2,
+        kube: Object.assign(Object.create(k) as ClientNodeKube, {
+          apply: (o: { kind?: string }, d?: "client" | "server") => count(o.kind, k.apply(o, d)),
+          create: (o: { kind?: string }) => count(o.kind, k.create(o)),
+          delete: (r: { kind: string }, d?: "client" | "server") => count(r.kind, k.delete(r as never, d)),
+          mergePatch: (r: { kind: string }, p: object, c?: object) => count(r.kind, k.mergePatch(r as never, p, c)),
+        }),
+      };
+    });
+    const args = ["-n", ns2, "--leader-elect", "--lease-duration-ms", "3000", "--lease-renew-deadline-ms", "2000", "--lease-retry-ms", "200",
+      "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS];
+    const a = watchInProcess(args);
+    const b = watchInProcess(args);
+    const replicas = [a, b];
+    await waitUntil(() => replicas.some((r) => r.lines.count(/^leading: /) === 1), "a leader");
+    const li = replicas.findIndex((r) => r.lines.count(/^leading: /) === 1);
+    const [leader, standby] = [replicas[li]!, replicas[1 - li]!];
+    await leader.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(created\)$/);
+    await custom.patchNamespacedCustomObject({ ...G, namespace: ns2, name: "sklearn-iris", body: { metadata: { annotations: { "serving.example.com/ab-group": "HA" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await leader.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(pluginConfig changed: annotations\)$/);
+    assert.equal(standby.lines.count(/^leading: /), 0);
+    assert.equal(writes[1 - li], 0, "the standby wrote nothing but the Lease");
+    assert.equal(standby.lines.count(/^applied |^deleted /), 0);
+    // the leader goes (SIGTERM: it releases the Lease); the standby takes over
+    const t0 = Date.now();
+    assert.equal(await leader.stop(), 0);
+    await standby.lines.waitFor(/^leading: /);
+    console.log(`# takeover after the leader stopped: ${Date.now() - t0} ms (retry period 200 ms)`);
+    await custom.patchNamespacedCustomObject({ ...G, namespace: ns2, name: "sklearn-iris", body: { metadata: { annotations: { "serving.example.com/ab-group": "HB" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+    await waitUntil(async () => ((await admin.get({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", namespace: ns2, name: PLUGIN })) as
+      { spec: { pluginConfig: { annotations: Record<string, string> } } } | undefined)?.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "HB", "the new leader applies");
+    assert.equal(await standby.stop(), 0);
+    await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns2 }).catch(() => undefined);
+    setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
   });
 });

@@ -46,6 +46,8 @@ export interface Kube {
     apiVersion: string, kind: string, namespace: string | undefined, params: WatchParams,
     onEvent: (type: WatchEventType, object: KubernetesObject) => void, onDone: (err: unknown) => void,
   ): Promise<WatchHandle>;
+  /** POST: 409 when it exists already (leader election relies on it) */
+  create(obj: object): Promise<KubernetesObject>;
   /** server-side apply with our field manager, force: we own these objects */
   apply(obj: object, dryRun?: "client" | "server"): Promise<KubernetesObject>;
   /** JSON merge patch; `create` is used when the object does not exist yet */
@@ -150,6 +152,10 @@ export class ClientNodeKube implements Kube {
       onEvent(type as WatchEventType, obj);
     }, onDone);
     return { stop: () => ctl.abort() };
+  }
+
+  async create(obj: object) {
+    return this.api.create(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER);
   }
 
   async apply(obj: object, dryRun?: "client" | "server") {

@@ -25,6 +25,8 @@ export const WATCH_PERMISSIONS: readonly Permission[] = [
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster" },
   // only the switch ConfigMap: list/watch by name work because the watch uses fieldSelector metadata.name
   { group: "", resource: "configmaps", verbs: ["list", "watch"], scope: "control-namespace", resourceNames: ["kserve-wasm-logger"] },
+  // leader election (--leader-elect): the Lease of the control namespace only
+  { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "patch"], scope: "control-namespace" },
 ];
 
 export class PermissionError extends Error {}
@@ -63,6 +65,11 @@ export class GuardedKube implements Kube {
     const o = obj as KubernetesObject;
     this.check(["patch", "create"], o.apiVersion!, o.kind!, o.metadata?.namespace);
     return this.inner.apply(obj, dryRun);
+  }
+  create(obj: object) {
+    const o = obj as KubernetesObject;
+    this.check(["create"], o.apiVersion!, o.kind!, o.metadata?.namespace);
+    return this.inner.create(obj);
   }
   mergePatch(ref: ObjectRef, patch: object, create?: object) {
     this.check(create ? ["patch", "create"] : ["patch"], ref.apiVersion, ref.kind, ref.namespace);

@@ -15,6 +15,7 @@ export const RESOURCES: readonly Resource[] = [
   { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", group: "extensions.istio.io", plural: "wasmplugins", namespaced: true },
   { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", group: "networking.istio.io", plural: "serviceentries", namespaced: true },
   { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", group: "networking.istio.io", plural: "destinationrules", namespaced: true },
+  { apiVersion: "coordination.k8s.io/v1", kind: "Lease", group: "coordination.k8s.io", plural: "leases", namespaced: true },
 ];
 
 export function resourceOf(apiVersion: string, kind: string): Resource {
