@@ -138,7 +138,7 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   const help = await runCli([...args, "--help"]);
   assert.equal(help.code, 0, help.stderr);
   // the module flags are valid
-  const r = await runCli(["render", "-f", `${ISTIO}examples/in-mesh/isvc.yaml`, ...args.slice(2).filter((_, i, a) => !["--health-addr", ":8081"].includes(a[i]!))]);
+  const r = await runCli(["render", "-f", `${ISTIO}examples/in-mesh/isvc.yaml`, ...args.slice(2).filter((_, i, a) => !["--health-addr", ":8081", "--leader-elect"].includes(a[i]!))]);
   assert.equal(r.code, 0, r.stderr);
   const port = Number(args[args.indexOf("--health-addr") + 1]!.split(":").pop());
   assert.equal(c.ports.find((p: { name: string }) => p.name === c.livenessProbe.httpGet.port).containerPort, port);
@@ -152,8 +152,15 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"]);
   assert.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory);
   assert.ok(pod.terminationGracePeriodSeconds >= 10);
-  assert.equal(d.spec.replicas, 1);
-  assert.equal(d.spec.strategy.type, "Recreate");
+  // two replicas, one leading (a node drain stops nothing), rolled one at a time, kept by a PDB
+  assert.equal(d.spec.replicas, 2);
+  assert.ok(args.includes("--leader-elect"));
+  assert.equal(d.spec.strategy.type, "RollingUpdate");
+  assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom.fieldRef, { fieldPath: "metadata.name" });
+  const pdb = loadDocs(ISTIO + "pdb.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(pdb.kind, "PodDisruptionBudget");
+  assert.equal(pdb.spec.minAvailable, 1);
+  assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
   assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAMESPACE").valueFrom.fieldRef, { fieldPath: "metadata.namespace" });
   // the sample sink
   const sink = loadDocs(ISTIO + "message-dumper.yaml");
