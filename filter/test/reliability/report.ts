@@ -129,6 +129,22 @@ ${configRows}
 Every worker VM and the canary parse the configuration once; before the size and member limits and the linear
 duplicate-key check, 20,000 keys took 6.6 s and 60,000 keys 201 s.
 
+## The controller at scale and with replicas
+
+Measured by the installer's tests against the real kube-apiserver + etcd of \`test-infra/kube\` (they print these
+lines; nothing is asserted on time), on the machine of this page's date:
+
+- 1,200 logged InferenceServices in one namespace (three list pages of 500): every one converged to exactly one
+  WasmPlugin in 34.7 s from the controller's start (server-side apply one at a time); the test process (controller
+  in-process, with the 1,200 ISVCs it created) grew from 402 to 484 MiB RSS. A restart listed all three pages again and
+  deleted nothing (\`installer/test/scale.test.ts\`, \`# 1200 ISVCs: converged in …\`). Before the paging fix the first
+  list stopped at 500 and a relist deleted the WasmPlugins of the ISVCs beyond it.
+- A relist after 410 Gone with 1,200 ISVCs deletes nothing (\`installer/test/watch.test.ts\`, fake API server).
+- Two replicas with \`--leader-elect\`: the standby wrote nothing but the Lease; after the leader's SIGTERM (it releases
+  the Lease) the standby led 146 ms later with a 200 ms retry period (\`installer/test/kube.test.ts\`,
+  \`# takeover after the leader stopped: …\`). A leader that dies without releasing is replaced after the lease
+  duration (15 s by default) plus at most one retry period.
+
 ## Fault scenarios through the sidecar
 
 ${requests} inference requests per scenario at concurrency 16 (two events each), retries at 5–40 ms backoff so that a
