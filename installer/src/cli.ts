@@ -18,7 +18,7 @@ import { DEFAULT_CONTROL_NAMESPACE, setIsvcSwitch, setNamespaceSwitch, SWITCH_CO
 import { Controller } from "./kube/controller.js";
 import { LEASE_NAME, LeaderElector, leaderGated } from "./kube/lease.js";
 import { hostname } from "node:os";
-import { GuardedKube, WATCH_PERMISSIONS } from "./kube/permissions.js";
+import { GuardedKube, namespacedWatchPermissions, WATCH_PERMISSIONS } from "./kube/permissions.js";
 import { DEFAULT_BACKOFF } from "./kube/backoff.js";
 import { startHealthServer, type HealthServer } from "./health.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -506,7 +506,10 @@ async function watchCommand(v: Values, io: Io): Promise<number> {
   const namespaces = allNs ? undefined : nsList.length > 0 ? [...new Set(nsList)] : [namespace];
   const line = (w: (s: string) => void) => (s: string) => w(s + "\n");
   const metrics = healthAddr !== "" ? new ControllerMetrics() : undefined;
-  const guarded = new GuardedKube(kube, WATCH_PERMISSIONS, control);
+  // -A: the ClusterRole of istio/base/rbac.yaml; -n: Roles in those namespaces suffice (istio/overlays/namespaced/)
+  const guarded = namespaces
+    ? new GuardedKube(kube, namespacedWatchPermissions(namespaces), control, namespaces)
+    : new GuardedKube(kube, WATCH_PERMISSIONS, control);
   const leaderElect = v["leader-elect"] === true;
   const lease = {
     durationMs: positiveInt("lease-duration-ms", 15000, 1000),

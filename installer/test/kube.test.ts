@@ -1,12 +1,12 @@
 // The key `watch` scenarios against a real kube-apiserver + etcd (test-infra/kube/, with Istio's
 // real WasmPlugin CRD, so its schema and CEL rules check what we write), the controller running
-// as the least-privilege identity bound to istio/rbac.yaml's ClusterRole and Role: a missing
+// as the least-privilege identity bound to istio/base/rbac.yaml's ClusterRole and Role: a missing
 // permission would show as 403. Also dry-run applies the istio/ base against the server's
 // schemas. The control plane comes from real-kube.ts.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import YAML from "yaml";
 import { setKubeFactory } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
@@ -21,11 +21,12 @@ const G = { group: "serving.kserve.io", version: "v1beta1", plural: "inferencese
 const W = { group: "extensions.istio.io", version: "v1alpha1", plural: "wasmplugins" };
 const PLUGIN = "sklearn-iris-predictor-logger";
 
-describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", { skip }, () => {
+describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.yaml", { skip }, () => {
   let admin: ClientNodeKube;
   let custom: CustomObjectsApi;
   let run: ReturnType<typeof watchInProcess>;
   let limited: KubeConfig;
+  let adminKc: KubeConfig;
   const ns = `kwl-${process.pid}-${Date.now().toString(36)}`;
   const plugin = async () => (await admin.get({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", namespace: ns, name: PLUGIN })) as
     { spec: { pluginConfig: { annotations: Record<string, string> } }; metadata: { resourceVersion: string; ownerReferences?: { uid: string }[] } } | undefined;
@@ -34,6 +35,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     const env = ensureControlPlane();
     const kc = new KubeConfig();
     kc.loadFromFile(env.KUBECONFIG!);
+    adminKc = kc;
     admin = new ClientNodeKube(kc);
     custom = kc.makeApiClient(CustomObjectsApi);
     limited = new KubeConfig();
@@ -42,8 +44,8 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
 
     // the base, as a mesh admin applies it: Namespace and RBAC for real, the rest dry-run (server
     // side: validated against the API server's schemas of Deployment, Service, ...)
-    const k = YAML.parse(readFileSync(ROOT + "istio/kustomization.yaml", "utf8")) as { resources: string[] };
-    const docs = k.resources.flatMap((r) => YAML.parseAllDocuments(readFileSync(ROOT + "istio/" + r, "utf8")).map((d) => d.toJS()));
+    const k = YAML.parse(readFileSync(ROOT + "istio/base/kustomization.yaml", "utf8")) as { resources: string[] };
+    const docs = k.resources.flatMap((r) => YAML.parseAllDocuments(readFileSync(ROOT + "istio/base/" + r, "utf8")).map((d) => d.toJS()));
     for (const d of docs) {
       const real = ["Namespace", "ClusterRole", "Role"].includes(d.kind);
       await admin.apply(d, real ? undefined : "server");
@@ -67,7 +69,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
       await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
     }
     stopControlPlaneIfStarted();
-    if (run) assert.doesNotMatch(run.lines.err, /403|forbidden|not granted/i, "the RBAC of istio/rbac.yaml was enough");
+    if (run) assert.doesNotMatch(run.lines.err, /403|forbidden|not granted/i, "the RBAC of istio/base/rbac.yaml was enough");
   });
 
   test("create: the WasmPlugin is applied (the real CRD accepts it), with the owner reference", async () => {
@@ -196,5 +198,41 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/rbac.yaml", 
     assert.equal(await standby.stop(), 0);
     await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns2 }).catch(() => undefined);
     setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+  });
+
+  test("namespaced mode: watch -n as a ServiceAccount with only the overlay's Roles reconciles its namespaces, and cannot read others", async () => {
+    const [nsA, nsB] = [`${ns}-a`, `${ns}-b`];
+    const sa = "kwl-namespaced";
+    for (const n of [nsA, nsB]) await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: n } });
+    await admin.apply({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: "kserve-wasm-logger" } });
+    // the overlay's RBAC, its example namespaces and ServiceAccount replaced by this test's
+    const text = readFileSync(ROOT + "istio/overlays/namespaced/rbac.yaml", "utf8").replaceAll("models-a", nsA).replaceAll("models-b", nsB)
+      .replace(/name: kserve-wasm-logger\n(\s+)namespace: kserve-wasm-logger/g, `name: ${sa}\n$1namespace: kserve-wasm-logger`)
+      .replaceAll("name: kserve-wasm-logger-", `name: ${sa}-`);
+    for (const d of YAML.parseAllDocuments(text).map((x) => x.toJS())) await admin.apply(d);
+    // and the base's Role of the control namespace (switch ConfigMap, Lease)
+    await admin.apply({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: `${sa}-control`, namespace: "kserve-wasm-logger" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "kserve-wasm-logger" },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: "kserve-wasm-logger" }] });
+    await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, namespace: nsA } });
+    const token = ((await adminKc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: sa, namespace: "kserve-wasm-logger",
+      body: { spec: { expirationSeconds: 3600, audiences: [] } } })) as { status?: { token?: string } }).status!.token!;
+    const cluster = adminKc.getCurrentCluster()!;
+    const saKc = new KubeConfig();
+    saKc.loadFromOptions({ clusters: [cluster], users: [{ name: sa, token }], contexts: [{ name: sa, cluster: cluster.name, user: sa }], currentContext: sa });
+    const saKube = new ClientNodeKube(saKc);
+    await assert.rejects(saKube.list("serving.kserve.io/v1beta1", "InferenceService", ns), (e: { code?: number }) => e.code === 403, "another namespace is not readable");
+    await assert.rejects(saKube.list("serving.kserve.io/v1beta1", "InferenceService"), (e: { code?: number }) => e.code === 403, "nor all of them");
+    setKubeFactory(() => ({ kube: new ClientNodeKube(saKc), namespace: nsA }));
+    const w = watchInProcess(["-n", nsA, "-n", nsB, "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS]);
+    try {
+      await w.lines.waitFor(/^synced: 1 InferenceService\(s\)/);
+      await w.lines.waitFor(new RegExp(`^applied ${nsA}/sklearn-iris-predictor-logger \\(created\\)$`));
+      assert.doesNotMatch(w.lines.err, /403|forbidden|not granted/i, "the overlay's RBAC was enough");
+    } finally {
+      assert.equal(await w.stop(), 0);
+      setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+      for (const n of [nsA, nsB]) await admin.delete({ apiVersion: "v1", kind: "Namespace", name: n }).catch(() => undefined);
+    }
   });
 });

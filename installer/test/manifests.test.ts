@@ -13,13 +13,14 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 import YAML from "yaml";
-import { WATCH_PERMISSIONS } from "../src/kube/permissions.js";
+import { namespacedWatchPermissions, WATCH_PERMISSIONS } from "../src/kube/permissions.js";
 import { validateObject } from "../src/validate/index.js";
 import { ROOT, runCli } from "./helpers.js";
 // @ts-expect-error build.mjs is plain JavaScript
 import { buildBundle, OUTFILE } from "../build.mjs";
 
 const ISTIO = ROOT + "istio/";
+const BASE = ISTIO + "base/";
 const update = process.env.UPDATE_GOLDEN === "1";
 
 type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown };
@@ -39,8 +40,8 @@ export function loadDocs(file: string): Doc[] {
 
 /** the base's objects, as kustomize would list them */
 export function baseObjects(): Doc[] {
-  const k = loadDocs(ISTIO + "kustomization.yaml")[0] as { resources: string[] };
-  return k.resources.flatMap((r) => loadDocs(ISTIO + r));
+  const k = loadDocs(BASE + "kustomization.yaml")[0] as { resources: string[] };
+  return k.resources.flatMap((r) => loadDocs(BASE + r));
 }
 
 test("every YAML file under istio/ parses; every kustomization's resources exist", () => {
@@ -61,7 +62,7 @@ test("every YAML file under istio/ parses; every kustomization's resources exist
 });
 
 test("every object of the base is in the namespace the kustomization names (or cluster-scoped)", () => {
-  const k = loadDocs(ISTIO + "kustomization.yaml")[0] as { namespace: string };
+  const k = loadDocs(BASE + "kustomization.yaml")[0] as { namespace: string };
   const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
   for (const d of baseObjects()) {
     if (clusterScoped.has(d.kind!)) assert.equal(d.metadata?.namespace, undefined, `${d.kind} ${d.metadata?.name}`);
@@ -97,8 +98,13 @@ test("the examples' rendered.yaml is what render makes of their isvc.yaml (UPDAT
   assert.deepEqual(ext, ["WasmPlugin", "ServiceEntry", "DestinationRule"]);
 });
 
-function rulesOf(kind: "ClusterRole" | "Role") {
-  const doc = loadDocs(ISTIO + "rbac.yaml").find((d) => d.kind === kind) as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+type Rules = { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+
+function rulesOf(kind: "ClusterRole" | "Role", docs: Doc[] = loadDocs(BASE + "rbac.yaml")) {
+  return rulesIn(docs.find((d) => d.kind === kind) as Rules & Doc);
+}
+
+function rulesIn(doc: Rules) {
   return doc.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) =>
     `${g}/${res}:${v}${r.resourceNames ? `[${[...r.resourceNames].sort().join(",")}]` : ""}`))));
 }
@@ -109,8 +115,8 @@ test("RBAC: the ClusterRole and Role grant exactly the table the watch code is h
   assert.deepEqual(rulesOf("ClusterRole").sort(), want("cluster"));
   assert.deepEqual(rulesOf("Role").sort(), want("control-namespace"));
   // bound to the installer's ServiceAccount; the Role lives in the installer's namespace
-  const docs = loadDocs(ISTIO + "rbac.yaml");
-  const sa = loadDocs(ISTIO + "serviceaccount.yaml")[0]!;
+  const docs = loadDocs(BASE + "rbac.yaml");
+  const sa = loadDocs(BASE + "serviceaccount.yaml")[0]!;
   const deploy = baseObjects().find((d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger") as { spec: { template: { spec: { serviceAccountName: string } } } } & Doc;
   assert.equal(deploy.spec.template.spec.serviceAccountName, sa.metadata!.name);
   for (const kind of ["ClusterRoleBinding", "RoleBinding"]) {
@@ -124,12 +130,12 @@ test("RBAC: the ClusterRole and Role grant exactly the table the watch code is h
 });
 
 function deploymentArgs(): string[] {
-  const d = loadDocs(ISTIO + "deployment.yaml")[0] as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+  const d = loadDocs(BASE + "deployment.yaml")[0] as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
   return d.spec.template.spec.containers[0]!.args;
 }
 
 test("the Deployment: args the CLI accepts, probes on the health endpoints, hardened, graceful", async () => {
-  const d = loadDocs(ISTIO + "deployment.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const d = loadDocs(BASE + "deployment.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   const pod = d.spec.template.spec;
   const c = pod.containers[0];
   const args: string[] = c.args;
@@ -157,13 +163,13 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   assert.ok(args.includes("--leader-elect"));
   assert.equal(d.spec.strategy.type, "RollingUpdate");
   assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom.fieldRef, { fieldPath: "metadata.name" });
-  const pdb = loadDocs(ISTIO + "pdb.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const pdb = loadDocs(BASE + "pdb.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
   assert.equal(pdb.kind, "PodDisruptionBudget");
   assert.equal(pdb.spec.minAvailable, 1);
   assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
   assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAMESPACE").valueFrom.fieldRef, { fieldPath: "metadata.namespace" });
   // the sample sink
-  const sink = loadDocs(ISTIO + "message-dumper.yaml");
+  const sink = loadDocs(BASE + "message-dumper.yaml");
   assert.equal(sink.find((x) => x.kind === "Deployment")!.spec && (sink.find((x) => x.kind === "Deployment") as any).spec.template.spec.containers[0].image, // eslint-disable-line @typescript-eslint/no-explicit-any
     "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display");
   assert.ok(sink.find((x) => x.kind === "Service"));
@@ -190,4 +196,33 @@ test("Dockerfile: node:20-slim, copies the bundle build.mjs writes, non-root, en
   const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...deploymentArgs().slice(2, 6)], { cwd: dir, input: readFileSync(`${ISTIO}examples/in-mesh/isvc.yaml`), encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, readFileSync(`${ISTIO}examples/in-mesh/rendered.yaml`, "utf8"));
+});
+
+// The namespaced overlay, as the real kustomize builds it (kubectl kustomize) when the machine has kubectl.
+const kustomize = spawnSync("kubectl", ["kustomize", "--help"], { encoding: "utf8" }).status === 0;
+
+test("namespaced overlay: no cluster-wide grant; a Role per watched namespace = the code's namespaced table; the args name those namespaces", { skip: kustomize ? false : "kubectl (kustomize) is not installed" }, async () => {
+  const built = spawnSync("kubectl", ["kustomize", ISTIO + "overlays/namespaced"], { encoding: "utf8" });
+  assert.equal(built.status, 0, built.stderr);
+  const docs = YAML.parseAllDocuments(built.stdout).map((d) => d.toJS() as Doc);
+  const deploy = docs.find((d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+  const args = deploy.spec.template.spec.containers[0]!.args;
+  assert.ok(!args.includes("-A"));
+  const watched = args.flatMap((a, i) => (a === "-n" ? [args[i + 1]!] : []));
+  assert.deepEqual(watched, ["models-a", "models-b"]);
+  const table = namespacedWatchPermissions(watched);
+  const want = (scope: string) => table.filter((p) => p.scope === scope).flatMap((p) => p.verbs.map((v) =>
+    `${p.group}/${p.resource}:${v}${p.resourceNames ? `[${[...p.resourceNames].sort().join(",")}]` : ""}`)).sort();
+  const clusterRoles = docs.filter((d) => d.kind === "ClusterRole");
+  assert.equal(clusterRoles.length, 1, "only the Namespace reader");
+  assert.deepEqual(rulesIn(clusterRoles[0] as unknown as Rules).sort(), want("cluster"));
+  for (const ns of watched) {
+    const role = docs.find((d) => d.kind === "Role" && d.metadata?.namespace === ns) as unknown as Rules;
+    assert.deepEqual(rulesIn(role).sort(), want("watched-namespaces"), ns);
+    assert.ok(docs.some((d) => d.kind === "RoleBinding" && d.metadata?.namespace === ns));
+  }
+  const control = docs.find((d) => d.kind === "Role" && d.metadata?.namespace === "kserve-wasm-logger") as unknown as Rules;
+  assert.deepEqual(rulesIn(control).sort(), want("control-namespace"));
+  // the args are valid for watch
+  assert.equal((await runCli([...args, "--help"])).code, 0);
 });

@@ -42,7 +42,8 @@ export interface ControllerOptions {
 export class Controller {
   private readonly isvcs: Reflector[] = [];
   private readonly managed: Reflector[] = [];
-  private readonly namespaces: Reflector;
+  /** one for all namespaces, or one per watched namespace (by name: a ClusterRole limited to their names suffices) */
+  private readonly namespaces: Reflector[];
   private readonly configMap: Reflector;
   private readonly all: Reflector[];
   private readonly queue = new Set<string>();
@@ -75,10 +76,13 @@ export class Controller {
           labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`, onChange: (_t, obj) => this.onManaged(obj) }));
       }
     }
-    this.namespaces = new Reflector(kube, { ...common, apiVersion: "v1", kind: "Namespace", onChange: (t, obj, old) => this.onNamespace(t, obj, old) });
+    const onNs = (t: ChangeType, obj: KubernetesObject, old?: KubernetesObject) => this.onNamespace(t, obj, old);
+    this.namespaces = o.namespaces
+      ? o.namespaces.map((n) => new Reflector(kube, { ...common, apiVersion: "v1", kind: "Namespace", fieldSelector: `metadata.name=${n}`, onChange: onNs }))
+      : [new Reflector(kube, { ...common, apiVersion: "v1", kind: "Namespace", onChange: onNs })];
     this.configMap = new Reflector(kube, { ...common, apiVersion: "v1", kind: "ConfigMap", namespace: o.controlNamespace,
       fieldSelector: `metadata.name=${SWITCH_CONFIGMAP}`, onChange: (t, obj, old) => this.onSwitchConfigMap(t, obj, old) });
-    this.all = [...this.isvcs, ...this.managed, this.namespaces, this.configMap];
+    this.all = [...this.isvcs, ...this.managed, ...this.namespaces, this.configMap];
   }
 
   /** true once every collection has been listed once */
@@ -230,7 +234,7 @@ export class Controller {
     }
     const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as { data?: Record<string, string> } | undefined;
     const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => ({
-      namespaceEnabled: namespaceEnabled(this.namespaces.store.get(`/${n}`)),
+      namespaceEnabled: namespaceEnabled(this.namespaces.map((r) => r.store.get(`/${n}`)).find((x) => x !== undefined)),
       disabledIsvcs: disabledIn(cm?.data, n),
     }));
     this.report(key, plan);

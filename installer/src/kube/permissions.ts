@@ -1,6 +1,6 @@
 // What `watch` may do in the cluster: one table, used by the code (GuardedKube refuses any call
 // outside it, so a new call cannot slip in without its permission) and by the test that holds
-// istio/rbac.yaml to it rule for rule. Server-side apply needs `patch`, and `create` when the
+// istio/base/rbac.yaml (and istio/overlays/namespaced/rbac.yaml) to it rule for rule. Server-side apply needs `patch`, and `create` when the
 // object does not exist yet (the API server authorizes that apply as a create).
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Kube, ObjectRef, WatchEventType, WatchParams } from "./client.js";
@@ -12,8 +12,11 @@ export interface Permission {
   group: string;
   resource: string;
   verbs: Verb[];
-  /** cluster: a ClusterRole; control-namespace: a Role in the installer's own namespace */
-  scope: "cluster" | "control-namespace";
+  /**
+   * cluster: a ClusterRole; control-namespace: a Role in the installer's own namespace;
+   * watched-namespaces: a Role in each namespace given with -n (namespaced mode)
+   */
+  scope: "cluster" | "control-namespace" | "watched-namespaces";
   resourceNames?: string[];
 }
 
@@ -29,17 +32,33 @@ export const WATCH_PERMISSIONS: readonly Permission[] = [
   { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "patch"], scope: "control-namespace" },
 ];
 
+/**
+ * `watch -n NS …`: the same work inside the listed namespaces only, so a Role per namespace
+ * grants it (istio/overlays/namespaced/); the one cluster-scoped read left is those
+ * Namespaces themselves, by name (a ClusterRole with resourceNames, watched with a
+ * metadata.name field selector).
+ */
+export function namespacedWatchPermissions(namespaces: readonly string[]): Permission[] {
+  return WATCH_PERMISSIONS.map((p): Permission => {
+    if (p.scope !== "cluster") return p;
+    if (p.group === "" && p.resource === "namespaces") return { ...p, resourceNames: [...namespaces].sort() };
+    return { ...p, scope: "watched-namespaces" };
+  });
+}
+
 export class PermissionError extends Error {}
 
 /** A Kube that only lets through what the table grants (checked before the request is sent). */
 export class GuardedKube implements Kube {
-  constructor(private readonly inner: Kube, private readonly table: readonly Permission[], private readonly controlNamespace: string) {}
+  constructor(private readonly inner: Kube, private readonly table: readonly Permission[], private readonly controlNamespace: string,
+    private readonly watched: readonly string[] = []) {}
 
   private check(verbs: Verb[], apiVersion: string, kind: string, namespace: string | undefined): void {
     const r = resourceOf(apiVersion, kind);
     for (const verb of verbs) {
       const ok = this.table.some((p) => p.group === r.group && p.resource === r.plural && p.verbs.includes(verb) &&
-        (p.scope === "cluster" || namespace === this.controlNamespace));
+        (p.scope === "cluster" || (p.scope === "control-namespace" ? namespace === this.controlNamespace
+          : namespace !== undefined && this.watched.includes(namespace))));
       if (!ok) throw new PermissionError(`not granted to watch mode: ${verb} ${r.plural}${r.group ? "." + r.group : ""}${namespace ? ` in ${namespace}` : ""} (installer/src/kube/permissions.ts)`);
     }
   }
