@@ -125,3 +125,16 @@ test("batch mode and the metadata cap reach the rendered pluginConfig", async ()
   const plain = JSON.parse((await runCli(["render", "-f", ISVC, ...MODULE_ARGS, "-o", "json"])).stdout);
   assert.equal((plain.kind === "List" ? plain.items[0] : plain).spec.pluginConfig.batch, undefined, "no flag, no batch: one request per event");
 });
+
+test("a logger URL's password or token never reaches stderr", async () => {
+  const dir = mkdtempSync(tmpdir() + "/kwl-");
+  const doc = YAML.parse(readFileSync(ISVC, "utf8"));
+  for (const url of ["http://admin:hunter2@message-dumper.default/", "http://message-dumper.default/?token=hunter2&api_key=hunter2"]) {
+    doc.spec.predictor.logger.url = url;
+    writeFileSync(dir + "/isvc.yaml", YAML.stringify(doc));
+    const r = await runCli(["render", "-f", dir + "/isvc.yaml", ...MODULE_ARGS]);
+    assert.equal(r.code, 1, url);
+    assert.match(r.stderr, /spec\.predictor\.logger\.url/);
+    assert.ok(!r.stderr.includes("hunter2") && !r.stdout.includes("hunter2"), r.stderr);
+  }
+});
