@@ -53,6 +53,7 @@ export function redactUrl(raw: string): string {
     // Not a URL: still hide anything that looks like userinfo or a query value.
     return raw.replace(/\/\/[^/@?#]*@/, "//***@").replace(/([?&][^=&#]*=)[^&#]*/g, "$1***");
   }
+  if (u.username === "" && u.password === "" && u.search === "" && u.hash === "") return raw; // nothing to hide: as written
   const auth = u.username !== "" || u.password !== "" ? "***@" : "";
   const query = u.search === "" ? "" : "?" + u.search.slice(1).split("&").map((kv) => {
     const i = kv.indexOf("=");
