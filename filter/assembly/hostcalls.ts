@@ -11,7 +11,7 @@ import { noteGarbage } from "./body-pool";
 const OUT = memory.data(16);
 
 // @ts-ignore: decorator
-@external("wasi_unstable", "random_get")
+@external("wasi_snapshot_preview1", "random_get")
 declare function wasi_random_get(buf: usize, len: usize): u16;
 
 export const OK: u32 = 0;

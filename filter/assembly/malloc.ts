@@ -28,6 +28,11 @@ export function malloc(size: i32): usize {
   return __pin(__new(<usize>size, idof<ArrayBuffer>()));
 }
 
+// ABI 0.2.1's name for the allocator; hosts that look for it instead of malloc find the same function.
+export function proxy_on_memory_allocate(size: i32): usize {
+  return malloc(size);
+}
+
 export function free(ptr: usize): void {
   __unpin(ptr);
 }

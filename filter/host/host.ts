@@ -56,6 +56,8 @@ export interface WasmHostOptions {
    * (null = connection reset) is delivered from a later event-loop turn, as a socket's.
    */
   calloutResponder?: (req: HttpCallRequest) => HttpCallResponse | null;
+  /** Leave the plugin_root_id property out, as hosts other than Envoy may (portability tests). */
+  omitRootIdProperty?: boolean;
   /** Bytes of a callout's answer body kept for the plugin before the callout is reset (Envoy: 32 MiB). */
   calloutResponseBufferLimit?: number;
 }
@@ -148,7 +150,8 @@ export class WasmHost implements StreamHost {
     };
     this.baseProps = {
       plugin_name: options.pluginName ?? this.rootId,
-      plugin_root_id: this.rootId,
+      // a host that has no such property (some non-Envoy hosts): proxy_get_property answers NotFound
+      ...(options.omitRootIdProperty ? {} : { plugin_root_id: this.rootId }),
       plugin_vm_id: options.vmId ?? "",
       xds: { node },
       ...(options.legacyNodeProperty === false ? {} : { node }),
