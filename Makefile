@@ -40,6 +40,10 @@ NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 
 e2e-test: build
 	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
 
+# The installer's tests alone (installer/test/run.sh finds them), with the real API server.
+installer-test: build
+	bash test-infra/kube/with-kube.sh bash installer/test/run.sh
+
 test: typecheck unit-test e2e-test
 
 demo: build

@@ -231,31 +231,3 @@ describe("watch: faults at start and signals (child process)", () => {
     assert.ok(api.find("WasmPlugin", "default", PLUGIN));
   });
 });
-
-describe("watch (in-process) with more objects than one list page", () => {
-  const api = new FakeApiServer();
-  after(async () => {
-    await api.stop();
-  });
-
-  test("1,200 ISVCs: all reconciled, and a relist after 410 Gone reads every page and deletes nothing", async () => {
-    const n = 1200;
-    await fakeCluster(api, ...Array.from({ length: n }, (_, i) => isvcNamed(`m-${String(i).padStart(4, "0")}`)));
-    const run = watchInProcess(ARGS);
-    try {
-      await run.lines.waitFor(new RegExp(`^synced: ${n} InferenceService\\(s\\)`));
-      await waitUntil(() => api.all("WasmPlugin").length === n, `${n} WasmPlugins`, 120_000);
-      const lists = api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
-      assert.ok(lists >= 3, `the first list took ${lists} pages of 500`);
-      api.compact();
-      api.dropWatches();
-      api.put(isvcNamed("after-compaction"));
-      await run.lines.waitFor(/inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/);
-      await run.lines.waitFor(/^applied default\/after-compaction-predictor-logger \(created\)$/);
-      assert.equal(run.lines.count(/^deleted /), 0, "a relist past the first page deletes none of the 1,200");
-      assert.equal(api.all("WasmPlugin").length, n + 1);
-    } finally {
-      await run.stop();
-    }
-  });
-});
