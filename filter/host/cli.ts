@@ -11,26 +11,58 @@ import { WasmHost } from "./host.js";
 import { Sidecar } from "./sidecar.js";
 import type { LogLevelName } from "./abi.js";
 
-const { values } = parseArgs({
-  options: {
-    wasm: { type: "string" },
-    config: { type: "string" },
-    listen: { type: "string", default: "15006" },
-    upstream: { type: "string" },
-    cluster: { type: "string", multiple: true, default: [] },
-    "node-metadata": { type: "string" },
-    "root-id": { type: "string", default: "kserve-logger" },
-    "plugin-name": { type: "string" },
-    "fail-open": { type: "boolean", default: false },
-    "log-level": { type: "string", default: "info" },
-    "no-legacy-node": { type: "boolean", default: false },
-    "drain-timeout-ms": { type: "string" },
-  },
-});
+const USAGE = `Runs the compiled filter as a local sidecar: client → this host (filter) → upstream, callouts to the mapped clusters.
+
+Usage:
+  node --import tsx filter/host/cli.ts --wasm FILE --upstream URL [flags]
+
+Flags:
+  --wasm FILE                 the compiled filter (build/kserve-logger.wasm)
+  --upstream URL              where requests go, e.g. http://127.0.0.1:8080
+  --config FILE               the pluginConfig (JSON); SIGHUP re-reads it and reconfigures
+  --listen PORT               the sidecar's port (default 15006)
+  --cluster NAME=HOST:PORT    an Envoy cluster name the filter's callouts use, mapped to an address; repeatable
+  --node-metadata FILE        Istio node metadata (JSON) the filter reads its identity from
+  --root-id ID                plugin_root_id (default kserve-logger)
+  --plugin-name NAME          plugin_name (default: the root id)
+  --fail-open                 a trapped VM skips the filter instead of answering 503
+  --log-level LEVEL           trace|debug|info|warn|error|critical (default info)
+  --no-legacy-node            serve node metadata only under xds.node, as recent Envoy does
+  --drain-timeout-ms N        bound on how long a replaced root context may drain
+  -h, --help                  this help
+`;
 
 function die(msg: string): never {
   console.error(msg);
   process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: "boolean", short: "h", default: false },
+      wasm: { type: "string" },
+      config: { type: "string" },
+      listen: { type: "string", default: "15006" },
+      upstream: { type: "string" },
+      cluster: { type: "string", multiple: true, default: [] },
+      "node-metadata": { type: "string" },
+      "root-id": { type: "string", default: "kserve-logger" },
+      "plugin-name": { type: "string" },
+      "fail-open": { type: "boolean", default: false },
+      "log-level": { type: "string", default: "info" },
+      "no-legacy-node": { type: "boolean", default: false },
+      "drain-timeout-ms": { type: "string" },
+    },
+  });
+} catch (e) {
+  die(`${(e as Error).message}\n\n${USAGE}`);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
 }
 
 if (!values.wasm || !values.upstream) die("usage: cli.ts --wasm FILE --upstream URL [--config FILE] [--listen PORT] [--cluster NAME=HOST:PORT]... [--node-metadata FILE]");

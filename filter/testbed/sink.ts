@@ -214,6 +214,11 @@ function streamBytes(res: http.ServerResponse, total: number): void {
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write("A CloudEvents sink that validates every event (cloudevents SDK) and prints it as one JSON line.\n\n" +
+      "Usage:\n  node --import tsx filter/testbed/sink.ts [--port PORT]\n\nFlags:\n  --port PORT  where it listens (default 9000)\n  -h, --help   this help\n");
+    process.exit(0);
+  }
   const i = process.argv.indexOf("--port");
   const port = i > 0 ? Number(process.argv[i + 1]) : 9000;
   const sink = await CloudEventSink.start({

@@ -1,0 +1,26 @@
+// The command-line entry points the README names answer --help with their usage (exit 0) and a
+// bad flag with the usage on stderr (exit 2), instead of a stack trace or a server started.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+
+const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", ...args], { encoding: "utf8", timeout: 60_000 });
+
+test("the host's cli.ts: --help prints the usage; an unknown flag names it, no stack trace", () => {
+  const help = run(["filter/host/cli.ts", "--help"]);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage:\n {2}node --import tsx filter\/host\/cli\.ts --wasm FILE --upstream URL/m);
+  assert.match(help.stdout, /--cluster NAME=HOST:PORT/);
+  const bad = run(["filter/host/cli.ts", "--bogus"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /Unknown option '--bogus'/);
+  assert.doesNotMatch(bad.stderr, /\n {4}at /, "no stack trace");
+});
+
+test("the sink's --help prints its usage instead of starting a server", () => {
+  const help = run(["filter/testbed/sink.ts", "--help"]);
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /Usage:\n {2}node --import tsx filter\/testbed\/sink\.ts \[--port PORT\]/);
+  assert.doesNotMatch(help.stdout + help.stderr, /listening/);
+});
