@@ -154,30 +154,34 @@ export class LoggerStream extends Context {
     this.requestTime = nowNanos();
     const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
     if (pairs === null) return FilterHeadersStatusValues.Continue;
-    if (isProbe(pairs)) return FilterHeadersStatusValues.Continue;
-    this.a = a;
-    if (reserve(STREAM_COST)) {
-      this.charged = STREAM_COST;
-      this.readRequestHeaders(pairs, a.config);
-    } else this.unbudgeted = true;
+    if (this.readRequestHeaders(pairs, a.config)) this.a = a;
     if (end_of_stream) this.endRequest();
     return FilterHeadersStatusValues.Continue;
   }
 
-  // Reads id, content type and metadata headers in one pass.
-  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): void {
+  // Reads id, content type and metadata headers in one pass; false for kubelet probes. A stream
+  // the memory budget has no room for is logged as unbudgeted (its events counted, not built).
+  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): bool {
     let ceId: i32 = -1, ceIdLen: i32 = 0;
     let xrid: i32 = -1, xridLen: i32 = 0;
     let ct: i32 = -1, ctLen: i32 = 0;
     const base = changetype<usize>(pairs);
     const r = new PairsReader(pairs);
     while (r.next()) {
+      // Kubelet probes are passed through and not logged, as KServe does.
+      if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return false;
+      if (r.keyIs("k-kubelet-probe")) return false;
       const off = <i32>(r.valuePtr - base);
       if (ceId < 0 && r.keyIs("ce-id")) { ceId = off; ceIdLen = r.valueLen; }
       else if (xrid < 0 && r.keyIs("x-request-id")) { xrid = off; xridLen = r.valueLen; }
       else if (ct < 0 && r.keyIs("content-type")) { ct = off; ctLen = r.valueLen; }
       else if (r.keyIs("content-length")) this.reqBody.expect(r.valuePtr, r.valueLen);
     }
+    if (!reserve(STREAM_COST)) {
+      this.unbudgeted = true;
+      return true;
+    }
+    this.charged = STREAM_COST;
     // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
     if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) this.id = pairs.slice(ceId, ceId + ceIdLen);
     else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) this.id = pairs.slice(xrid, xrid + xridLen);
@@ -200,6 +204,7 @@ export class LoggerStream extends Context {
       this.metadataTruncated = true;
       this.metadataOverBudget = true;
     }
+    return true;
   }
 
   onRequestBody(body_buffer_length: usize, end_of_stream: bool): FilterDataStatusValues {
@@ -278,16 +283,6 @@ export class LoggerStream extends Context {
     if (this.charged > 0) unreserve(this.charged);
     this.charged = 0;
   }
-}
-
-// Kubelet probes are passed through and not logged, as KServe does.
-function isProbe(pairs: ArrayBuffer): bool {
-  const r = new PairsReader(pairs);
-  while (r.next()) {
-    if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return true;
-    if (r.keyIs("k-kubelet-probe")) return true;
-  }
-  return false;
 }
 
 function usableId(p: usize, n: i32): bool {

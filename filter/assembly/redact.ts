@@ -190,14 +190,7 @@ export class Redactor {
   }
 
   private ws(): void {
-    let p = this.p;
-    const end = this.end;
-    while (p < end) {
-      const c = load<u8>(p);
-      if (c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d) p++;
-      else break;
-    }
-    this.p = p;
+    this.p = skipWs(this.p, this.end);
   }
 
   private fail(): void {
@@ -307,9 +300,8 @@ export class Redactor {
   @inline private member(m: u32, endsHere: u32, d: i32): void {
     const c = this.peek();
     if (c != 0x7b && c != 0x5b && (m & endsHere) == 0) {
-      const q = c == 0x22 ? skipString(this.p, this.end) : this.p < this.end ? skipScalar(this.p, this.end) : 0;
-      if (q == 0) this.fail();
-      else this.p = q;
+      // inline: most elements of a tensor take this path
+      this.advance(c == 0x22 ? skipString(this.p, this.end) : this.p < this.end ? skipScalar(this.p, this.end) : 0);
       return;
     }
     this.child(m, d);
@@ -388,47 +380,21 @@ export class Redactor {
     return true;
   }
 
+  // A string (at its opening quote) or a scalar, checked as skip() checks them.
   private string(): void {
-    let p = this.p + 1;
-    const end = this.end;
-    while (p < end) {
-      const c = load<u8>(p);
-      if (c == 0x22) {
-        this.p = p + 1;
-        return;
-      }
-      if (c < 0x20) break;
-      p += c == 0x5c ? 2 : 1;
-    }
-    this.fail();
+    this.advance(skipString(this.p, this.end));
   }
 
-  // Literals (true, false, null) exactly; numbers loosely (the characters a JSON
-  // number may hold). A run of letters fails at its first mismatch, so a large
-  // non-JSON body costs a few bytes here, not a scan of all of it.
   private scalar(): void {
-    const start = this.p;
-    if (start >= this.end) { this.fail(); return; }
-    const first = load<u8>(start);
-    if (first >= 0x61 && first <= 0x7a) {
-      const n = literalAt(start, this.end);
-      if (n == 0) { this.fail(); return; }
-      this.p += n;
-      return;
-    }
-    let p = start;
-    const end = this.end;
-    while (p < end) {
-      const c = load<u8>(p);
-      const ok = (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45;
-      if (!ok) break;
-      p++;
-    }
-    if (p == start) { this.fail(); return; }
-    this.p = p;
+    this.advance(this.p < this.end ? skipScalar(this.p, this.end) : 0);
   }
 
-  // True when [p, p+n) is one JSON value (as far as redaction checks: see scalar()).
+  @inline private advance(q: usize): void {
+    if (q == 0) this.fail();
+    else this.p = q;
+  }
+
+  // True when [p, p+n) is one JSON value (as far as redaction checks: see skipScalar()).
   isJson(p: usize, n: i32): bool {
     return this.scan(p, p + <usize>n, 0);
   }
@@ -465,7 +431,9 @@ function skipKey(p: usize, end: usize): usize {
   return p + 1;
 }
 
-// A literal or a run of number characters at p (as scalar() checks it): its end, or 0.
+// Literals (true, false, null) exactly; numbers loosely (a run of the characters a JSON
+// number may hold): its end, or 0. A run of letters fails at its first mismatch, so a large
+// non-JSON body costs a few bytes here, not a scan of all of it.
 function skipScalar(p: usize, end: usize): usize {
   const first = load<u8>(p);
   if (first >= 0x61 && first <= 0x7a) {
