@@ -12,7 +12,7 @@ import { moduleRef } from "./module.js";
 import { checkRenderOptions, DEFAULT_RENDER_OPTIONS, type RenderOptions } from "./render.js";
 import { renderDocuments } from "./render-docs.js";
 import { validateObject } from "./validate/index.js";
-import { ClientNodeKube, loadKubeConfig, type Kube } from "./kube/client.js";
+import { ClientNodeKube, loadKubeConfig, withRequestTimeout, type Kube } from "./kube/client.js";
 import { deleteIsvcObjects, reconcileIsvc, refString, type Action } from "./kube/reconcile.js";
 import { DEFAULT_CONTROL_NAMESPACE, setIsvcSwitch, setNamespaceSwitch, SWITCH_CONFIGMAP } from "./kube/switch.js";
 import { Controller } from "./kube/controller.js";
@@ -409,6 +409,7 @@ const COMMANDS: Record<string, Command> = {
       "health-addr": { type: "string" },
       "resync-seconds": { type: "string" },
       "leader-elect": { type: "boolean" },
+      "request-timeout-ms": { type: "string" },
       "lease-duration-ms": { type: "string" },
       "lease-renew-deadline-ms": { type: "string" },
       "lease-retry-ms": { type: "string" },
@@ -423,6 +424,7 @@ const COMMANDS: Record<string, Command> = {
       "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
       "--health-addr HOST:PORT": "serve /healthz, /readyz (ready once everything is listed) and /metrics (Prometheus) here (default :8081; \"\" turns them off)",
       "--resync-seconds N": "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
+      "--request-timeout-ms N": "an API request (other than a watch) without an answer this long fails and is retried (default 30000)",
       "--leader-elect": `run as one of several replicas: only the holder of Lease ${LEASE_NAME} in the control namespace reconciles (coordination.k8s.io)`,
       "--lease-duration-ms N": "how long a Lease not renewed stays its holder's (default 15000)",
       "--lease-renew-deadline-ms N": "the leader gives up leading when it could not renew for this long (default 10000, below the duration)",
@@ -507,9 +509,10 @@ async function watchCommand(v: Values, io: Io): Promise<number> {
   const line = (w: (s: string) => void) => (s: string) => w(s + "\n");
   const metrics = healthAddr !== "" ? new ControllerMetrics() : undefined;
   // -A: the ClusterRole of istio/base/rbac.yaml; -n: Roles in those namespaces suffice (istio/overlays/namespaced/)
+  const timed = withRequestTimeout(kube, positiveInt("request-timeout-ms", 30000, 1));
   const guarded = namespaces
-    ? new GuardedKube(kube, namespacedWatchPermissions(namespaces), control, namespaces)
-    : new GuardedKube(kube, WATCH_PERMISSIONS, control);
+    ? new GuardedKube(timed, namespacedWatchPermissions(namespaces), control, namespaces)
+    : new GuardedKube(timed, WATCH_PERMISSIONS, control);
   const leaderElect = v["leader-elect"] === true;
   const lease = {
     durationMs: positiveInt("lease-duration-ms", 15000, 1000),

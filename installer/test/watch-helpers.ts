@@ -34,7 +34,7 @@ export class Lines {
   }
 }
 
-export const FAST_RETRY = ["--backoff-initial-ms", "20", "--backoff-max-ms", "300", "--health-addr", "127.0.0.1:0"];
+export const FAST_RETRY = ["--backoff-initial-ms", "20", "--backoff-max-ms", "300", "--request-timeout-ms", "5000", "--health-addr", "127.0.0.1:0"];
 
 /** `watch` in this process (kubeFactory set by the test); stop() aborts it like SIGTERM. */
 export function watchInProcess(args: string[]): { lines: Lines; stop: () => Promise<number>; done: Promise<number> } {

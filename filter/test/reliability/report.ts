@@ -139,7 +139,9 @@ lines; nothing is asserted on time), on the machine of this page's date:
   in-process, with the 1,200 ISVCs it created) grew from 402 to 484 MiB RSS. A restart listed all three pages again and
   deleted nothing (\`installer/test/scale.test.ts\`, \`# 1200 ISVCs: converged in …\`). Before the paging fix the first
   list stopped at 500 and a relist deleted the WasmPlugins of the ISVCs beyond it.
-- A relist after 410 Gone with 1,200 ISVCs deletes nothing (\`installer/test/watch.test.ts\`, fake API server).
+- A restart with 1,200 ISVCs on the fake API server deletes nothing (\`installer/test/watch-pages.test.ts\`). A relist after
+  410 Gone with that many objects was seen to stall there (the relist never completed) in about one run of five: an
+  open bug, not understood yet; the 410 relist is tested with few objects only.
 - Two replicas with \`--leader-elect\`: the standby wrote nothing but the Lease; after the leader's SIGTERM (it releases
   the Lease) the standby led 146 ms later with a 200 ms retry period (\`installer/test/kube.test.ts\`,
   \`# takeover after the leader stopped: …\`). A leader that dies without releasing is replaced after the lease

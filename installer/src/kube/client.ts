@@ -185,3 +185,29 @@ export class ClientNodeKube implements Kube {
     }
   }
 }
+
+/**
+ * A Kube whose requests (all but watches) fail after `ms` instead of waiting forever: client-node
+ * sets no timeout, and one request that never gets an answer (a connection lost without a reset)
+ * would hold the controller's reconcile worker, and its shutdown, for good. The failed call is
+ * retried with backoff like any API error.
+ */
+export function withRequestTimeout(kube: Kube, ms: number): Kube {
+  const timed = <T>(what: string, p: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout;
+    return Promise.race([
+      p.finally(() => clearTimeout(timer)),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer from the API server in ${ms} ms`)), ms); }),
+    ]);
+  };
+  return {
+    get: (ref) => timed(`get ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.get(ref)),
+    list: (apiVersion, kind, namespace, labelSelector) => timed(`list ${kind}`, kube.list(apiVersion, kind, namespace, labelSelector)),
+    listWithVersion: (apiVersion, kind, namespace, selectors) => timed(`list ${kind}`, kube.listWithVersion(apiVersion, kind, namespace, selectors)),
+    watch: (...a) => kube.watch(...a),
+    create: (obj) => timed("create", kube.create(obj)),
+    apply: (obj, dryRun) => timed("apply", kube.apply(obj, dryRun)),
+    mergePatch: (ref, patch, create) => timed(`patch ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.mergePatch(ref, patch, create)),
+    delete: (ref, dryRun) => timed(`delete ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.delete(ref, dryRun)),
+  };
+}
