@@ -2,7 +2,8 @@
 // $KUBE_APISERVER_URL/$KUBECONFIG (test-infra/kube/with-kube.sh), or one started with
 // test-infra/kube/start.sh (and stopped after) when the binary is built; a skip reason, saying
 // why, when kube-apiserver is absent (test-infra/kube/install.sh builds it).
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { ROOT } from "./helpers.js";
 
@@ -37,4 +38,14 @@ export function ensureControlPlane(): Record<string, string> {
 export function stopControlPlaneIfStarted(): void {
   if (startedHere) execFileSync("bash", [INFRA + "stop.sh"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   startedHere = false;
+}
+
+/**
+ * Restarts the kube-apiserver (same port, certs and etcd; test-infra/kube/restart-apiserver.sh),
+ * etcd's history compacted meanwhile with `compact`: every client connection is cut, and a watch
+ * resumed from a version older than the new server's start is answered 410 Gone.
+ */
+export async function restartApiServer(compact = true): Promise<void> {
+  // asynchronous: the controller under test runs in this process and must see the server go
+  await promisify(execFile)("bash", [INFRA + "restart-apiserver.sh", ...(compact ? ["--compact"] : [])], { cwd: ROOT });
 }

@@ -119,7 +119,8 @@ t_etcd=$(date +%s.%N)
 
 # ---- kube-apiserver -----------------------------------------------------------------------
 log "starting kube-apiserver on $api_url"
-setsid "$KUBE_APISERVER_BIN" \
+# the command line is kept in run/: restart-apiserver.sh starts the same server again
+printf '%s\n' \
   --etcd-servers "http://127.0.0.1:$etcd_port" \
   --etcd-compaction-interval "${KUBE_ETCD_COMPACTION_INTERVAL:-5m}" \
   --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
@@ -135,9 +136,9 @@ setsid "$KUBE_APISERVER_BIN" \
   --endpoint-reconciler-type none \
   --cert-dir "$KUBE_RUN_DIR/apiserver-certs" \
   --profiling=false \
-  --v "${KUBE_APISERVER_VERBOSITY:-1}" \
-  </dev/null >"$KUBE_LOG_DIR/kube-apiserver.log" 2>&1 &
-echo $! > "$KUBE_RUN_DIR/kube-apiserver.pid"
+  --v "${KUBE_APISERVER_VERBOSITY:-1}" > "$KUBE_APISERVER_ARGS_FILE"
+: > "$KUBE_LOG_DIR/kube-apiserver.log"
+launch_apiserver
 
 # env file first: ready() and callers read it
 cat > "$KUBE_ENV_FILE" <<ENV

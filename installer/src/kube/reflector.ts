@@ -44,8 +44,6 @@ export class Reflector {
   resourceVersion = "";
   lists = 0;
   private readonly abort = new AbortController();
-  private handle?: WatchHandle;
-  private endWatch?: () => void;
   private running?: Promise<void>;
   private readonly backoff: Backoff;
   readonly name: string;
@@ -61,9 +59,10 @@ export class Reflector {
   }
 
   async stop(): Promise<void> {
+    // the watch in progress ends on this signal, and no new one is opened after it: a stop that
+    // comes while a list is in flight must not leave a watch open behind it (it would hold
+    // stop() until the server's timeoutSeconds)
     this.abort.abort();
-    this.handle?.stop();
-    this.endWatch?.();
     await this.running;
   }
 
@@ -71,13 +70,19 @@ export class Reflector {
     return this.abort.signal.aborted;
   }
 
+  /** after a failure: "connected again" once a list or watch is answered (not merely sent) */
+  private failing = false;
+  private answered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.o.log(`${this.name}: connected again`);
+  }
+
   private async run(): Promise<void> {
-    let failing = false;
     while (!this.stopped) {
       try {
         if (this.resourceVersion === "") await this.list();
-        if (failing) this.o.log(`${this.name}: connected again`);
-        failing = false;
+        if (this.stopped) break;
         const started = Date.now();
         const events = await this.watchOnce();
         if (events === 0 && Date.now() - started < 1000 && !this.stopped) {
@@ -95,7 +100,7 @@ export class Reflector {
         const wait = this.backoff.next();
         this.o.onTrouble?.(this.o.kind, "error");
         this.o.log(`${this.name}: ${errorText(e)}; retrying in ${formatDelay(wait)}`);
-        failing = true;
+        this.failing = true;
         await sleep(wait, this.abort.signal);
       }
     }
@@ -105,6 +110,7 @@ export class Reflector {
     const { kube, o } = this;
     const res = await kube.listWithVersion(o.apiVersion, o.kind, o.namespace, { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector });
     if (this.stopped) return;
+    this.answered();
     this.lists++;
     const seen = new Set<string>();
     for (const item of res.items) {
@@ -136,11 +142,13 @@ export class Reflector {
       let gone: GoneError | undefined;
       let failure: unknown;
       let settled = false;
+      let handle: WatchHandle | undefined;
+      const signal = this.abort.signal;
       const finish = (err: unknown) => {
         if (settled) return;
         settled = true;
-        this.endWatch = undefined;
-        this.handle = undefined;
+        signal.removeEventListener("abort", onStop);
+        handle?.stop();
         if (this.stopped) return resolve(events);
         if (gone) return reject(gone);
         const status = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
@@ -150,14 +158,16 @@ export class Reflector {
         if (err && (err as Error).name !== "TimeoutError" && (err as Error).name !== "AbortError") return reject(err);
         resolve(events);
       };
-      this.endWatch = () => finish(null);
+      const onStop = () => finish(null);
+      if (signal.aborted) return resolve(0);
+      signal.addEventListener("abort", onStop, { once: true });
       const onEvent = (type: WatchEventType, obj: KubernetesObject) => {
         if (settled || this.stopped) return;
         if (type === "ERROR") {
           const st = obj as { code?: number; message?: string; reason?: string };
           if (st.code === 410) gone = new GoneError(`resourceVersion ${this.resourceVersion} is too old (410 ${st.reason ?? "Gone"})`);
           else failure = Object.assign(new Error(st.message ?? "watch error"), { code: st.code });
-          this.handle?.stop();
+          handle?.stop();
           return;
         }
         events++;
@@ -183,8 +193,12 @@ export class Reflector {
         allowWatchBookmarks: true,
         timeoutSeconds: o.watchTimeoutSeconds,
       }, onEvent, finish).then((h) => {
-        if (settled) h.stop();
-        else this.handle = h;
+        // the stream may have ended (or stop() come) before the handle did
+        if (settled || gone || failure) h.stop();
+        else {
+          handle = h;
+          this.answered();
+        }
       }, finish);
     });
   }
