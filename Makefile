@@ -3,9 +3,9 @@
 SHELL := /bin/bash
 WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
-NODE_TESTS = $(shell find filter/test installer/test -name '*.test.ts' 2>/dev/null | sort)
+NODE_TESTS = $(call find_tests,proxy-wasm-host/test testbed/test filter/test installer/test)
 
-.PHONY: all setup build oci typecheck test unit-test e2e-test installer-test demo bench reliability clean
+.PHONY: all setup build oci typecheck test unit-test host-test filter-test installer-test node-test demo bench reliability clean
 
 all: build
 
@@ -33,21 +33,31 @@ unit-test: setup
 typecheck: setup
 	npx tsc -p tsconfig.json
 
-# End-to-end and installer tests with Node's runner (Node 20 does not expand globs),
-# against a real kube-apiserver + etcd on loopback (test-infra/kube: installed and
-# built on first use, started fresh, stopped afterwards).
+# Node's runner over test files that are found, not listed (Node 20 does not expand globs).
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
-e2e-test: build
-	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
+find_tests = $(shell find $(1) -name '*.test.ts' 2>/dev/null | sort)
+
+# The proxy-wasm host's own tests (fixture modules, no filter needed).
+host-test: setup
+	$(NODE_TEST) $(call find_tests,proxy-wasm-host/test)
+
+# The compiled filter through the host over loopback sockets, and the testbed.
+filter-test: build
+	$(NODE_TEST) $(call find_tests,testbed/test filter/test)
 
 # The installer's tests alone (installer/test/run.sh finds them), with the real API server.
 installer-test: build
 	bash test-infra/kube/with-kube.sh bash installer/test/run.sh
 
-test: typecheck unit-test e2e-test
+# Every Node test in one run, against one real kube-apiserver + etcd on loopback
+# (test-infra/kube: installed and built on first use, started fresh, stopped afterwards).
+node-test: build
+	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
+
+test: typecheck unit-test node-test
 
 demo: build
-	node --import tsx filter/testbed/demo.ts
+	node --import tsx testbed/demo.ts
 
 reliability: build
 	node --import tsx --expose-gc filter/test/reliability/report.ts --write docs/reliability.md

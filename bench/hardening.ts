@@ -5,7 +5,7 @@
 
 import { ExchangeShape, KiB, MiB, Table, exchanges, fmtNs, gc, inProcessHost, median, pluginConfig, profiled, verdict } from "./lib.js";
 import type { Module, Settings } from "./inprocess.js";
-import { VmProfile } from "../filter/host/index.js";
+import { VmProfile } from "proxy-wasm-host";
 
 // ---- 5a. redaction ---------------------------------------------------------------------------
 

@@ -3,12 +3,12 @@
 // number of annotations (4). Exchanges run through the host's in-process
 // streams (16 KiB chunks); callouts are answered by the host (202), not sent.
 
-import type { WasmHost } from "../filter/host/index.js";
+import type { WasmHost } from "proxy-wasm-host";
 import {
   ExchangeShape, KiB, MiB, Table, exchanges, floorNs, fmtBytes, fmtNs, fmtRatio, fmtSize, gc, inProcessHost, median,
   metric, nowNs, pluginConfig, profiled, verdict, type Profiled,
 } from "./lib.js";
-import { VmProfile } from "../filter/host/index.js";
+import { VmProfile } from "proxy-wasm-host";
 
 export interface Module {
   label: string;

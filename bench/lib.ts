@@ -4,7 +4,7 @@
 
 import os from "node:os";
 import { gzipSync } from "node:zlib";
-import { HeaderMap, VmProfile, WasmHost, type HttpCallResponse } from "../filter/host/index.js";
+import { HeaderMap, VmProfile, WasmHost, type HttpCallResponse } from "proxy-wasm-host";
 
 export const ROOT_ID = "kserve-logger";
 export const CLUSTER = "outbound|80||message-dumper.bench.svc.cluster.local";

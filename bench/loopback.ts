@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import { Sidecar, WasmHost } from "../filter/host/index.js";
+import { Sidecar, WasmHost } from "proxy-wasm-host";
 import { CLUSTER, KiB, ROOT_ID, Table, fmtNs, fmtRatio, fmtSize, median, metric, pluginConfig, verdict } from "./lib.js";
 import type { Module, Settings } from "./inprocess.js";
 

@@ -4,8 +4,8 @@
 // runs until stdin closes. Recorded requests and events are dropped every
 // second (the benchmark only needs the sink to answer).
 
-import { ModelServer } from "../filter/testbed/model-server.js";
-import { CloudEventSink } from "../filter/testbed/sink.js";
+import { ModelServer } from "../testbed/model-server.js";
+import { CloudEventSink } from "../testbed/sink.js";
 
 const model = await ModelServer.start();
 const sink = await CloudEventSink.start();

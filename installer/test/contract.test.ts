@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import YAML from "yaml";
-import { WasmHost } from "../../filter/host/index.js";
+import { WasmHost } from "proxy-wasm-host";
 import { checkPluginConfig } from "../src/plugin-config.js";
 import { ROOT } from "./helpers.js";
 

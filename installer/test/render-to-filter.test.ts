@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { test } from "node:test";
 import YAML from "yaml";
-import { podMetadata, startStack } from "../../filter/testbed/stack.js";
+import { podMetadata, startStack } from "../../testbed/stack.js";
 import { events, post } from "../../filter/test/e2e/support.js";
 import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
 

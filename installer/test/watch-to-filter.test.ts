@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
-import { podMetadata, startStack, type Stack } from "../../filter/testbed/stack.js";
+import { podMetadata, startStack, type Stack } from "../../testbed/stack.js";
 import { events, post } from "../../filter/test/e2e/support.js";
 import { FakeApiServer } from "./fake-apiserver.js";
 import { MODULE_ARGS, ROOT } from "./helpers.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { test } from "node:test";
-import { podMetadata, startStack } from "../../testbed/stack.js";
+import { podMetadata, startStack } from "../../../testbed/stack.js";
 import { byType, events, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
 
 test("batch.maxEvents: events leave together as one batch request, each a valid CloudEvent with the same attributes as binary mode", async () => {

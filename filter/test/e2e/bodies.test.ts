@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { startStack, type Stack } from "../../testbed/stack.js";
+import { startStack, type Stack } from "../../../testbed/stack.js";
 import { byType, events, ext, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
 
 // Sends the body in several chunks (chunked transfer encoding), one write per event-loop turn.

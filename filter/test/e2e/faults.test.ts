@@ -4,8 +4,8 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { SinkBehaviour } from "../../testbed/sink.js";
-import { startStack } from "../../testbed/stack.js";
+import type { SinkBehaviour } from "../../../testbed/sink.js";
+import { startStack } from "../../../testbed/stack.js";
 import { pluginConfig, post, settledCounters } from "./support.js";
 
 const N = 40;

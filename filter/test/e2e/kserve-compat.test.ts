@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { after, before, beforeEach, describe, test } from "node:test";
-import { podMetadata, startStack, type Stack } from "../../testbed/stack.js";
+import { podMetadata, startStack, type Stack } from "../../../testbed/stack.js";
 import { byType, events, ext, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
 
 const RFC3339_NANO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { WASM_PATH } from "../../testbed/stack.js";
+import { WASM_PATH } from "../../../testbed/stack.js";
 
 const module = new WebAssembly.Module(readFileSync(WASM_PATH));
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { HeaderMap, WasmHost } from "../../host/index.js";
-import { WASM_PATH } from "../../testbed/stack.js";
+import { HeaderMap, WasmHost } from "proxy-wasm-host";
+import { WASM_PATH } from "../../../testbed/stack.js";
 import { pluginConfig } from "./support.js";
 
 const wasm = readFileSync(WASM_PATH);

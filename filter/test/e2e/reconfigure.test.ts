@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { describe, test } from "node:test";
 import { readFileSync } from "node:fs";
-import { Sidecar, WasmHost } from "../../host/index.js";
-import { ModelServer } from "../../testbed/model-server.js";
-import { ROOT_ID, startStack, WASM_PATH } from "../../testbed/stack.js";
+import { Sidecar, WasmHost } from "proxy-wasm-host";
+import { ModelServer } from "../../../testbed/model-server.js";
+import { ROOT_ID, startStack, WASM_PATH } from "../../../testbed/stack.js";
 import { events, pluginConfig, post, settledCounters, withDeadline } from "./support.js";
 
 const OLD = { "serving.example.com/model-version": "v1" };

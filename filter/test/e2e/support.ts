@@ -1,8 +1,8 @@
 // Shared pieces of the end-to-end tests: every test drives the compiled filter
 // (build/kserve-logger.wasm) through the Node host over loopback sockets.
 
-import type { ReceivedEvent } from "../../testbed/sink.js";
-import type { Stack } from "../../testbed/stack.js";
+import type { ReceivedEvent } from "../../../testbed/sink.js";
+import type { Stack } from "../../../testbed/stack.js";
 
 export const CLUSTER = "outbound|80||message-dumper.models.svc.cluster.local";
 export const TYPE_REQUEST = "org.kubeflow.serving.inference.request";

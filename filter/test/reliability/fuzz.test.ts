@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { WasmHost } from "../../host/index.js";
-import { CloudEventSink } from "../../testbed/sink.js";
-import { podMetadata, ROOT_ID, WASM_PATH } from "../../testbed/stack.js";
+import { WasmHost } from "proxy-wasm-host";
+import { CloudEventSink } from "../../../testbed/sink.js";
+import { podMetadata, ROOT_ID, WASM_PATH } from "../../../testbed/stack.js";
 import { CLUSTER, pluginConfig, withDeadline } from "../e2e/support.js";
 
 // xorshift32: the same inputs on every run; SEED=n explores others.

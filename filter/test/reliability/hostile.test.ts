@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { HOST_STAT_CALLOUT_RESPONSE_OVER_LIMIT, WasmHost } from "../../host/index.js";
-import { ROOT_ID, startStack, WASM_PATH } from "../../testbed/stack.js";
+import { HOST_STAT_CALLOUT_RESPONSE_OVER_LIMIT, WasmHost } from "proxy-wasm-host";
+import { ROOT_ID, startStack, WASM_PATH } from "../../../testbed/stack.js";
 import { events, ext, pluginConfig, post, settledCounters, withDeadline } from "../e2e/support.js";
 import { heldBodies, rawRequest } from "./hostile.js";
 

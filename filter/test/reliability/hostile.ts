@@ -3,7 +3,7 @@
 // would send. Used by hostile.test.ts and report.ts.
 
 import net from "node:net";
-import type { Stack } from "../../testbed/stack.js";
+import type { Stack } from "../../../testbed/stack.js";
 import { withDeadline } from "../e2e/support.js";
 
 /** A V1 predict body of exactly `size` bytes ({"instances":[[1,1,…]]}), so the model server answers 200. */

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { runScenario, SCENARIOS, WASM_BOUND, type Figures } from "./scenarios.js";
 import { soak } from "./soak.js";
 import { hostileScenarios } from "./hostile.js";
-import { startStack } from "../../testbed/stack.js";
+import { startStack } from "../../../testbed/stack.js";
 import { pluginConfig } from "../e2e/support.js";
 import { hostileConfigs, redaction } from "../../../bench/hardening.js";
 
@@ -155,7 +155,7 @@ lines; nothing is asserted on time), on the machine of this page's date:
 ## Fault scenarios through the sidecar
 
 ${requests} inference requests per scenario at concurrency 16 (two events each), retries at 5–40 ms backoff so that a
-run is short; the logger is the CloudEvents sink (\`filter/testbed/sink.ts\`) made to misbehave. ✔ = no inference
+run is short; the logger is the CloudEvents sink (\`testbed/sink.ts\`) made to misbehave. ✔ = no inference
 request failed or altered, every event accounted for, and Wasm memory within ${WASM_BOUND / 1048576} MiB. Linear memory
 is a high-water mark (it is never given back): a scenario that holds more callouts in flight later in a run raises it
 once; growth with traffic would show in the soak below, which stays flat over ${soakN.toLocaleString("en")} exchanges.

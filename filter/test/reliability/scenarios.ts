@@ -3,8 +3,8 @@
 // Each returns the figures docs/reliability.md reports; the tests assert on the
 // same figures (never on timings).
 
-import type { SinkBehaviour } from "../../testbed/sink.js";
-import { startStack, type Stack } from "../../testbed/stack.js";
+import type { SinkBehaviour } from "../../../testbed/sink.js";
+import { startStack, type Stack } from "../../../testbed/stack.js";
 import { pluginConfig, post, settledCounters } from "../e2e/support.js";
 
 export interface Figures {

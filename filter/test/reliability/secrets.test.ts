@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { WasmHost } from "../../host/index.js";
-import { ROOT_ID, startStack, WASM_PATH } from "../../testbed/stack.js";
+import { WasmHost } from "proxy-wasm-host";
+import { ROOT_ID, startStack, WASM_PATH } from "../../../testbed/stack.js";
 import { events, pluginConfig, post } from "../e2e/support.js";
 
 test("credential headers on requests never appear in events", async () => {

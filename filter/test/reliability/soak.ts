@@ -4,9 +4,9 @@
 // that the counters are exact.
 
 import { readFileSync } from "node:fs";
-import { WasmHost } from "../../host/index.js";
-import { CloudEventSink } from "../../testbed/sink.js";
-import { podMetadata, ROOT_ID, WASM_PATH } from "../../testbed/stack.js";
+import { WasmHost } from "proxy-wasm-host";
+import { CloudEventSink } from "../../../testbed/sink.js";
+import { podMetadata, ROOT_ID, WASM_PATH } from "../../../testbed/stack.js";
 import { CLUSTER } from "../e2e/support.js";
 import { scenarioConfig } from "./scenarios.js";
 

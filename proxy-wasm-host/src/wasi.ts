@@ -8,7 +8,7 @@
 import { randomFillSync } from "node:crypto";
 import { WASI_RANDOM_GET_MAX } from "./abi.js";
 import { WASI_SIGNATURES } from "./signatures.js";
-import { monotonicNs, wallClockNs } from "./clock.js";
+import { monotonicNs } from "./clock.js";
 import type { WasmVm } from "./vm.js";
 
 const ESUCCESS = 0, EBADF = 8, EFAULT = 21, EINVAL = 28, ENOENT = 44, ENOSYS = 52, ENOTSUP = 58;
@@ -73,7 +73,7 @@ export function makeWasiImports(vm: WasmVm): Record<string, (...args: never[]) =
       mem().writeU32(argcPtr, 0) && mem().writeU32(bufSizePtr, 0) ? ESUCCESS : EFAULT) as never,
     clock_time_get: ((id: number, _precision: bigint, resultPtr: number): number => {
       let ns: bigint;
-      if (id === 0) ns = wallClockNs();
+      if (id === 0) ns = vm.env.nowNs();
       else if (id === 1) ns = monotonicNs();
       else return ENOTSUP;
       return mem().writeU64(resultPtr, ns) ? ESUCCESS : EFAULT;

@@ -5,10 +5,12 @@
 
 import { LOG_LEVEL_NAMES, LogLevel, type LogLevelName } from "./abi.js";
 import { BodyPool } from "./body-pool.js";
-import { CalloutClient, parseClusterTarget, type ClusterInput, type ClusterTarget } from "./callouts.js";
+import { CalloutClient, localResponse, parseClusterTarget, type ClusterInput, type ClusterTarget } from "./callouts.js";
 import type { HttpCallResponse, PendingCallout, RootContext } from "./contexts.js";
 import { LoadError } from "./errors.js";
+import { HeaderMap, type HeaderInput } from "./header-map.js";
 import { HttpStream, type ConnectionInfo, type StreamHost, type StreamSink } from "./http-stream.js";
+import { wallClockNs } from "./clock.js";
 import { checkModule } from "./loader.js";
 import { formatLog, LogStore, type LogEntry } from "./log.js";
 import { StatsScope, type MetricValue } from "./metrics.js";
@@ -56,6 +58,17 @@ export interface WasmHostOptions {
    * (null = connection reset) is delivered from a later event-loop turn, as a socket's.
    */
   calloutResponder?: (req: HttpCallRequest) => HttpCallResponse | null;
+  /**
+   * "manual": callouts are not sent; they stay in pendingCallouts() until the test settles each
+   * with answerCallout / resetCallout / timeOutCallout (proxytest's CallOnHttpCallResponse), so a
+   * test decides what the logger answers and when. Default "socket" (or calloutResponder).
+   */
+  callouts?: "socket" | "manual";
+  /**
+   * The wall clock the module reads, in nanoseconds (default: the process's). With ticks
+   * "manual", a test that moves it and calls tick() decides when retries, batches and drains are due.
+   */
+  clock?: () => bigint;
   /** Leave the plugin_root_id property out, as hosts other than Envoy may (portability tests). */
   omitRootIdProperty?: boolean;
   /** Bytes of a callout's answer body kept for the plugin before the callout is reset (Envoy: 32 MiB). */
@@ -115,6 +128,8 @@ export class WasmHost implements StreamHost {
   private readonly baseProps: PropTree;
   private readonly tickTimers = new Map<RootContext, NodeJS.Timeout>();
   private readonly drainTimers = new Map<RootContext, NodeJS.Timeout>();
+  /** callouts "manual": the callouts waiting for the test, by token */
+  private readonly manual = new Map<number, { deliver(response: HttpCallResponse | null): void }>();
   private readonly liveStreams = new Set<HttpStream>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -338,6 +353,32 @@ export class WasmHost implements StreamHost {
     return out;
   }
 
+  /**
+   * callouts "manual": the upstream's answer to callout `token`, delivered to its root context now
+   * (on_http_call_response runs inside this call). Throws when no such callout is pending.
+   */
+  answerCallout(token: number, answer: { status: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput }): void {
+    // :status first, as Envoy's codec puts it
+    const headers = HeaderMap.from([[":status", String(answer.status)], ...HeaderMap.from(answer.headers).toArray()]);
+    this.settleManual(token, { headers, body: Buffer.from(answer.body ?? ""), trailers: answer.trailers ? HeaderMap.from(answer.trailers) : null });
+  }
+
+  /** callouts "manual": the callout's connection is reset before an answer: on_http_call_response(token, 0, 0, 0). */
+  resetCallout(token: number): void {
+    this.settleManual(token, null);
+  }
+
+  /** callouts "manual": the callout's timeout runs out before response headers: the router's 504. */
+  timeOutCallout(token: number): void {
+    this.settleManual(token, localResponse(504, "upstream request timeout"));
+  }
+
+  private settleManual(token: number, response: HttpCallResponse | null): void {
+    const m = this.manual.get(token);
+    if (!m) throw new Error(`no pending callout with token ${token} (callouts: "manual" only)`);
+    m.deliver(response);
+  }
+
   /** Resolves once no callout is in flight (all responses delivered or cancelled). */
   idle(): Promise<void> {
     if (this.inflight === 0) return Promise.resolve();
@@ -396,6 +437,7 @@ export class WasmHost implements StreamHost {
     const host = this;
     return {
       logLevel: this.logLevelNum,
+      nowNs: this.options.clock ?? wallClockNs,
       stats: this.stats,
       vmConfiguration: Buffer.from(this.options.vmConfiguration ?? ""),
       envVars: Object.entries(this.options.env ?? {}),
@@ -434,6 +476,27 @@ export class WasmHost implements StreamHost {
       this.inflight--;
       if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
     };
+    if (this.options.callouts === "manual") {
+      // held until the test settles it; the body stays lent until then
+      this.manual.set(token, {
+        deliver: (response) => {
+          this.manual.delete(token);
+          try {
+            vm.deliverHttpCallResponse(root, token, response);
+          } finally {
+            this.bodies.give(req.body);
+            settle();
+          }
+        },
+      });
+      return {
+        cancel: () => {
+          if (!this.manual.delete(token)) return;
+          this.bodies.give(req.body);
+          settle();
+        },
+      };
+    }
     if (responder) {
       let cancelled = false;
       // The body is lent to the responder for the duration of its call.

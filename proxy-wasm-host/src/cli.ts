@@ -1,5 +1,5 @@
 // Runs the filter as a local "sidecar":
-//   tsx filter/host/cli.ts --wasm build/kserve-logger.wasm --config cfg.json --listen 15006 \
+//   tsx proxy-wasm-host/src/cli.ts --wasm build/kserve-logger.wasm --config cfg.json --listen 15006 \
 //     --upstream http://127.0.0.1:8080 --cluster 'outbound|80||x=127.0.0.1:9000' --node-metadata meta.json
 // Options: --root-id (default kserve-logger), --plugin-name, --fail-open, --log-level,
 // --no-legacy-node, --drain-timeout-ms. SIGHUP re-reads --config and reconfigures
@@ -14,7 +14,7 @@ import type { LogLevelName } from "./abi.js";
 const USAGE = `Runs the compiled filter as a local sidecar: client → this host (filter) → upstream, callouts to the mapped clusters.
 
 Usage:
-  node --import tsx filter/host/cli.ts --wasm FILE --upstream URL [flags]
+  node --import tsx proxy-wasm-host/src/cli.ts --wasm FILE --upstream URL [flags]
 
 Flags:
   --wasm FILE                 the compiled filter (build/kserve-logger.wasm)

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { WasmHost } from "../../host/index.js";
+import { WasmHost } from "../src/index.js";
 import { compileEntry, FIXTURES, fixture, REPO } from "./fixtures.js";
 
 const CONFIGS = ['{"inferenceService":"sklearn-iris","namespace":"models"}', '{"a":1}'];

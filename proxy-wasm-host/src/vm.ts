@@ -27,6 +27,8 @@ export interface HttpCallRequest {
 /** What a VM needs from the host that owns it. */
 export interface VmServices {
   readonly logLevel: number;
+  /** wall-clock nanoseconds: proxy_get_current_time_nanoseconds and WASI's realtime clock */
+  nowNs(): bigint;
   readonly stats: StatsScope;
   readonly vmConfiguration: Buffer;
   readonly envVars: readonly [string, string][];

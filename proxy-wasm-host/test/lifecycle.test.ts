@@ -3,7 +3,7 @@
 // pluginConfig gets a new root while in-flight streams keep the old one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WasmHost, FilterHeadersStatus, HOST_STAT_VM_FAILED } from "../../host/index.js";
+import { WasmHost, FilterHeadersStatus, HOST_STAT_VM_FAILED } from "../src/index.js";
 import { find, fixture, messages } from "./fixtures.js";
 
 const REQ: [string, string][] = [[":authority", "m"], [":path", "/p"], [":method", "POST"], [":scheme", "http"]];

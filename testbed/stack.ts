@@ -3,7 +3,7 @@
 // by the demo, the end-to-end tests and the benchmarks.
 
 import { readFileSync } from "node:fs";
-import { WasmHost, Sidecar, type SidecarOptions, type WasmHostOptions } from "../host/index.js";
+import { WasmHost, Sidecar, type SidecarOptions, type WasmHostOptions } from "proxy-wasm-host";
 import { CloudEventSink, type SinkOptions } from "./sink.js";
 import { ModelServer } from "./model-server.js";
 

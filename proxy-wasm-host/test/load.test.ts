@@ -2,8 +2,8 @@
 // pairs serialization, the binary reader.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WasmHost, LoadError, marshalPairs, parsePairs } from "../../host/index.js";
-import { readWasmBinary } from "../../host/wasm-binary.js";
+import { WasmHost, LoadError, marshalPairs, parsePairs } from "../src/index.js";
+import { readWasmBinary } from "../src/wasm-binary.js";
 import { fixture } from "./fixtures.js";
 
 test("a module importing env.seed (Math.random) is refused with Envoy's missing-import message", async () => {

@@ -27,7 +27,8 @@ export function parseClusterTarget(v: ClusterInput): ClusterTarget {
 /** Outcome handed back to the VM: a response (possibly a local 503/504) or a reset (null). */
 export type CalloutOutcome = { response: HttpCallResponse } | { response: null; reason: string };
 
-function localResponse(status: number, body: string): HttpCallResponse {
+/** An answer made by Envoy's router itself (no upstream answer): 503 connect failure, 504 timeout. */
+export function localResponse(status: number, body: string): HttpCallResponse {
   const headers = HeaderMap.from([
     [":status", String(status)],
     ["content-length", String(Buffer.byteLength(body))],

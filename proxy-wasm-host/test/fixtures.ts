@@ -1,4 +1,4 @@
-// Compiles the AssemblyScript fixture filters of filter/test/fixtures with the
+// Compiles the AssemblyScript fixture filters of proxy-wasm-host/test/fixtures with the
 // project's asc (cached by source hash under .tmp/host-fixtures).
 
 import { execFileSync } from "node:child_process";
@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-export const FIXTURES = path.join(REPO, "filter/test/fixtures");
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const FIXTURES = path.join(REPO, "proxy-wasm-host/test/fixtures");
 export const ASC = path.join(REPO, "node_modules/.bin/asc");
 // An empty asconfig: without it asc would pick up the repo's asconfig.json and its entries.
 const EMPTY_ASCONFIG = path.join(FIXTURES, "asconfig.json");

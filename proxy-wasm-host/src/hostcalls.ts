@@ -5,7 +5,6 @@
 // set_tick_period act on its ROOT context, as in cpp-host.
 
 import { BUFFER_TYPE_MAX, MAP_TYPE_MAX, WasmResult as R } from "./abi.js";
-import { wallClockNs } from "./clock.js";
 import { HostTrap, UnimplementedHostCall } from "./errors.js";
 import { NO_BYTES } from "./buffers.js";
 import { HeaderMap } from "./header-map.js";
@@ -269,7 +268,7 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
     }) as HostFn,
 
     proxy_get_current_time_nanoseconds: ((ptr: number): number =>
-      mem().writeU64(ptr, wallClockNs()) ? R.Ok : R.InvalidMemoryAccess) as HostFn,
+      mem().writeU64(ptr, vm.env.nowNs()) ? R.Ok : R.InvalidMemoryAccess) as HostFn,
 
     proxy_define_metric: ((type: number, np: number, ns: number, idPtr: number): number => {
       const name = mem().read(np, ns);

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { HTTP, CloudEvent } from "cloudevents";
-import { Sidecar, WasmHost } from "../../host/index.js";
+import { Sidecar, WasmHost } from "../src/index.js";
 import { ModelServer } from "../../testbed/model-server.js";
 import { CloudEventSink } from "../../testbed/sink.js";
 import { find, fixture } from "./fixtures.js";

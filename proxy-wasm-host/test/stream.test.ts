@@ -3,7 +3,7 @@
 // order, local replies, the 1 MiB buffer limit, properties, result codes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WasmHost, marshalPairs, FilterHeadersStatus, FilterDataStatus } from "../../host/index.js";
+import { WasmHost, marshalPairs, FilterHeadersStatus, FilterDataStatus } from "../src/index.js";
 import { find, fixture, messages } from "./fixtures.js";
 
 const NODE = {

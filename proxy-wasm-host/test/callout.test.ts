@@ -6,9 +6,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { WasmHost } from "../../host/index.js";
-import { CloudEventSink } from "../../testbed/sink.js";
+import { WasmHost } from "../src/index.js";
 import { find, fixture, messages } from "./fixtures.js";
+import { Upstream } from "./upstream.js";
 
 const CLUSTER = "outbound|80||sink.models.svc.cluster.local";
 const REQ: [string, string][] = [[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"]];
@@ -42,7 +42,7 @@ test("argument checks in Envoy's order: unknown cluster, missing :path, CR/LF in
 });
 
 test("a callout from a stream goes over a socket and its response reaches the ROOT context, later", async () => {
-  const sink = await CloudEventSink.start();
+  const sink = await Upstream.start();
   const host = await probe(`callout=${CLUSTER}`, sink.address);
   const s = host.newStream();
   s.sendRequestHeaders(REQ, { endOfStream: true });
@@ -52,9 +52,9 @@ test("a callout from a stream goes over a socket and its response reaches the RO
   assert.equal(host.pendingCallouts().length, 1);
   await host.idle();
   const [resp] = find(host, "callout_response");
-  // The probe's body is not a CloudEvent, so the sink answers 400.
+  // the upstream answers 400 "error"
   assert.match(resp!, /^callout_response root=1 token=4 headers=\d+ body=\d+ trailers=0 :status code=0 value=400 bodycode=0 data=error get_status=0,$/);
-  const got = sink.rejected[0]!;
+  const got = sink.received[0]!;
   assert.equal(got.headers["x-probe"], "\u00c9t\u00e9 \u2713", "UTF-8 header bytes sent unchanged");
   assert.equal(got.headers["content-length"], String("hello from 2".length));
   assert.equal(got.headers["host"], "sink.local");
@@ -75,7 +75,7 @@ test("connect refused => 503 from the 'router'", async () => {
 });
 
 test("timeout before response headers => 504 'upstream request timeout'", async () => {
-  const sink = await CloudEventSink.start({ behaviour: { kind: "hang" } });
+  const sink = await Upstream.start("hang");
   const slow = await probe(`callout=${CLUSTER} timeout=30`, sink.address);
   try {
     slow.newStream().sendRequestHeaders(REQ, { endOfStream: true });
@@ -105,7 +105,7 @@ test("reset after response headers => (0,0,0) + status 11 reset", async () => {
 });
 
 test("when a root context is destroyed its pending callouts are cancelled: no callback", async () => {
-  const sink = await CloudEventSink.start({ behaviour: { kind: "hang" } });
+  const sink = await Upstream.start("hang");
   const host = await probe(`callout=${CLUSTER}`, sink.address);
   const s = host.newStream();
   s.sendRequestHeaders(REQ, { endOfStream: true });

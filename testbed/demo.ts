@@ -4,14 +4,10 @@
 // inference requests go through, and the events the sink received are printed
 // the way KServe's message-dumper (event_display) prints them.
 //
-//   node --import tsx filter/testbed/demo.ts [--isvc testdata/isvc/sklearn-iris-annotated.yaml]
+//   node --import tsx testbed/demo.ts [--isvc testdata/isvc/sklearn-iris-annotated.yaml]
 
 import { readFileSync } from "node:fs";
-import { Diagnostics, formatDiagnostic } from "../../installer/src/diagnostics.js";
-import { parseDocuments } from "../../installer/src/io.js";
-import { parseIsvc } from "../../installer/src/isvc.js";
-import { moduleRef } from "../../installer/src/module.js";
-import { DEFAULT_RENDER_OPTIONS, renderIsvc } from "../../installer/src/render.js";
+import { DEFAULT_RENDER_OPTIONS, formatDiagnostic, moduleRef, parseDocuments, renderDocuments } from "../installer/src/index.js";
 import type { ReceivedEvent } from "./sink.js";
 import { podMetadata, startStack, WASM_PATH } from "./stack.js";
 
@@ -27,13 +23,12 @@ interface WasmPluginDoc {
 }
 
 function renderPluginConfig(isvcPath: string): WasmPluginDoc {
-  const diags = new Diagnostics(isvcPath);
-  const docs = parseDocuments(readFileSync(isvcPath, "utf8"), isvcPath);
-  const isvc = parseIsvc(docs[0]!.doc, "default", diags);
-  const objs = isvc ? renderIsvc(isvc, { ...DEFAULT_RENDER_OPTIONS, module: moduleRef(`file://${process.cwd()}/${WASM_PATH}`, undefined, WASM_PATH) }, diags) as WasmPluginDoc[] : [];
-  for (const d of diags.items) console.error(formatDiagnostic(d));
-  const plugin = objs.find((o) => o.kind === "WasmPlugin" && o.spec.pluginConfig.component === "predictor");
-  if (diags.hasErrors || !plugin) throw new Error(`${isvcPath}: the installer rendered no predictor WasmPlugin`);
+  // what `kserve-wasm-logger render -f ISVC` prints, validated against Istio's CRD
+  const module = moduleRef(`file://${process.cwd()}/${WASM_PATH}`, undefined, WASM_PATH);
+  const res = renderDocuments(parseDocuments(readFileSync(isvcPath, "utf8"), isvcPath), { ...DEFAULT_RENDER_OPTIONS, module }, { namespace: "default", explicit: false });
+  for (const d of res.diagnostics) console.error(formatDiagnostic(d));
+  const plugin = (res.objects as WasmPluginDoc[]).find((o) => o.kind === "WasmPlugin" && o.spec.pluginConfig.component === "predictor");
+  if (!res.ok || !plugin) throw new Error(`${isvcPath}: the installer rendered no predictor WasmPlugin`);
   return plugin;
 }
 

@@ -7,7 +7,7 @@
 //   GET  /stream?n=5            SSE: n events "data: {"token":i}\n\n", one per write
 //   GET  /chunked?n=3&size=10   chunked response of n chunks
 //   any request with header x-test-status: <code> (or ?status=<code>) answers that code
-// CLI: tsx filter/testbed/model-server.ts [--port 8080]
+// CLI: tsx testbed/model-server.ts [--port 8080]
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";

@@ -8,7 +8,7 @@
 // filter write raw UTF-8 bytes, so each value is re-decoded as UTF-8 before the SDK
 // sees it; otherwise an annotation "É" would arrive as "Ã\x89".
 //
-// CLI: tsx filter/testbed/sink.ts [--port 9000]   (prints each event as JSON)
+// CLI: tsx testbed/sink.ts [--port 9000]   (prints each event as JSON)
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -216,7 +216,7 @@ const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.
 if (isMain) {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
     process.stdout.write("A CloudEvents sink that validates every event (cloudevents SDK) and prints it as one JSON line.\n\n" +
-      "Usage:\n  node --import tsx filter/testbed/sink.ts [--port PORT]\n\nFlags:\n  --port PORT  where it listens (default 9000)\n  -h, --help   this help\n");
+      "Usage:\n  node --import tsx testbed/sink.ts [--port PORT]\n\nFlags:\n  --port PORT  where it listens (default 9000)\n  -h, --help   this help\n");
     process.exit(0);
   }
   const i = process.argv.indexOf("--port");
