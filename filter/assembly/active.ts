@@ -5,10 +5,6 @@ import { Config } from "./config";
 import { Templates } from "./event";
 import { Redactor } from "./redact";
 
-export const REDACTION_NONE: i32 = 0;
-export const REDACTION_APPLIED: i32 = 1;
-export const REDACTION_OMITTED: i32 = 2;
-
 export class Active {
   redactor: Redactor | null;
 

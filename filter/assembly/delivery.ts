@@ -10,9 +10,9 @@
 // number of annotations.
 
 import { ByteBuilder, NO_BYTES } from "./bytes";
-import { EventTemplate, EventWriter, StructuredEvent, appendStructured } from "./event";
+import { EventFields, EventTemplate, EventWriter, appendStructured, writeBatchHeaders, writeBinary } from "./event";
 import { isJsonValue } from "./redact";
-import { Active, REDACTION_APPLIED, REDACTION_OMITTED } from "./active";
+import { Active } from "./active";
 import {
   MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
 } from "./hostcalls";
@@ -22,9 +22,9 @@ import { copyToBuffer, giveBuffer, heldBytes } from "./body-pool";
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
 
-// One event on its way — or, in batch mode, one batch of events. It references
-// the stream's buffers; it copies nothing.
-export class Outgoing extends StructuredEvent {
+// One event on its way (event.ts built its fields) — or, in batch mode, one batch of events.
+// It references the stream's buffers; it copies nothing.
+export class Outgoing extends EventFields {
   count: i32 = 1; // events carried: 1, or the size of a batch
   isBatch: bool = false;
   retries: i32 = 0;
@@ -132,7 +132,7 @@ export class Delivery {
   }
 
   private isJsonBody(o: Outgoing): bool {
-    const ct = o.contentType;
+    const ct = o.exchange.contentType;
     if (ct === null || o.body.byteLength == 0) return false;
     if (!String.UTF8.decode(ct).toLowerCase().includes("json")) return false;
     return isJsonValue(changetype<usize>(o.body), o.body.byteLength);
@@ -161,26 +161,8 @@ export class Delivery {
   }
 
   private dispatch(o: Outgoing): void {
-    const cfg = o.a.config;
-    const w = this.writer;
-    w.begin(cfg.percentEncode);
-    if (o.isBatch) {
-      this.call(o, w.finish(o.tpl)); // a batch's request carries only the static headers
-      return;
-    }
-    w.header("ce-id", o.id, true);
-    w.timeHeader("ce-time", o.eventTime);
-    w.timeHeader("ce-recordedtime", nowNanos());
-    w.header("ce-metadata", o.metadata, false); // encoded when it was built
-    const ct = o.contentType;
-    if (ct !== null) w.header("content-type", ct, false);
-    if (o.truncated) w.asciiHeader("ce-truncated", "true");
-    if (o.metadataTruncated) w.asciiHeader("ce-metadatatruncated", "true");
-    if (o.overBudget) w.asciiHeader("ce-overbudget", "true");
-    if (o.status >= 0) w.asciiHeader("ce-statuscode", o.status.toString());
-    if (o.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
-    else if (o.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");
-    this.call(o, w.finish(o.tpl));
+    if (o.isBatch) this.call(o, writeBatchHeaders(this.writer, o.tpl));
+    else this.call(o, writeBinary(this.writer, o.tpl, o, o.a.config.percentEncode, nowNanos()));
   }
 
   private call(o: Outgoing, pairs: ByteBuilder): void {

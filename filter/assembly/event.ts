@@ -1,14 +1,23 @@
-// The CloudEvent on the wire (HTTP binary mode, as KServe's agent sends it).
-// Everything that does not change per request — identity extensions, the
-// annotations JSON, source, specversion, type, the callout pseudo-headers — is
-// serialized once per configuration into a pairs-format block; per event only
-// the dynamic headers are written and the static block is bulk-copied.
+// The CloudEvent, built here and only here, in three layers:
+// - per configuration, a template per event type: everything that does not change per request
+//   (identity extensions, the annotations JSON, source, specversion, type, the callout
+//   pseudo-headers), serialized once into a pairs-format block and a structured-JSON prefix;
+// - per exchange, ExchangeFields, read once from the request headers: id, content type and
+//   ce-metadata, shared by its request and response events;
+// - per event, EventFields: time, body (redacted here when configured), truncation, status.
+// Both encodings are written side by side from the same three: binary mode (HTTP headers, as
+// KServe's agent sends it; writeBinary) and structured JSON (batch mode; appendStructured).
 
 import { ByteBuilder, NO_BYTES } from "./bytes";
+import { copyToBuffer, giveBuffer } from "./body-pool";
+import { Capture } from "./capture";
 import { Config, MAX_ANNOTATIONS_JSON_BYTES } from "./config";
 import { Identity } from "./identity";
 import { writeJsonBytes, writeJsonString } from "./json";
 import { appendHeaderValue, appendPercentEncoded } from "./headers";
+import { metrics } from "./metrics";
+import { PairsReader } from "./pairs";
+import { Redactor } from "./redact";
 import { appendRfc3339Nano } from "./time";
 
 export const TYPE_REQUEST = "org.kubeflow.serving.inference.request";
@@ -162,33 +171,149 @@ function appendBase64(out: ByteBuilder, p: usize, n: i32): void {
   out.len += len;
 }
 
-export class StructuredEvent {
-  id: ArrayBuffer = NO_BYTES;
-  eventTime: u64 = 0;
-  metadata: ArrayBuffer = NO_BYTES;
+// ce-redaction: what redactPaths did to an event's body.
+export const REDACTION_NONE: i32 = 0;
+export const REDACTION_APPLIED: i32 = 1; // "applied"
+export const REDACTION_OMITTED: i32 = 2; // "omitted": the body is left out
+
+// What both events of one exchange carry, read once from its request headers.
+export class ExchangeFields {
+  id: ArrayBuffer = NO_BYTES; // ce-id
+  contentType: ArrayBuffer | null = null; // the request's Content-Type, on both events (as KServe)
+  metadata: ArrayBuffer = NO_BYTES; // ce-metadata JSON, already encoded as the configuration says
   metadataTruncated: bool = false;
-  contentType: ArrayBuffer | null = null;
+  metadataOverBudget: bool = false; // limits.maxHeldBytes left the metadata out
+}
+
+const NO_EXCHANGE = new ExchangeFields();
+
+// One event: its exchange's fields and its own.
+export class EventFields {
+  exchange: ExchangeFields = NO_EXCHANGE;
+  eventTime: u64 = 0;
   body: ArrayBuffer = NO_BYTES;
   truncated: bool = false;
   overBudget: bool = false; // limits.maxHeldBytes cut the body or the metadata short
-  status: i32 = -1;
-  redaction: i32 = 0;
+  status: i32 = -1; // ce-statuscode when >= 0 (logAllResponses)
+  redaction: i32 = REDACTION_NONE;
+}
+
+// An event's body from its capture: the captured bytes, or their redacted copy when redactPaths
+// is configured. A body that cannot be parsed (binary, truncated), is larger than maxRedactBytes,
+// or whose redacted copy the budget cannot hold is left out, never sent as it is.
+export function fillBody(e: EventFields, capture: Capture, redactor: Redactor | null, maxRedactBytes: i32): void {
+  let body = capture.body();
+  e.truncated = capture.truncated;
+  e.overBudget = capture.overBudget || e.exchange.metadataOverBudget;
+  if (redactor !== null) {
+    let red: ArrayBuffer | null = null;
+    if (!capture.truncated && body.byteLength <= maxRedactBytes) {
+      const out = redactor.apply(body, maxRedactBytes * 2 + 1024);
+      if (out !== null) {
+        red = copyToBuffer(out.ptr, out.len);
+        if (red === null) e.overBudget = true;
+      }
+    }
+    giveBuffer(body);
+    if (red !== null) {
+      body = red;
+      e.redaction = REDACTION_APPLIED;
+    } else {
+      body = NO_BYTES;
+      e.redaction = REDACTION_OMITTED;
+      metrics().inc(metrics().redactionOmitted);
+    }
+  }
+  capture.release();
+  e.body = body;
+}
+
+// ce-metadata: {"Canonical-Name":["v1","v2"],...} for the configured headers
+// present on the request, keys sorted, every value kept, as KServe's agent
+// marshals map[string][]string — but matched case-insensitively. Values that
+// would take the JSON past limits.maxMetadataBytes are left out (and the event
+// says so), so that no request header can make an event too large to deliver.
+export class Metadata {
+  constructor(public json: ArrayBuffer, public truncated: bool) {}
+}
+
+export function buildMetadata(pairs: ArrayBuffer, cfg: Config): Metadata {
+  const out = new ByteBuilder(64);
+  const budget = cfg.maxMetadataBytes;
+  out.byte(0x7b);
+  let first = true;
+  let truncated = false;
+  for (let i = 0; i < cfg.metadataHeadersLower.length && !truncated; i++) {
+    const lower = cfg.metadataHeadersLower[i];
+    let found = 0;
+    const r = new PairsReader(pairs);
+    while (r.next()) {
+      if (!r.keyIs(lower)) continue;
+      const mark = out.len;
+      const wasFirst = first;
+      if (found == 0) {
+        if (!first) out.byte(0x2c);
+        first = false;
+        out.byte(0x22);
+        out.ascii(cfg.metadataHeaders[i]);
+        out.ascii("\":[");
+      } else out.byte(0x2c);
+      writeJsonBytes(out, r.valuePtr, <usize>r.valueLen);
+      if (out.len + 2 > budget) { // 2: the closing "]}"
+        out.len = mark;
+        first = wasFirst;
+        truncated = true;
+        break;
+      }
+      found++;
+    }
+    if (found > 0) out.byte(0x5d);
+  }
+  out.byte(0x7d);
+  return new Metadata(encodeIfNeeded(out, cfg.percentEncode), truncated);
+}
+
+// One event in HTTP binary mode: the template's static block, then the per-event headers,
+// joined into one pairs block in the writer's scratch space (the host copies it during the call).
+export function writeBinary(w: EventWriter, tpl: EventTemplate, e: EventFields, percent: bool, recordedNanos: u64): ByteBuilder {
+  const x = e.exchange;
+  w.begin(percent);
+  w.header("ce-id", x.id, true);
+  w.timeHeader("ce-time", e.eventTime);
+  w.timeHeader("ce-recordedtime", recordedNanos);
+  w.header("ce-metadata", x.metadata, false); // encoded when it was built
+  const ct = x.contentType;
+  if (ct !== null) w.header("content-type", ct, false);
+  if (e.truncated) w.asciiHeader("ce-truncated", "true");
+  if (x.metadataTruncated) w.asciiHeader("ce-metadatatruncated", "true");
+  if (e.overBudget) w.asciiHeader("ce-overbudget", "true");
+  if (e.status >= 0) w.asciiHeader("ce-statuscode", e.status.toString());
+  if (e.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
+  else if (e.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");
+  return w.finish(tpl);
+}
+
+// The request that carries a batch: only its template's static headers.
+export function writeBatchHeaders(w: EventWriter, tpl: EventTemplate): ByteBuilder {
+  w.begin(false);
+  return w.finish(tpl);
 }
 
 // One event in the CloudEvents JSON format (batch mode): the template's
 // precomputed prefix, then the per-event attributes and the data — as JSON
 // when the content type says JSON and the body is one JSON value, else base64.
-export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: StructuredEvent, recordedNanos: u64, bodyIsJson: bool): void {
+export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: EventFields, recordedNanos: u64, bodyIsJson: bool): void {
+  const x = e.exchange;
   out.bytes(tpl.json.ptr, tpl.json.len);
-  jsonBytesAttr(out, "id", e.id);
+  jsonBytesAttr(out, "id", x.id);
   out.ascii(",\"time\":\"");
   appendRfc3339Nano(out, e.eventTime);
   out.ascii("\",\"recordedtime\":\"");
   appendRfc3339Nano(out, recordedNanos);
   out.byte(0x22);
-  jsonBytesAttr(out, "metadata", e.metadata);
-  if (e.metadataTruncated) out.ascii(",\"metadatatruncated\":\"true\"");
-  const ct = e.contentType;
+  jsonBytesAttr(out, "metadata", x.metadata);
+  if (x.metadataTruncated) out.ascii(",\"metadatatruncated\":\"true\"");
+  const ct = x.contentType;
   if (ct !== null) jsonBytesAttr(out, "datacontenttype", ct);
   if (e.truncated) out.ascii(",\"truncated\":\"true\"");
   if (e.overBudget) out.ascii(",\"overbudget\":\"true\"");
@@ -197,8 +322,8 @@ export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: Struct
     out.ascii(e.status.toString());
     out.byte(0x22);
   }
-  if (e.redaction == 1) out.ascii(",\"redaction\":\"applied\"");
-  else if (e.redaction == 2) out.ascii(",\"redaction\":\"omitted\"");
+  if (e.redaction == REDACTION_APPLIED) out.ascii(",\"redaction\":\"applied\"");
+  else if (e.redaction == REDACTION_OMITTED) out.ascii(",\"redaction\":\"omitted\"");
   if (e.body.byteLength > 0) {
     if (bodyIsJson) {
       out.ascii(",\"data\":");

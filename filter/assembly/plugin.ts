@@ -4,13 +4,13 @@
 // never holds up inference traffic.
 
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
-import { ByteBuilder, NO_BYTES } from "./bytes";
+import { ByteBuilder } from "./bytes";
 import { Capture } from "./capture";
-import { copyToBuffer, giveBuffer, reserve, setHeldLimit, unreserve } from "./body-pool";
+import { reserve, setHeldLimit, unreserve } from "./body-pool";
 import { Config, parseConfig } from "./config";
-import { Active, REDACTION_APPLIED, REDACTION_NONE, REDACTION_OMITTED } from "./active";
+import { Active } from "./active";
 import { Delivery, Outgoing } from "./delivery";
-import { EventTemplate, buildTemplates, encodeIfNeeded } from "./event";
+import { EventTemplate, ExchangeFields, buildMetadata, buildTemplates, fillBody } from "./event";
 import { isCleanHeaderText } from "./headers";
 import {
   BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS,
@@ -18,7 +18,6 @@ import {
 } from "./hostcalls";
 import { resolveIdentity } from "./identity";
 import { appendUuidV4 } from "./ids";
-import { writeJsonBytes } from "./json";
 import { metrics } from "./metrics";
 import { PairsReader, bytesStartWithAscii } from "./pairs";
 
@@ -69,43 +68,13 @@ export class LoggerRoot extends RootContext {
     return false;
   }
 
-  // A finished event from one of this root's streams.
-  send(a: Active, tpl: EventTemplate, s: LoggerStream, eventTime: u64, capture: Capture, status: i32): void {
-    let body = capture.body();
-    let redaction = REDACTION_NONE;
-    let overBudget = capture.overBudget || s.metadataOverBudget;
-    const r = a.redactor;
-    if (r !== null) {
-      // A body that cannot be parsed (binary, truncated), is too large to redact,
-      // or whose redacted copy the budget cannot hold is left out, never sent as is.
-      let red: ArrayBuffer | null = null;
-      if (!capture.truncated && body.byteLength <= a.config.maxRedactBytes) {
-        const out = r.apply(body, a.config.maxRedactBytes * 2 + 1024);
-        if (out !== null) {
-          red = copyToBuffer(out.ptr, out.len);
-          if (red === null) overBudget = true;
-        }
-      }
-      giveBuffer(body);
-      if (red !== null) { body = red; redaction = REDACTION_APPLIED; }
-      else {
-        body = NO_BYTES;
-        redaction = REDACTION_OMITTED;
-        metrics().inc(metrics().redactionOmitted);
-      }
-    }
-    capture.release();
+  // A finished event of one of this root's streams: its exchange's fields and its captured body.
+  send(a: Active, tpl: EventTemplate, exchange: ExchangeFields, eventTime: u64, capture: Capture, status: i32): void {
     const o = new Outgoing(a, tpl);
-    o.id = s.id;
-    o.metadata = s.metadata;
-    o.metadataTruncated = s.metadataTruncated;
-    o.contentType = s.contentType;
+    o.exchange = exchange;
     o.eventTime = eventTime;
-    o.body = body;
-    o.truncated = capture.truncated;
-    o.overBudget = overBudget;
     o.status = status;
-    o.redaction = redaction;
+    fillBody(o, capture, a.redactor, a.config.maxRedactBytes);
     this.delivery.submit(o);
   }
 
@@ -127,12 +96,8 @@ export class LoggerRoot extends RootContext {
 
 export class LoggerStream extends Context {
   private a: Active | null = null;
-  private logger: LoggerRoot;
-  id: ArrayBuffer = NO_BYTES;
-  metadata: ArrayBuffer = NO_BYTES;
-  metadataTruncated: bool = false;
-  metadataOverBudget: bool = false;
-  contentType: ArrayBuffer | null = null;
+  private root: LoggerRoot;
+  private fields: ExchangeFields = new ExchangeFields(); // filled at request headers, for both events
   private charged: i32 = 0; // bytes this stream holds under the memory budget (besides its bodies)
   private unbudgeted: bool = false; // the budget had no room for this stream: its events are counted, not built
   private requestTime: u64 = 0;
@@ -145,11 +110,11 @@ export class LoggerStream extends Context {
 
   constructor(context_id: u32, root: LoggerRoot) {
     super(context_id, root);
-    this.logger = root;
+    this.root = root;
   }
 
   onRequestHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
-    const a = this.logger.active;
+    const a = this.root.active;
     if (a === null) return FilterHeadersStatusValues.Continue; // no valid configuration: pass through
     this.requestTime = nowNanos();
     const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
@@ -182,27 +147,28 @@ export class LoggerStream extends Context {
       return true;
     }
     this.charged = STREAM_COST;
+    const f = this.fields;
     // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
-    if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) this.id = pairs.slice(ceId, ceId + ceIdLen);
-    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) this.id = pairs.slice(xrid, xrid + xridLen);
+    if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) f.id = pairs.slice(ceId, ceId + ceIdLen);
+    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) f.id = pairs.slice(xrid, xrid + xridLen);
     else {
       const b = new ByteBuilder(36);
       appendUuidV4(b, this.requestTime);
-      this.id = b.toBuffer();
+      f.id = b.toBuffer();
     }
     // KServe sends the request's Content-Type on both events, none when blank.
     if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isCleanHeaderText(base + <usize>ct, ctLen)) {
-      this.contentType = pairs.slice(ct, ct + ctLen);
+      f.contentType = pairs.slice(ct, ct + ctLen);
     }
     const md = buildMetadata(pairs, cfg);
     if (md.json.byteLength <= EMPTY_METADATA.byteLength || reserve(md.json.byteLength)) {
       if (md.json.byteLength > EMPTY_METADATA.byteLength) this.charged += md.json.byteLength;
-      this.metadata = md.json;
-      this.metadataTruncated = md.truncated;
+      f.metadata = md.json;
+      f.metadataTruncated = md.truncated;
     } else {
-      this.metadata = EMPTY_METADATA;
-      this.metadataTruncated = true;
-      this.metadataOverBudget = true;
+      f.metadata = EMPTY_METADATA;
+      f.metadataTruncated = true;
+      f.metadataOverBudget = true;
     }
     return true;
   }
@@ -226,8 +192,8 @@ export class LoggerStream extends Context {
     if (a === null || this.requestDone) return;
     this.requestDone = true;
     if (!a.config.logRequest) return;
-    if (this.unbudgeted) { this.logger.delivery.unbuilt(); return; }
-    this.logger.send(a, a.templates.request, this, this.requestTime, this.reqBody, -1);
+    if (this.unbudgeted) { this.root.delivery.unbuilt(); return; }
+    this.root.send(a, a.templates.request, this.fields, this.requestTime, this.reqBody, -1);
   }
 
   onResponseHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
@@ -264,9 +230,9 @@ export class LoggerStream extends Context {
     if (a === null || this.responseDone) return;
     this.responseDone = true;
     if (!this.logResponseBody) return;
-    if (this.unbudgeted) { this.logger.delivery.unbuilt(); return; }
+    if (this.unbudgeted) { this.root.delivery.unbuilt(); return; }
     const status = a.config.logAllResponses ? this.status : -1;
-    this.logger.send(a, a.templates.response, this, nowNanos(), this.respBody, status);
+    this.root.send(a, a.templates.response, this.fields, nowNanos(), this.respBody, status);
   }
 
   // The SDK's defaults build a debug log line for each of these on every
@@ -295,49 +261,4 @@ function isBlank(p: usize, n: i32): bool {
     if (b != 0x20 && b != 0x09) return false;
   }
   return true;
-}
-
-// ce-metadata: {"Canonical-Name":["v1","v2"],...} for the configured headers
-// present on the request, keys sorted, every value kept, as KServe's agent
-// marshals map[string][]string — but matched case-insensitively. Values that
-// would take the JSON past limits.maxMetadataBytes are left out (and the event
-// says so), so that no request header can make an event too large to deliver.
-class Metadata {
-  constructor(public json: ArrayBuffer, public truncated: bool) {}
-}
-
-function buildMetadata(pairs: ArrayBuffer, cfg: Config): Metadata {
-  const out = new ByteBuilder(64);
-  const budget = cfg.maxMetadataBytes;
-  out.byte(0x7b);
-  let first = true;
-  let truncated = false;
-  for (let i = 0; i < cfg.metadataHeadersLower.length && !truncated; i++) {
-    const lower = cfg.metadataHeadersLower[i];
-    let found = 0;
-    const r = new PairsReader(pairs);
-    while (r.next()) {
-      if (!r.keyIs(lower)) continue;
-      const mark = out.len;
-      const wasFirst = first;
-      if (found == 0) {
-        if (!first) out.byte(0x2c);
-        first = false;
-        out.byte(0x22);
-        out.ascii(cfg.metadataHeaders[i]);
-        out.ascii("\":[");
-      } else out.byte(0x2c);
-      writeJsonBytes(out, r.valuePtr, <usize>r.valueLen);
-      if (out.len + 2 > budget) { // 2: the closing "]}"
-        out.len = mark;
-        first = wasFirst;
-        truncated = true;
-        break;
-      }
-      found++;
-    }
-    if (found > 0) out.byte(0x5d);
-  }
-  out.byte(0x7d);
-  return new Metadata(encodeIfNeeded(out, cfg.percentEncode), truncated);
 }

@@ -66,18 +66,20 @@ describe("precomputed header block", () => {
   });
 });
 
-import { appendStructured, StructuredEvent } from "../event";
+import { appendStructured, EventFields, ExchangeFields } from "../event";
 import { ByteBuilder } from "../bytes";
 
 describe("structured events (batch mode)", () => {
   it("writes the precomputed attributes, the per-event ones, and JSON data as is", () => {
     const cfg = config(',"annotations":{"k":"v\\"<"}');
     const t = buildTemplates(cfg, resolveIdentity(cfg));
-    const e = new StructuredEvent();
-    e.id = String.UTF8.encode("id-1");
+    const x = new ExchangeFields();
+    x.id = String.UTF8.encode("id-1");
+    x.metadata = String.UTF8.encode('{"X-Tenant":["a"]}');
+    x.contentType = String.UTF8.encode("application/json");
+    const e = new EventFields();
+    e.exchange = x;
     e.eventTime = 1_000_000_000;
-    e.metadata = String.UTF8.encode('{"X-Tenant":["a"]}');
-    e.contentType = String.UTF8.encode("application/json");
     e.body = String.UTF8.encode('{"instances":[[1]]}');
     e.status = 503;
     const out = new ByteBuilder();
@@ -91,7 +93,7 @@ describe("structured events (batch mode)", () => {
   it("writes other bodies as data_base64 (with padding)", () => {
     const cfg = config("");
     const t = buildTemplates(cfg, resolveIdentity(cfg));
-    const e = new StructuredEvent();
+    const e = new EventFields();
     e.body = String.UTF8.encode("hello");
     const out = new ByteBuilder();
     appendStructured(out, t.response, e, 0, false);
@@ -100,5 +102,34 @@ describe("structured events (batch mode)", () => {
     const out2 = new ByteBuilder();
     appendStructured(out2, t.response, e, 0, false);
     expect(out2.toString().endsWith(',"data_base64":"aGVsbA=="}')).toBe(true);
+  });
+});
+
+import { writeBinary, REDACTION_OMITTED } from "../event";
+
+describe("one event, both encodings", () => {
+  it("binary mode and structured mode carry the same per-event attributes from the same fields", () => {
+    const cfg = config("");
+    const t = buildTemplates(cfg, resolveIdentity(cfg));
+    const x = new ExchangeFields();
+    x.id = String.UTF8.encode("id-2");
+    x.metadata = String.UTF8.encode("{}");
+    x.metadataTruncated = true;
+    const e = new EventFields();
+    e.exchange = x;
+    e.eventTime = 3_000_000_000;
+    e.truncated = true;
+    e.overBudget = true;
+    e.status = 500;
+    e.redaction = REDACTION_OMITTED;
+    const h = decode(writeBinary(new EventWriter(), t.response, e, false, 4_000_000_000).toBuffer());
+    expect(h.slice(10).join("|")).toBe(
+      "ce-id=id-2|ce-time=1970-01-01T00:00:03Z|ce-recordedtime=1970-01-01T00:00:04Z|ce-metadata={}|ce-truncated=true|" +
+      "ce-metadatatruncated=true|ce-overbudget=true|ce-statuscode=500|ce-redaction=omitted");
+    const out = new ByteBuilder();
+    appendStructured(out, t.response, e, 4_000_000_000, false);
+    expect(out.toString().endsWith(
+      '"id":"id-2","time":"1970-01-01T00:00:03Z","recordedtime":"1970-01-01T00:00:04Z","metadata":"{}","metadatatruncated":"true",' +
+      '"truncated":"true","overbudget":"true","statuscode":"500","redaction":"omitted"}')).toBe(true);
   });
 });
