@@ -20,14 +20,15 @@
 // they reach gcSlack() a full collection runs, so that garbage adds at most
 // gcSlack() to what the budget holds.
 
+import { intDefault } from "./config-fields";
+
 const POOL_MIN: i32 = 16 * 1024;
 const FREE_MAX: i32 = 8;
 const FREE_MAX_BYTES: i64 = 8 * 1024 * 1024;
 const MIN_SLACK: i64 = 4 * 1024 * 1024;
 
-export const DEFAULT_MAX_HELD_BYTES: i32 = 64 * 1024 * 1024;
-
-let limit: i64 = DEFAULT_MAX_HELD_BYTES;
+// until the first configuration sets it: the default of limits.maxHeldBytes
+let limit: i64 = <i64>intDefault("limits.maxHeldBytes");
 let held: i64 = 0;
 let released: i64 = 0;
 let collections: i64 = 0;

@@ -1,28 +1,23 @@
 // The pluginConfig contract (docs/plugin-config.md): parsed and validated as a
 // whole at proxy_on_configure; any error names the field and refuses the
-// configuration, so a half-applied configuration cannot exist.
+// configuration, so a half-applied configuration cannot exist. Which fields
+// exist, their defaults and their limits come from the one table, config-fields.ts.
 
 import { JKind, JValue, JsonParser, brief } from "./json";
 import { isValidUtf8 } from "./bytes";
-import { MAX_PATHS, MAX_SEGMENTS, parsePath } from "./redact";
-import { DEFAULT_MAX_HELD_BYTES } from "./body-pool";
+import { MAX_SEGMENTS, parsePath } from "./redact";
+import {
+  MAX_ANNOTATION_KEY_CHARS, MAX_CONFIG_BYTES, MAX_HEADER_NAME_CHARS, MAX_REDACT_PATH_CHARS, configField, configKeys, intDefault,
+} from "./config-fields";
 import { isSensitiveName } from "./sensitive-names";
 import { canonicalHeaderKey, hasControlChars, isToken, toLowerAscii } from "./headers";
 
-export const DEFAULT_SOURCE = "http://localhost:9081/";
-export const MAX_ANNOTATIONS = 128;
-export const MAX_ANNOTATIONS_JSON_BYTES = 16384;
-export const MAX_METADATA_HEADERS = 32;
-export const MAX_ENDPOINTS = 64;
-// The whole pluginConfig: refused before it is read any further. The largest
-// valid one (128 annotations in 16 KiB, 32 redaction paths, 64 endpoints) is
-// well under this.
-export const MAX_CONFIG_BYTES = 262144;
+export { MAX_ANNOTATIONS_JSON_BYTES, MAX_CONFIG_BYTES } from "./config-fields";
 
 export class Config {
   inferenceService: string = "";
   namespace: string = "";
-  component: string = "predictor";
+  component: string = configField("component").def;
   endpoint: string = "";
   endpointRevisions: string[] = [];
   endpointNames: string[] = [];
@@ -30,9 +25,9 @@ export class Config {
   logResponse: bool = true;
   cluster: string = "";
   authority: string = "";
-  path: string = "/";
-  timeoutMs: u32 = 5000;
-  source: string = DEFAULT_SOURCE;
+  path: string = configField("logger.path").def;
+  timeoutMs: u32 = <u32>intDefault("logger.timeoutMs");
+  source: string = configField("source").def;
   // Canonical names (as keys of ce-metadata), sorted as Go sorts map keys, and
   // their lower-case forms (as Envoy presents header names) in the same order.
   metadataHeaders: string[] = [];
@@ -41,20 +36,20 @@ export class Config {
   annotationValues: string[] = [];
   logAllResponses: bool = false;
   percentEncode: bool = false;
-  maxBodyBytes: i32 = 1048576;
-  maxMetadataBytes: i32 = 8192;
-  maxInflightCallouts: i32 = 64;
-  drainTimeoutMs: i32 = 10000;
-  maxRetries: i32 = 2;
-  initialBackoffMs: i32 = 100;
-  maxBackoffMs: i32 = 2000;
-  retryBudgetBytes: i32 = 8388608;
-  maxHeldBytes: i32 = DEFAULT_MAX_HELD_BYTES;
-  maxRedactBytes: i32 = 1048576;
+  maxBodyBytes: i32 = <i32>intDefault("limits.maxBodyBytes");
+  maxMetadataBytes: i32 = <i32>intDefault("limits.maxMetadataBytes");
+  maxInflightCallouts: i32 = <i32>intDefault("limits.maxInflightCallouts");
+  drainTimeoutMs: i32 = <i32>intDefault("limits.drainTimeoutMs");
+  maxRetries: i32 = <i32>intDefault("retry.maxRetries");
+  initialBackoffMs: i32 = <i32>intDefault("retry.initialBackoffMs");
+  maxBackoffMs: i32 = <i32>intDefault("retry.maxBackoffMs");
+  retryBudgetBytes: i32 = <i32>intDefault("retry.budgetBytes");
+  maxHeldBytes: i32 = <i32>intDefault("limits.maxHeldBytes");
+  maxRedactBytes: i32 = <i32>intDefault("limits.maxRedactBytes");
   redactPaths: string[][] = [];
   batchMaxEvents: i32 = 0; // 0: one HTTP request per event (binary mode, as KServe's agent)
-  batchMaxBytes: i32 = 1048576;
-  batchIntervalMs: i32 = 1000;
+  batchMaxBytes: i32 = <i32>intDefault("batch.maxBytes");
+  batchIntervalMs: i32 = <i32>intDefault("batch.intervalMs");
 
   endpointFor(revision: string): string {
     for (let i = 0; i < this.endpointRevisions.length; i++) {
@@ -77,28 +72,35 @@ class Checker {
     return false;
   }
 
-  // Returns the string, or null when absent; sets error when of the wrong type.
-  str(obj: JValue, key: string, field: string, required: bool, minLen: i32, maxLen: i32): string | null {
-    const v = obj.get(key);
+  // The string at `path` (its table row gives required and the length limits), or null when
+  // absent; sets error when it is of the wrong type or out of its limits.
+  str(obj: JValue, path: string): string | null {
+    const f = configField(path);
+    const minLen = <i32>f.min;
+    const maxLen = <i32>f.max;
+    const v = obj.get(f.key);
     if (v === null) {
-      if (required) this.fail(field, "is required");
+      if (f.required) this.fail(path, "is required");
       return null;
     }
-    if (v.kind != JKind.Str) { this.fail(field, "must be a string, not " + v.kindName()); return null; }
+    if (v.kind != JKind.Str) { this.fail(path, "must be a string, not " + v.kindName()); return null; }
     const s = v.s;
-    if (s.length < minLen) { this.fail(field, minLen == 1 ? "must not be empty" : "is shorter than " + minLen.toString()); return null; }
-    if (s.length > maxLen) { this.fail(field, "is longer than " + maxLen.toString() + " characters"); return null; }
-    if (hasControlChars(s)) { this.fail(field, "contains a control character"); return null; }
+    if (s.length < minLen) { this.fail(path, minLen == 1 ? "must not be empty" : "is shorter than " + minLen.toString()); return null; }
+    if (s.length > maxLen) { this.fail(path, "is longer than " + maxLen.toString() + " characters"); return null; }
+    if (hasControlChars(s)) { this.fail(path, "contains a control character"); return null; }
     return s;
   }
 
-  int(obj: JValue, key: string, field: string, def: i32, min: i32, max: i32): i32 {
-    const v = obj.get(key);
+  // The integer at `path`, its default when absent; the range is its table row's.
+  int(obj: JValue, path: string): i32 {
+    const f = configField(path);
+    const def = <i32>parseInt(f.def);
+    const v = obj.get(f.key);
     if (v === null) return def;
-    if (v.kind != JKind.Num) { this.fail(field, "must be an integer, not " + v.kindName()); return def; }
-    if (v.n != Math.floor(v.n)) { this.fail(field, "must be an integer"); return def; }
-    if (v.n < <f64>min || v.n > <f64>max) {
-      this.fail(field, "must be between " + min.toString() + " and " + max.toString());
+    if (v.kind != JKind.Num) { this.fail(path, "must be an integer, not " + v.kindName()); return def; }
+    if (v.n != Math.floor(v.n)) { this.fail(path, "must be an integer"); return def; }
+    if (v.n < f.min || v.n > f.max) {
+      this.fail(path, "must be between " + (<i64>f.min).toString() + " and " + (<i64>f.max).toString());
       return def;
     }
     return <i32>v.n;
@@ -111,12 +113,12 @@ class Checker {
     return v.b;
   }
 
-  // An optional nested object whose keys must all be known; null when absent or wrong.
-  section(root: JValue, name: string, keys: string[]): JValue | null {
+  // An optional nested object whose keys must all be known (the table's); null when absent or wrong.
+  section(root: JValue, name: string): JValue | null {
     const v = root.get(name);
     if (v === null) return null;
     if (v.kind != JKind.Obj) { this.fail(name, "must be an object"); return null; }
-    this.onlyKeys(v, keys, name + ".");
+    this.onlyKeys(v, configKeys(name), name + ".");
     return v;
   }
 
@@ -127,15 +129,6 @@ class Checker {
     return true;
   }
 }
-
-const TOP_KEYS: string[] = [
-  "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths", "batch",
-];
-const BATCH_KEYS: string[] = ["maxEvents", "maxBytes", "intervalMs"];
-const RETRY_KEYS: string[] = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
-const LOGGER_KEYS: string[] = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_KEYS: string[] = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes"];
 
 function quoted(s: string): string {
   return "\"" + brief(s) + "\"";
@@ -168,25 +161,25 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   }
   const c = new Checker();
   const cfg = new Config();
-  c.onlyKeys(root, TOP_KEYS, "");
+  c.onlyKeys(root, configKeys(""), "");
 
-  const isvc = c.str(root, "inferenceService", "inferenceService", true, 1, 253);
+  const isvc = c.str(root, "inferenceService");
   if (isvc !== null) cfg.inferenceService = isvc;
-  const ns = c.str(root, "namespace", "namespace", true, 1, 63);
+  const ns = c.str(root, "namespace");
   if (ns !== null) cfg.namespace = ns;
-  const comp = c.str(root, "component", "component", false, 1, 32);
+  const comp = c.str(root, "component");
   if (comp !== null) {
     if (comp != "predictor" && comp != "transformer" && comp != "explainer") {
       c.fail("component", "must be predictor, transformer or explainer, not " + quoted(comp));
     } else cfg.component = comp;
   }
-  const ep = c.str(root, "endpoint", "endpoint", false, 0, 63);
+  const ep = c.str(root, "endpoint");
   if (ep !== null) cfg.endpoint = ep;
 
   const eps = root.get("endpoints");
   if (eps !== null) {
     if (eps.kind != JKind.Obj) c.fail("endpoints", "must be an object of revision → endpoint");
-    else if (eps.keys.length > MAX_ENDPOINTS) c.fail("endpoints", "has more than " + MAX_ENDPOINTS.toString() + " entries");
+    else if (eps.keys.length > <i32>configField("endpoints").max) c.fail("endpoints", "has more than " + (<i32>configField("endpoints").max).toString() + " entries");
     else {
       for (let i = 0; i < eps.keys.length; i++) {
         const field = "endpoints[" + quoted(eps.keys[i]) + "]";
@@ -199,7 +192,7 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     }
   }
 
-  const mode = c.str(root, "mode", "mode", false, 1, 16);
+  const mode = c.str(root, "mode");
   if (mode !== null) {
     if (mode == "all") { cfg.logRequest = true; cfg.logResponse = true; }
     else if (mode == "request") { cfg.logRequest = true; cfg.logResponse = false; }
@@ -211,23 +204,23 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   if (logger === null) c.fail("logger", "is required");
   else if (logger.kind != JKind.Obj) c.fail("logger", "must be an object");
   else {
-    c.onlyKeys(logger, LOGGER_KEYS, "logger.");
-    const cluster = c.str(logger, "cluster", "logger.cluster", true, 1, 512);
+    c.onlyKeys(logger, configKeys("logger"), "logger.");
+    const cluster = c.str(logger, "logger.cluster");
     if (cluster !== null) cfg.cluster = cluster;
-    const auth = c.str(logger, "authority", "logger.authority", true, 1, 256);
+    const auth = c.str(logger, "logger.authority");
     if (auth !== null) {
       if (auth.includes(" ")) c.fail("logger.authority", "must not contain spaces");
       else cfg.authority = auth;
     }
-    const path = c.str(logger, "path", "logger.path", false, 1, 2048);
+    const path = c.str(logger, "logger.path");
     if (path !== null) {
       if (!path.startsWith("/") || path.includes(" ")) c.fail("logger.path", "must start with / and contain no spaces");
       else cfg.path = path;
     }
-    cfg.timeoutMs = <u32>c.int(logger, "timeoutMs", "logger.timeoutMs", 5000, 1, 60000);
+    cfg.timeoutMs = <u32>c.int(logger, "logger.timeoutMs");
   }
 
-  const source = c.str(root, "source", "source", false, 1, 2048);
+  const source = c.str(root, "source");
   if (source !== null) cfg.source = source;
 
   // Sensitive header allow-list first: metadataHeaders are checked against it.
@@ -235,6 +228,7 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   const allow = root.get("allowSensitiveHeaders");
   if (allow !== null) {
     if (allow.kind != JKind.Arr) c.fail("allowSensitiveHeaders", "must be an array of header names");
+    else if (allow.items.length > <i32>configField("allowSensitiveHeaders").max) c.fail("allowSensitiveHeaders", "has more than " + (<i32>configField("allowSensitiveHeaders").max).toString() + " names");
     else for (let i = 0; i < allow.items.length; i++) {
       const v = allow.items[i];
       if (v.kind != JKind.Str || !isToken(v.s)) { c.fail("allowSensitiveHeaders[" + i.toString() + "]", "must be a header name"); break; }
@@ -245,14 +239,14 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   const mh = root.get("metadataHeaders");
   if (mh !== null) {
     if (mh.kind != JKind.Arr) c.fail("metadataHeaders", "must be an array of header names");
-    else if (mh.items.length > MAX_METADATA_HEADERS) c.fail("metadataHeaders", "has more than " + MAX_METADATA_HEADERS.toString() + " names");
+    else if (mh.items.length > <i32>configField("metadataHeaders").max) c.fail("metadataHeaders", "has more than " + (<i32>configField("metadataHeaders").max).toString() + " names");
     else {
       const names: string[] = [];
       for (let i = 0; i < mh.items.length; i++) {
         const field = "metadataHeaders[" + i.toString() + "]";
         const v = mh.items[i];
         if (v.kind != JKind.Str) { c.fail(field, "must be a string"); break; }
-        if (!isToken(v.s) || v.s.length > 256) { c.fail(field, quoted(v.s) + " is not a valid header name"); break; }
+        if (!isToken(v.s) || v.s.length > MAX_HEADER_NAME_CHARS) { c.fail(field, quoted(v.s) + " is not a valid header name"); break; }
         const lower = toLowerAscii(v.s);
         if (isSensitiveName(v.s) && !allowed.includes(lower)) {
           c.fail(field, quoted(v.s) + " carries credentials; list it in allowSensitiveHeaders to log it");
@@ -272,13 +266,13 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   const ann = root.get("annotations");
   if (ann !== null) {
     if (ann.kind != JKind.Obj) c.fail("annotations", "must be an object of key → value");
-    else if (ann.keys.length > MAX_ANNOTATIONS) c.fail("annotations", "has more than " + MAX_ANNOTATIONS.toString() + " entries");
+    else if (ann.keys.length > <i32>configField("annotations").max) c.fail("annotations", "has more than " + (<i32>configField("annotations").max).toString() + " entries");
     else {
       const keys = ann.keys.slice(0);
       keys.sort();
       for (let i = 0; i < keys.length; i++) {
         const field = "annotations[" + quoted(keys[i]) + "]";
-        if (keys[i].length == 0 || keys[i].length > 317) { c.fail(field, "key must be 1..317 characters"); break; }
+        if (keys[i].length == 0 || keys[i].length > MAX_ANNOTATION_KEY_CHARS) { c.fail(field, "key must be 1.." + MAX_ANNOTATION_KEY_CHARS.toString() + " characters"); break; }
         const v = ann.get(keys[i]);
         if (v === null || v.kind != JKind.Str) { c.fail(field, "value must be a string"); break; }
         cfg.annotationKeys.push(keys[i]);
@@ -288,49 +282,49 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   }
 
   cfg.logAllResponses = c.bool(root, "logAllResponses", "logAllResponses", false);
-  const enc = c.str(root, "headerEncoding", "headerEncoding", false, 1, 16);
+  const enc = c.str(root, "headerEncoding");
   if (enc !== null) {
     if (enc == "percent") cfg.percentEncode = true;
     else if (enc != "raw") c.fail("headerEncoding", "must be raw or percent, not " + quoted(enc));
   }
 
-  const limits = c.section(root, "limits", LIMIT_KEYS);
+  const limits = c.section(root, "limits");
   if (limits !== null) {
-    cfg.maxBodyBytes = c.int(limits, "maxBodyBytes", "limits.maxBodyBytes", 1048576, 0, 67108864);
-    cfg.maxMetadataBytes = c.int(limits, "maxMetadataBytes", "limits.maxMetadataBytes", 8192, 2, 65536);
-    cfg.maxInflightCallouts = c.int(limits, "maxInflightCallouts", "limits.maxInflightCallouts", 64, 1, 4096);
-    cfg.drainTimeoutMs = c.int(limits, "drainTimeoutMs", "limits.drainTimeoutMs", 10000, 0, 120000);
-    cfg.maxHeldBytes = c.int(limits, "maxHeldBytes", "limits.maxHeldBytes", DEFAULT_MAX_HELD_BYTES, 1048576, 1073741824);
-    cfg.maxRedactBytes = c.int(limits, "maxRedactBytes", "limits.maxRedactBytes", 1048576, 0, 16777216);
+    cfg.maxBodyBytes = c.int(limits, "limits.maxBodyBytes");
+    cfg.maxMetadataBytes = c.int(limits, "limits.maxMetadataBytes");
+    cfg.maxInflightCallouts = c.int(limits, "limits.maxInflightCallouts");
+    cfg.drainTimeoutMs = c.int(limits, "limits.drainTimeoutMs");
+    cfg.maxHeldBytes = c.int(limits, "limits.maxHeldBytes");
+    cfg.maxRedactBytes = c.int(limits, "limits.maxRedactBytes");
   }
 
   const rp = root.get("redactPaths");
   if (rp !== null) {
     if (rp.kind != JKind.Arr) c.fail("redactPaths", "must be an array of paths");
-    else if (rp.items.length > MAX_PATHS) c.fail("redactPaths", "has more than " + MAX_PATHS.toString() + " paths");
+    else if (rp.items.length > <i32>configField("redactPaths").max) c.fail("redactPaths", "has more than " + (<i32>configField("redactPaths").max).toString() + " paths");
     else for (let i = 0; i < rp.items.length; i++) {
       const field = "redactPaths[" + i.toString() + "]";
       const v = rp.items[i];
-      const segs = v.kind == JKind.Str && v.s.length <= 256 ? parsePath(v.s) : null;
+      const segs = v.kind == JKind.Str && v.s.length <= MAX_REDACT_PATH_CHARS ? parsePath(v.s) : null;
       if (segs === null || segs.length > MAX_SEGMENTS) { c.fail(field, "must be a path like \"instances.*.ssn\" (≤ " + MAX_SEGMENTS.toString() + " segments)"); break; }
       cfg.redactPaths.push(segs);
     }
   }
 
-  const batch = c.section(root, "batch", BATCH_KEYS);
+  const batch = c.section(root, "batch");
   if (batch !== null) {
-    cfg.batchMaxEvents = c.int(batch, "maxEvents", "batch.maxEvents", 100, 1, 1000);
-    cfg.batchMaxBytes = c.int(batch, "maxBytes", "batch.maxBytes", 1048576, 1024, 16777216);
-    cfg.batchIntervalMs = c.int(batch, "intervalMs", "batch.intervalMs", 1000, 1, 60000);
+    cfg.batchMaxEvents = c.int(batch, "batch.maxEvents");
+    cfg.batchMaxBytes = c.int(batch, "batch.maxBytes");
+    cfg.batchIntervalMs = c.int(batch, "batch.intervalMs");
     if (c.error.length == 0 && cfg.percentEncode) c.fail("batch", "headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
   }
 
-  const retry = c.section(root, "retry", RETRY_KEYS);
+  const retry = c.section(root, "retry");
   if (retry !== null) {
-    cfg.maxRetries = c.int(retry, "maxRetries", "retry.maxRetries", 2, 0, 10);
-    cfg.initialBackoffMs = c.int(retry, "initialBackoffMs", "retry.initialBackoffMs", 100, 1, 60000);
-    cfg.maxBackoffMs = c.int(retry, "maxBackoffMs", "retry.maxBackoffMs", 2000, 1, 300000);
-    cfg.retryBudgetBytes = c.int(retry, "budgetBytes", "retry.budgetBytes", 8388608, 0, 268435456);
+    cfg.maxRetries = c.int(retry, "retry.maxRetries");
+    cfg.initialBackoffMs = c.int(retry, "retry.initialBackoffMs");
+    cfg.maxBackoffMs = c.int(retry, "retry.maxBackoffMs");
+    cfg.retryBudgetBytes = c.int(retry, "retry.budgetBytes");
     if (c.error.length == 0 && cfg.maxBackoffMs < cfg.initialBackoffMs) {
       c.fail("retry.maxBackoffMs", "must not be smaller than retry.initialBackoffMs");
     }

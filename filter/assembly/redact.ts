@@ -15,10 +15,10 @@
 
 import { ByteBuilder } from "./bytes";
 import { JsonParser } from "./json";
+import { MAX_REDACT_PATH_SEGMENTS, configField } from "./config-fields";
 
 export const REDACTED = "\"[REDACTED]\"";
-export const MAX_PATHS = 32;
-export const MAX_SEGMENTS = 16;
+export const MAX_SEGMENTS: i32 = MAX_REDACT_PATH_SEGMENTS;
 const MAX_DEPTH = 64;
 const LEVELS = MAX_SEGMENTS + 2; // masks are read at depth ≤ MAX_SEGMENTS + 1
 // skip() modes: one value at p, or the rest of an array / object after one of its entries.
@@ -80,7 +80,7 @@ export class Redactor {
       this.maxIndex[d] = -1;
       this.indexes.push([]);
     }
-    for (let i = 0; i < patterns.length && i < MAX_PATHS; i++) {
+    for (let i = 0; i < patterns.length && i < <i32>configField("redactPaths").max; i++) {
       const bit: u32 = 1 << <u32>i;
       const pat = patterns[i];
       this.all |= bit;

@@ -7,9 +7,11 @@
 // rolled out to 100% (tag "prev"). The first is the canary, every other revision with traffic
 // is default. Without a split, the revision that serves (latestRolledoutRevision, else
 // latestReadyRevision) is default.
+import { configField } from "../../filter/assembly/config-fields.js";
 import { isObject } from "./io.js";
 
-export const MAX_ENDPOINTS = 64;
+/** entries the filter accepts in pluginConfig.endpoints */
+export const MAX_ENDPOINTS = configField("endpoints").max;
 
 export function revisionEndpoints(status: Record<string, unknown>, component: string): Record<string, "default" | "canary"> {
   const out: Record<string, "default" | "canary"> = {};

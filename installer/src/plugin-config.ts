@@ -3,6 +3,10 @@
 // filter enforces at proxy_on_configure, so that a configuration the filter would refuse
 // never reaches a cluster.
 import { isObject } from "./io.js";
+import {
+  CONFIG_FIELDS, MAX_ANNOTATION_KEY_CHARS, MAX_ANNOTATIONS_JSON_BYTES, MAX_CONFIG_BYTES, MAX_HEADER_NAME_CHARS, MAX_REDACT_PATH_CHARS,
+  MAX_REDACT_PATH_SEGMENTS, T_INTEGER, configField, configKeys, intDefault,
+} from "../../filter/assembly/config-fields.js";
 import { isSensitiveName } from "../../filter/assembly/sensitive-names.js";
 
 export interface PluginConfig {
@@ -30,56 +34,51 @@ export interface PluginConfig {
   batch?: { maxEvents?: number; maxBytes?: number; intervalMs?: number };
 }
 
-// The limits of docs/plugin-config.md, as filter/assembly/config.ts enforces them.
+// The limits of docs/plugin-config.md: the filter's own table (filter/assembly/config-fields.ts),
+// so that the installer cannot drift from what the filter enforces.
+const max = (path: string): number => configField(path).max;
+const range = (path: string): readonly [number, number] => [configField(path).min, configField(path).max];
 export const LIMITS = {
-  inferenceServiceChars: 253,
-  namespaceChars: 63,
-  endpointChars: 63,
-  endpoints: 64,
-  clusterChars: 512,
-  authorityChars: 256,
-  pathChars: 2048,
-  sourceChars: 2048,
-  metadataHeaders: 32,
-  headerNameChars: 256,
-  annotations: 128,
-  annotationKeyChars: 317,
-  annotationsJsonBytes: 16 * 1024,
-  redactPaths: 32,
-  redactPathChars: 256,
-  redactPathSegments: 16,
-  timeoutMs: [1, 60000],
-  maxBodyBytes: [0, 67108864],
-  maxMetadataBytes: [2, 65536],
-  maxInflightCallouts: [1, 4096],
-  drainTimeoutMs: [0, 120000],
-  maxHeldBytes: [1048576, 1073741824],
-  maxRedactBytes: [0, 16777216],
-  configBytes: 262144,
-  maxRetries: [0, 10],
-  initialBackoffMs: [1, 60000],
-  maxBackoffMs: [1, 300000],
-  budgetBytes: [0, 268435456],
-  batchMaxEvents: [1, 1000],
-  batchMaxBytes: [1024, 16777216],
-  batchIntervalMs: [1, 60000],
+  inferenceServiceChars: max("inferenceService"),
+  namespaceChars: max("namespace"),
+  endpointChars: max("endpoint"),
+  endpoints: max("endpoints"),
+  clusterChars: max("logger.cluster"),
+  authorityChars: max("logger.authority"),
+  pathChars: max("logger.path"),
+  sourceChars: max("source"),
+  metadataHeaders: max("metadataHeaders"),
+  headerNameChars: MAX_HEADER_NAME_CHARS,
+  annotations: max("annotations"),
+  annotationKeyChars: MAX_ANNOTATION_KEY_CHARS,
+  annotationsJsonBytes: MAX_ANNOTATIONS_JSON_BYTES,
+  redactPaths: max("redactPaths"),
+  redactPathChars: MAX_REDACT_PATH_CHARS,
+  redactPathSegments: MAX_REDACT_PATH_SEGMENTS,
+  timeoutMs: range("logger.timeoutMs"),
+  maxBodyBytes: range("limits.maxBodyBytes"),
+  maxMetadataBytes: range("limits.maxMetadataBytes"),
+  maxInflightCallouts: range("limits.maxInflightCallouts"),
+  drainTimeoutMs: range("limits.drainTimeoutMs"),
+  maxHeldBytes: range("limits.maxHeldBytes"),
+  maxRedactBytes: range("limits.maxRedactBytes"),
+  configBytes: MAX_CONFIG_BYTES,
+  maxRetries: range("retry.maxRetries"),
+  initialBackoffMs: range("retry.initialBackoffMs"),
+  maxBackoffMs: range("retry.maxBackoffMs"),
+  budgetBytes: range("retry.budgetBytes"),
+  batchMaxEvents: range("batch.maxEvents"),
+  batchMaxBytes: range("batch.maxBytes"),
+  batchIntervalMs: range("batch.intervalMs"),
 } as const;
 
 /** Defaults the filter applies to absent fields (docs/plugin-config.md). */
 export const FILTER_DEFAULTS = {
-  retry: { maxRetries: 2, initialBackoffMs: 100, maxBackoffMs: 2000, budgetBytes: 8388608 },
+  retry: { maxRetries: intDefault("retry.maxRetries"), initialBackoffMs: intDefault("retry.initialBackoffMs"), maxBackoffMs: intDefault("retry.maxBackoffMs"), budgetBytes: intDefault("retry.budgetBytes") },
 } as const;
 
-
-const TOP_FIELDS = [
-  "inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source",
-  "metadataHeaders", "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths",
-  "batch",
-];
-const LOGGER_FIELDS = ["cluster", "authority", "path", "timeoutMs"];
-const LIMIT_FIELDS = ["maxBodyBytes", "maxMetadataBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes"];
-const BATCH_FIELDS = ["maxEvents", "maxBytes", "intervalMs"];
-const RETRY_FIELDS = ["maxRetries", "initialBackoffMs", "maxBackoffMs", "budgetBytes"];
+const TOP_FIELDS = configKeys("");
+const LOGGER_FIELDS = configKeys("logger");
 
 /** RFC 9110 token, as the filter's isToken. */
 export function isToken(s: string): boolean {
@@ -167,7 +166,9 @@ export function checkPluginConfig(cfg: unknown): string[] {
   const allowed: string[] = [];
   if (cfg.allowSensitiveHeaders !== undefined) {
     if (!Array.isArray(cfg.allowSensitiveHeaders)) errs.push("allowSensitiveHeaders: must be a list of header names");
-    else cfg.allowSensitiveHeaders.forEach((h: unknown, i) => {
+    else if (cfg.allowSensitiveHeaders.length > max("allowSensitiveHeaders")) {
+      errs.push(`allowSensitiveHeaders: ${cfg.allowSensitiveHeaders.length} names, at most ${max("allowSensitiveHeaders")}`);
+    } else cfg.allowSensitiveHeaders.forEach((h: unknown, i) => {
       if (typeof h !== "string" || !isToken(h)) errs.push(`allowSensitiveHeaders[${i}]: must be a header name`);
       else allowed.push(h.toLowerCase());
     });
@@ -204,49 +205,33 @@ export function checkPluginConfig(cfg: unknown): string[] {
   }
   if (cfg.logAllResponses !== undefined && typeof cfg.logAllResponses !== "boolean") errs.push("logAllResponses: must be a boolean");
   oneOf("headerEncoding", cfg.headerEncoding, ["raw", "percent"]);
-  if (cfg.limits !== undefined) {
-    if (!isObject(cfg.limits)) errs.push("limits: must be an object");
-    else {
-      for (const k of Object.keys(cfg.limits)) if (!LIMIT_FIELDS.includes(k)) errs.push(`limits.${k}: unknown field`);
-      int("limits.maxBodyBytes", cfg.limits.maxBodyBytes, LIMITS.maxBodyBytes);
-      int("limits.maxMetadataBytes", cfg.limits.maxMetadataBytes, LIMITS.maxMetadataBytes);
-      int("limits.maxInflightCallouts", cfg.limits.maxInflightCallouts, LIMITS.maxInflightCallouts);
-      int("limits.drainTimeoutMs", cfg.limits.drainTimeoutMs, LIMITS.drainTimeoutMs);
-      int("limits.maxHeldBytes", cfg.limits.maxHeldBytes, LIMITS.maxHeldBytes);
-      int("limits.maxRedactBytes", cfg.limits.maxRedactBytes, LIMITS.maxRedactBytes);
+  // a section: only the table's keys, each integer in its table range
+  const section = (name: string, v: unknown): v is Record<string, unknown> => {
+    if (v === undefined) return false;
+    if (!isObject(v)) {
+      errs.push(`${name}: must be an object`);
+      return false;
+    }
+    const keys = configKeys(name);
+    for (const k of Object.keys(v)) if (!keys.includes(k)) errs.push(`${name}.${k}: unknown field`);
+    for (const f of CONFIG_FIELDS) if (f.section === name && f.type === T_INTEGER) int(f.path, v[f.key], [f.min, f.max]);
+    return true;
+  };
+  section("limits", cfg.limits);
+  const beforeRetry = errs.length;
+  if (section("retry", cfg.retry)) {
+    const r = cfg.retry;
+    // as the filter: an absent field takes its default before the comparison
+    const initial = (r.initialBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.initialBackoffMs;
+    const max = (r.maxBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.maxBackoffMs;
+    if (errs.length === beforeRetry && max < initial) {
+      errs.push(`retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`);
     }
   }
-  if (cfg.retry !== undefined) {
-    if (!isObject(cfg.retry)) errs.push("retry: must be an object");
-    else {
-      const r = cfg.retry;
-      const before = errs.length;
-      for (const k of Object.keys(r)) if (!RETRY_FIELDS.includes(k)) errs.push(`retry.${k}: unknown field`);
-      int("retry.maxRetries", r.maxRetries, LIMITS.maxRetries);
-      int("retry.initialBackoffMs", r.initialBackoffMs, LIMITS.initialBackoffMs);
-      int("retry.maxBackoffMs", r.maxBackoffMs, LIMITS.maxBackoffMs);
-      int("retry.budgetBytes", r.budgetBytes, LIMITS.budgetBytes);
-      // as the filter: an absent field takes its default before the comparison
-      const initial = (r.initialBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.initialBackoffMs;
-      const max = (r.maxBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.maxBackoffMs;
-      if (errs.length === before && max < initial) {
-        errs.push(`retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`);
-      }
-    }
-  }
-  if (cfg.batch !== undefined) {
-    if (!isObject(cfg.batch)) errs.push("batch: must be an object");
-    else {
-      const before = errs.length;
-      for (const k of Object.keys(cfg.batch)) if (!BATCH_FIELDS.includes(k)) errs.push(`batch.${k}: unknown field`);
-      int("batch.maxEvents", cfg.batch.maxEvents, LIMITS.batchMaxEvents);
-      int("batch.maxBytes", cfg.batch.maxBytes, LIMITS.batchMaxBytes);
-      int("batch.intervalMs", cfg.batch.intervalMs, LIMITS.batchIntervalMs);
-      // as the filter: percent-encoding is a binary-mode header encoding
-      if (errs.length === before && cfg.headerEncoding === "percent") {
-        errs.push("batch: headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
-      }
-    }
+  const beforeBatch = errs.length;
+  // as the filter: percent-encoding is a binary-mode header encoding
+  if (section("batch", cfg.batch) && errs.length === beforeBatch && cfg.headerEncoding === "percent") {
+    errs.push("batch: headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
   }
   if (cfg.redactPaths !== undefined) {
     if (!Array.isArray(cfg.redactPaths)) errs.push("redactPaths: must be a list of paths");

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import YAML from "yaml";
 import { WasmHost } from "proxy-wasm-host";
+import { CONFIG_FIELDS, T_INTEGER, T_MAP, T_SECTION, T_STRING, T_STRINGS, configField } from "../../filter/assembly/config-fields.js";
 import { checkPluginConfig } from "../src/plugin-config.js";
 import { ROOT } from "./helpers.js";
 
@@ -154,4 +155,82 @@ test("both sides refuse and accept where the contract says (installer alone)", (
   for (const [name, cfg] of cases) {
     assert.equal(checkPluginConfig(cfg).length === 0, expectAccepted.has(name), `${name}: ${checkPluginConfig(cfg).join("; ")}`);
   }
+});
+
+// The table of filter/assembly/config-fields.ts is the contract's one source: both sides read it.
+// So every field is tried at and past its limits, and each side must give the table's verdict;
+// a refusal by the filter names the field.
+function edgeCases(): [string, Cfg, boolean, string][] {
+  const out: [string, Cfg, boolean, string][] = [];
+  const at = (path: string, value: unknown): Cfg => {
+    const f = configField(path);
+    if (f.section === "") return w({ [f.key]: value });
+    const sec = f.section as "logger" | "limits" | "retry" | "batch";
+    // the backoffs' own rule (max not below initial) kept out of the way of their ranges
+    const own = sec === "retry" ? { initialBackoffMs: 1, maxBackoffMs: configField("retry.maxBackoffMs").max } : ((base as Cfg)[sec] as Cfg | undefined);
+    return { ...base, [sec]: { ...own, [f.key]: value } };
+  };
+  for (const f of CONFIG_FIELDS) {
+    if (f.type === T_INTEGER) {
+      out.push([`${f.path} = ${f.min} (its minimum)`, at(f.path, f.min), true, f.path]);
+      out.push([`${f.path} = ${f.max} (its maximum)`, at(f.path, f.max), true, f.path]);
+      out.push([`${f.path} = ${f.max + 1}`, at(f.path, f.max + 1), false, f.path]);
+      if (f.min > 0) out.push([`${f.path} = ${f.min - 1}`, at(f.path, f.min - 1), false, f.path]);
+    } else if (f.type === T_STRING) {
+      out.push([`${f.path}: ${f.max + 1} characters`, at(f.path, "/" + "a".repeat(f.max)), false, f.path]);
+    } else if (f.type === T_STRINGS || f.type === T_MAP) {
+      const n = (k: number) => Array.from({ length: k }, (_, i) => `x-name-${i}`);
+      const v = (k: number) => (f.type === T_MAP ? Object.fromEntries(n(k).map((x) => [x, f.path === "endpoints" ? "default" : "v"])) : f.path === "redactPaths" ? n(k).map((x) => x.replace(/-/g, "")) : n(k));
+      out.push([`${f.path}: ${f.max} entries (its maximum)`, at(f.path, v(f.max)), true, f.path]);
+      out.push([`${f.path}: ${f.max + 1} entries`, at(f.path, v(f.max + 1)), false, f.path]);
+    }
+  }
+  return out;
+}
+
+test("every field of the contract's table, at and past its limits: both sides give the table's verdict", { skip }, async () => {
+  const host = await WasmHost.load(readFileSync(wasmPath), { rootId: "kserve-logger", logLevel: "error" });
+  try {
+    const wrong: string[] = [];
+    const cases = edgeCases();
+    assert.ok(cases.length > 60, `${cases.length} cases`);
+    for (const [name, cfg, accepted, path] of cases) {
+      const installer = checkPluginConfig(cfg);
+      const filter = host.configure(cfg);
+      if ((installer.length === 0) !== accepted) wrong.push(`${name}: the installer ${accepted ? `refuses it (${installer.join("; ")})` : "accepts it"}`);
+      if (filter.accepted !== accepted) wrong.push(`${name}: the filter ${accepted ? "refuses it" : "accepts it"}`);
+      if (!accepted && !filter.logs.some((l) => l.message.includes(`invalid pluginConfig: ${path}: `))) {
+        wrong.push(`${name}: the filter's refusal does not name ${path}: ${filter.logs.map((l) => l.message).join(" ")}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  } finally {
+    host.close();
+  }
+});
+
+test("docs/plugin-config.md's table says what the contract's table says: every field, its type, default and limits", () => {
+  const rows = new Map<string, [string, string, string]>();
+  for (const line of readFileSync(ROOT + "docs/plugin-config.md", "utf8").split("\n")) {
+    const m = /^\| `([\w.]+)` \| ([^|]+) \| ([^|]+) \| (.*) \|$/.exec(line);
+    if (m) rows.set(m[1]!, [m[2]!.trim(), m[3]!.trim(), m[4]!.replace(/\\\|/g, "|")]);
+  }
+  const wrong: string[] = [];
+  const fields = CONFIG_FIELDS.filter((f) => f.type !== T_SECTION);
+  for (const f of fields) {
+    const row = rows.get(f.path);
+    if (!row) {
+      wrong.push(`${f.path}: no row`);
+      continue;
+    }
+    const [type, def, limits] = row;
+    if (type !== f.type) wrong.push(`${f.path}: type "${type}", the table says "${f.type}"`);
+    const wantDef = f.required ? "— (required)" : f.def === "" ? '`""`' : `\`${f.def}\``;
+    if (!def.startsWith(wantDef)) wrong.push(`${f.path}: default "${def}", the table says ${wantDef}`);
+    if (f.type === T_INTEGER && !limits.startsWith(`${f.min}..${f.max}`)) wrong.push(`${f.path}: limits "${limits.slice(0, 40)}…", the table says ${f.min}..${f.max}`);
+    if ((f.type === T_STRINGS || f.type === T_MAP) && !limits.includes(`≤ ${f.max} `)) wrong.push(`${f.path}: the limits do not say ≤ ${f.max}`);
+    if (f.type === T_STRING && !limits.includes("|") && !limits.includes(`${f.min}..${f.max} chars`)) wrong.push(`${f.path}: the limits do not say ${f.min}..${f.max} chars`);
+  }
+  for (const path of rows.keys()) if (!fields.some((f) => f.path === path)) wrong.push(`${path}: a row for a field the contract does not have`);
+  assert.deepEqual(wrong, []);
 });

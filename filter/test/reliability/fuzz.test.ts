@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { WasmHost } from "proxy-wasm-host";
+import { CONFIG_FIELDS, T_SECTION, configKeys } from "../../assembly/config-fields.js";
 import { CloudEventSink } from "../../../testbed/sink.js";
 import { podMetadata, ROOT_ID, WASM_PATH } from "../../../testbed/stack.js";
 import { CLUSTER, pluginConfig, withDeadline } from "../e2e/support.js";
@@ -43,8 +44,9 @@ function randomValue(depth = 0): unknown {
   }
 }
 
-const FIELDS = ["inferenceService", "namespace", "component", "endpoint", "endpoints", "mode", "logger", "source", "metadataHeaders",
-  "allowSensitiveHeaders", "annotations", "logAllResponses", "headerEncoding", "limits", "retry", "redactPaths", "unknownField"];
+// every top-level field of the contract's table (a field added there is fuzzed too), and one unknown
+const FIELDS = [...configKeys(""), "unknownField"];
+const SECTIONS = CONFIG_FIELDS.filter((f) => f.type === T_SECTION).map((f) => f.path);
 
 // One generated configuration, as raw bytes.
 function randomConfig(): Buffer {
@@ -70,9 +72,11 @@ function randomConfig(): Buffer {
   for (let k = 0, n = 1 + rnd(3); k < n; k++) {
     const f = pick(FIELDS);
     if (rnd(8) === 0) delete cfg[f];
-    else if (f === "logger") cfg.logger = { ...(base.logger as object), [pick(["cluster", "authority", "path", "timeoutMs", "x"])]: randomValue() };
-    else if (f === "limits" || f === "retry") cfg[f] = { [pick(["maxBodyBytes", "maxInflightCallouts", "drainTimeoutMs", "maxHeldBytes", "maxRedactBytes", "maxRetries", "initialBackoffMs", "budgetBytes"])]: randomValue() };
-    else cfg[f] = randomValue();
+    else if (SECTIONS.includes(f)) {
+      // a section keeps its fields (logger's are required) and gets one of its own keys, or an unknown one
+      const own = f === "logger" ? (base.logger as object) : {};
+      cfg[f] = { ...own, [pick([...configKeys(f), "x"])]: randomValue() };
+    } else cfg[f] = randomValue();
   }
   return Buffer.from(JSON.stringify(cfg));
 }
