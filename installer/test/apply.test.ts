@@ -4,15 +4,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
-import { setKubeFactory } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
 import { FakeApiServer } from "./fake-apiserver.js";
-import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
+import { MODULE_ARGS, ROOT, runCli, useCluster } from "./helpers.js";
 
 const api = new FakeApiServer();
 before(async () => {
   const kc = await api.start();
-  setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
+  useCluster(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
   api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
   api.put(YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8")));
 });

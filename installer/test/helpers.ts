@@ -1,5 +1,15 @@
-// Runs the CLI in-process, capturing what it writes and its exit code.
-import { main } from "../src/cli.js";
+// Runs the CLI in-process, capturing what it writes and its exit code, against the cluster the
+// test chose with useCluster (the CLI takes it as a dependency: Io.connect).
+import { main, type Connect } from "../src/cli.js";
+
+let cluster: Connect | undefined;
+/** The cluster runCli and watchInProcess reach from now on (undefined: the kubeconfig, as the CLI does). */
+export function useCluster(c: Connect | undefined): void {
+  cluster = c;
+}
+export function currentCluster(): Connect | undefined {
+  return cluster;
+}
 
 export interface Run {
   code: number;
@@ -10,7 +20,7 @@ export interface Run {
 export async function runCli(args: string[]): Promise<Run> {
   let stdout = "";
   let stderr = "";
-  const code = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  const code = await main(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), connect: cluster });
   return { code, stdout, stderr };
 }
 

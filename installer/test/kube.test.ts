@@ -8,9 +8,8 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import YAML from "yaml";
-import { setKubeFactory } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
-import { MODULE_ARGS, ROOT } from "./helpers.js";
+import { MODULE_ARGS, ROOT, useCluster } from "./helpers.js";
 import { waitUntil, watchInProcess } from "./watch-helpers.js";
 import { controlPlaneSkip, ensureControlPlane, stopControlPlaneIfStarted } from "./real-kube.js";
 
@@ -58,7 +57,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.ya
     }
     await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, namespace: ns } });
-    setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+    useCluster(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
     run = watchInProcess(["-n", ns, "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS]);
   });
 
@@ -154,7 +153,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.ya
     await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, namespace: ns2 } });
     // each replica gets its own client; writes other than the Lease are counted per replica
     const writes: number[] = [];
-    setKubeFactory(() => {
+    useCluster(() => {
       const i = writes.push(0) - 1;
       const k = new ClientNodeKube(limited);
       const count = <T>(kind: string | undefined, p: Promise<T>): Promise<T> => {
@@ -197,7 +196,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.ya
       { spec: { pluginConfig: { annotations: Record<string, string> } } } | undefined)?.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "HB", "the new leader applies");
     assert.equal(await standby.stop(), 0);
     await admin.delete({ apiVersion: "v1", kind: "Namespace", name: ns2 }).catch(() => undefined);
-    setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+    useCluster(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
   });
 
   test("namespaced mode: watch -n as a ServiceAccount with only the overlay's Roles reconciles its namespaces, and cannot read others", async () => {
@@ -223,7 +222,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.ya
     const saKube = new ClientNodeKube(saKc);
     await assert.rejects(saKube.list("serving.kserve.io/v1beta1", "InferenceService", ns), (e: { code?: number }) => e.code === 403, "another namespace is not readable");
     await assert.rejects(saKube.list("serving.kserve.io/v1beta1", "InferenceService"), (e: { code?: number }) => e.code === 403, "nor all of them");
-    setKubeFactory(() => ({ kube: new ClientNodeKube(saKc), namespace: nsA }));
+    useCluster(() => ({ kube: new ClientNodeKube(saKc), namespace: nsA }));
     const w = watchInProcess(["-n", nsA, "-n", nsB, "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS]);
     try {
       await w.lines.waitFor(/^synced: 1 InferenceService\(s\)/);
@@ -231,7 +230,7 @@ describe("watch against a real kube-apiserver, as the RBAC of istio/base/rbac.ya
       assert.doesNotMatch(w.lines.err, /403|forbidden|not granted/i, "the overlay's RBAC was enough");
     } finally {
       assert.equal(await w.stop(), 0);
-      setKubeFactory(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+      useCluster(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
       for (const n of [nsA, nsB]) await admin.delete({ apiVersion: "v1", kind: "Namespace", name: n }).catch(() => undefined);
     }
   });

@@ -8,9 +8,8 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import YAML from "yaml";
-import { setKubeFactory } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
-import { MODULE_ARGS, ROOT } from "./helpers.js";
+import { MODULE_ARGS, ROOT, useCluster } from "./helpers.js";
 import { controlPlaneSkip, ensureControlPlane, restartApiServer, stopControlPlaneIfStarted } from "./real-kube.js";
 import { waitUntil, watchInProcess } from "./watch-helpers.js";
 
@@ -34,7 +33,7 @@ describe(`${N} InferenceServices against a real kube-apiserver`, { skip: control
     for (let i = 0; i < N; i += 25) {
       await Promise.all(names.slice(i, i + 25).map((name) => admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name, namespace: ns } })));
     }
-    setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: ns }));
+    useCluster(() => ({ kube: new ClientNodeKube(kc), namespace: ns }));
   });
 
   after(async () => {

@@ -2,10 +2,10 @@
 // is for a condition with a generous deadline (a loaded 2-core machine may be slow), never a
 // fixed sleep followed by an assertion.
 import { spawn, type ChildProcess } from "node:child_process";
-import { main, setKubeFactory } from "../src/cli.js";
+import { main } from "../src/cli.js";
 import { ClientNodeKube } from "../src/kube/client.js";
 import type { FakeApiServer, Obj } from "./fake-apiserver.js";
-import { ROOT } from "./helpers.js";
+import { currentCluster, ROOT, useCluster } from "./helpers.js";
 
 export const DEADLINE_MS = 90_000;
 
@@ -40,7 +40,7 @@ export const FAST_RETRY = ["--backoff-initial-ms", "20", "--backoff-max-ms", "30
 export function watchInProcess(args: string[]): { lines: Lines; stop: () => Promise<number>; done: Promise<number> } {
   const lines = new Lines();
   const ac = new AbortController();
-  const done = main(["watch", ...args], { stdout: (s) => (lines.out += s), stderr: (s) => (lines.err += s), signal: ac.signal });
+  const done = main(["watch", ...args], { stdout: (s) => (lines.out += s), stderr: (s) => (lines.err += s), signal: ac.signal, connect: currentCluster() });
   return { lines, done, stop: () => { ac.abort(); return done; } };
 }
 
@@ -65,7 +65,7 @@ export async function httpStatus(url: string): Promise<number> {
 /** Starts the fake API server, points the CLI at it, and creates the namespaces `watch` expects plus `objects`. */
 export async function fakeCluster(api: FakeApiServer, ...objects: Obj[]): Promise<void> {
   const kc = await api.start();
-  setKubeFactory(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
+  useCluster(() => ({ kube: new ClientNodeKube(kc), namespace: "default" }));
   api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
   api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kserve-wasm-logger" } });
   for (const o of objects) api.put(o);
