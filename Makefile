@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(call find_tests,proxy-wasm-host/test testbed/test filter/test installer/test)
 
-.PHONY: all setup build oci typecheck test unit-test host-test filter-test installer-test node-test demo bench reliability clean
+.PHONY: all setup build oci typecheck lint test unit-test host-test filter-test installer-test node-test demo bench reliability clean
 
 all: build
 
@@ -33,6 +33,12 @@ unit-test: setup
 typecheck: setup
 	npx tsc -p tsconfig.json
 
+# ESLint (typescript-eslint's recommended rules) and Prettier's check over the TypeScript;
+# `npm run format` rewrites what Prettier would change.
+lint: setup
+	npx eslint --max-warnings 0 .
+	npx prettier --check .
+
 # Node's runner over test files that are found, not listed (Node 20 does not expand globs).
 NODE_TEST = node --import tsx --test --test-concurrency=1 --test-timeout=300000 --test-force-exit
 find_tests = $(shell find $(1) -name '*.test.ts' 2>/dev/null | sort)
@@ -54,7 +60,7 @@ installer-test: build
 node-test: build
 	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
 
-test: typecheck unit-test node-test
+test: typecheck lint unit-test node-test
 
 demo: build
 	node --import tsx testbed/demo.ts

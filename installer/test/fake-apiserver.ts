@@ -28,7 +28,7 @@ const RESOURCES: Res[] = [
   { group: "networking.istio.io", version: "v1", kind: "DestinationRule", plural: "destinationrules", namespaced: true },
 ];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };
 type EventType = "ADDED" | "MODIFIED" | "DELETED";
 interface HistoryEvent { rv: number; type: EventType; plural: string; obj: Obj }
@@ -331,7 +331,7 @@ function status(code: number, reason: string, message: string) {
   return { kind: "Status", apiVersion: "v1", metadata: {}, status: code < 300 ? "Success" : "Failure", code, reason, message };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 function mergePatch(target: any, patch: any): any {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const out = target !== null && typeof target === "object" && !Array.isArray(target) ? target : {};

@@ -135,7 +135,7 @@ function deploymentArgs(): string[] {
 }
 
 test("the Deployment: args the CLI accepts, probes on the health endpoints, hardened, graceful", async () => {
-  const d = loadDocs(BASE + "deployment.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const d = loadDocs(BASE + "deployment.yaml")[0] as any;  
   const pod = d.spec.template.spec;
   const c = pod.containers[0];
   const args: string[] = c.args;
@@ -163,14 +163,14 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   assert.ok(args.includes("--leader-elect"));
   assert.equal(d.spec.strategy.type, "RollingUpdate");
   assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom.fieldRef, { fieldPath: "metadata.name" });
-  const pdb = loadDocs(BASE + "pdb.yaml")[0] as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const pdb = loadDocs(BASE + "pdb.yaml")[0] as any;  
   assert.equal(pdb.kind, "PodDisruptionBudget");
   assert.equal(pdb.spec.minAvailable, 1);
   assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
   assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAMESPACE").valueFrom.fieldRef, { fieldPath: "metadata.namespace" });
   // the sample sink
   const sink = loadDocs(BASE + "message-dumper.yaml");
-  assert.equal(sink.find((x) => x.kind === "Deployment")!.spec && (sink.find((x) => x.kind === "Deployment") as any).spec.template.spec.containers[0].image, // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(sink.find((x) => x.kind === "Deployment")!.spec && (sink.find((x) => x.kind === "Deployment") as any).spec.template.spec.containers[0].image,  
     "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display");
   assert.ok(sink.find((x) => x.kind === "Service"));
 });

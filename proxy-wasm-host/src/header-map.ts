@@ -12,6 +12,7 @@ export type HeaderInput = Iterable<readonly [string, HeaderValue]> | Record<stri
 
 const enc = (v: HeaderValue): Buffer => (typeof v === "string" ? Buffer.from(v, "utf8") : Buffer.from(v));
 
+// eslint-disable-next-line no-control-regex -- every 7-bit byte, control characters included
 const ASCII = /^[\x00-\x7f]*$/;
 const UPPER = /[A-Z]/;
 

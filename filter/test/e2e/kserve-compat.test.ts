@@ -201,6 +201,7 @@ describe("annotations", () => {
       const evs = await events(stack, 2);
       for (const e of evs) {
         const raw = e.headers["ce-annotations"]!;
+        // eslint-disable-next-line no-control-regex -- control characters are what this test looks for
         assert.ok(!/[\u0000-\u001f\u007f]/.test(raw), "no control character reaches the header");
         assert.deepEqual(JSON.parse(raw), annotations);
         assert.deepEqual(JSON.parse(ext(e, "annotations") as string), annotations, "read through the cloudevents SDK");

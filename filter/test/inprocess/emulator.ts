@@ -43,22 +43,27 @@ export interface Exchange {
 }
 
 export class Emulator {
+  private constructor(
+    readonly host: WasmHost,
+    private readonly clock: { now: bigint },
+  ) {}
+
   /** the wall clock the filter reads, in ns */
-  now = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
-  private constructor(readonly host: WasmHost) {}
+  get now(): bigint {
+    return this.clock.now;
+  }
 
   /** StartPlugin: loads the module and configures it; fails the test if the configuration is refused. */
   static async start(config: object = pluginConfig(), options: WasmHostOptions = {}): Promise<Emulator> {
-    let emu: Emulator | undefined;
+    const clock = { now: 1_767_225_600_000_000_000n }; // 2026-01-01T00:00:00Z
     const host = await WasmHost.load(WASM, {
-      rootId: "kserve-logger", failOpen: true, callouts: "manual", ticks: "manual", clock: () => emu!.now, clusters: { [CLUSTER]: "127.0.0.1:9" },
+      rootId: "kserve-logger", failOpen: true, callouts: "manual", ticks: "manual", clock: () => clock.now, clusters: { [CLUSTER]: "127.0.0.1:9" },
       nodeMetadata: { NAME: "sklearn-iris-predictor-00001-deployment-x2k4q", NAMESPACE: "models", LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" } },
       ...options,
     });
-    emu = new Emulator(host);
     const res = host.configure(config);
     assert.ok(res.accepted, `configuration refused: ${res.reason ?? ""}\n${host.logText()}`);
-    return emu;
+    return new Emulator(host, clock);
   }
 
   /** InitializeHttpContext + CallOnRequestHeaders/Body + CallOnResponseHeaders/Body + CompleteHttpContext. */
@@ -109,7 +114,7 @@ export class Emulator {
 
   /** Moves the clock on by `ms`, then fires the root's tick (Envoy's timer would). */
   advance(ms: number): void {
-    this.now += BigInt(Math.round(ms * 1e6));
+    this.clock.now += BigInt(Math.round(ms * 1e6));
     this.host.tick();
   }
 

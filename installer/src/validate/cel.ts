@@ -12,7 +12,7 @@ function urlValue(s: string): Map<string, string> {
   try {
     u = parseRequestURI(s);
   } catch (e) {
-    throw new Error(`URL parse error during conversion from string: ${(e as GoUrlError).message}`);
+    throw new Error(`URL parse error during conversion from string: ${(e as GoUrlError).message}`, { cause: e });
   }
   return new Map([["scheme", u.scheme], ["host", u.host], ["path", u.path], ["rawQuery", u.rawQuery], ["opaque", u.opaque]]);
 }

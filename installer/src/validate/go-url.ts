@@ -21,7 +21,8 @@ export function parseRequestURI(raw: string): GoUrl {
     u.path = "*";
     return u;
   }
-  let [scheme, rest] = getScheme(raw);
+  const [scheme, afterScheme] = getScheme(raw);
+  let rest = afterScheme;
   u.scheme = scheme.toLowerCase();
   if (rest.endsWith("?") && rest.split("?").length === 2) rest = rest.slice(0, -1);
   else {
