@@ -8,8 +8,14 @@ import tseslint from "typescript-eslint";
 export default tseslint.config(
   {
     ignores: [
-      "node_modules/", "build/", "dist/", ".tmp/", "filter/assembly/", "proxy-wasm-host/test/fixtures/",
-      "installer/src/validate/wasmplugin-crd.gen.ts", "filter/as-pect.config.js",
+      "node_modules/",
+      "build/",
+      "dist/",
+      ".tmp/",
+      "filter/assembly/",
+      "proxy-wasm-host/test/fixtures/",
+      "installer/src/validate/wasmplugin-crd.gen.ts",
+      "filter/as-pect.config.js",
     ],
   },
   js.configs.recommended,
@@ -18,7 +24,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: {
       // `_`-prefixed parameters are the proxy-wasm callbacks' unused arguments, kept for their position
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" },
+      ],
     },
   },
   {

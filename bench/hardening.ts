@@ -3,7 +3,20 @@
 // worst pluginConfigs that can be built (5b), for the current module and the
 // baseline, in the same run. Wasm time from the host's VmProfile.
 
-import { ExchangeShape, KiB, MiB, Table, exchanges, fmtNs, gc, inProcessHost, median, pluginConfig, profiled, verdict } from "./lib.js";
+import {
+  ExchangeShape,
+  KiB,
+  MiB,
+  Table,
+  exchanges,
+  fmtNs,
+  gc,
+  inProcessHost,
+  median,
+  pluginConfig,
+  profiled,
+  verdict,
+} from "./lib.js";
 import type { Module, Settings } from "./inprocess.js";
 import { VmProfile } from "proxy-wasm-host";
 
@@ -30,7 +43,13 @@ function v1Floats(size: number): Buffer {
 function v2Tensor(size: number): Buffer {
   const data: number[] = [];
   for (let len = 120; len < size; len += 7) data.push(((data.length * 31) % 1000) / 10);
-  return Buffer.from(JSON.stringify({ id: "r-1", inputs: [{ name: "input-0", shape: [1, data.length], datatype: "FP32", data }], parameters: { user: "u-17" } }));
+  return Buffer.from(
+    JSON.stringify({
+      id: "r-1",
+      inputs: [{ name: "input-0", shape: [1, data.length], datatype: "FP32", data }],
+      parameters: { user: "u-17" },
+    }),
+  );
 }
 
 // Objects nested 14 deep, each level holding many short keys: every key is looked up,
@@ -65,10 +84,30 @@ function craftedPaths(kind: "keys" | "arrays"): string[] {
 function redactCases(quick: boolean): RedactCase[] {
   const size = quick ? 64 * KiB : MiB;
   return [
-    { name: "V1 instances of floats", typical: true, paths: ["instances.*.ssn", "parameters.user"], body: v1Floats(size) },
-    { name: "V2 FP32 tensor", typical: true, paths: ["inputs.*.parameters.ssn", "parameters.user"], body: v2Tensor(size) },
-    { name: "crafted: 14 levels of objects, many keys", typical: false, paths: craftedPaths("keys"), body: craftedKeys(size) },
-    { name: "crafted: 15 levels of arrays, index literals", typical: false, paths: craftedPaths("arrays"), body: craftedArrays(size) },
+    {
+      name: "V1 instances of floats",
+      typical: true,
+      paths: ["instances.*.ssn", "parameters.user"],
+      body: v1Floats(size),
+    },
+    {
+      name: "V2 FP32 tensor",
+      typical: true,
+      paths: ["inputs.*.parameters.ssn", "parameters.user"],
+      body: v2Tensor(size),
+    },
+    {
+      name: "crafted: 14 levels of objects, many keys",
+      typical: false,
+      paths: craftedPaths("keys"),
+      body: craftedKeys(size),
+    },
+    {
+      name: "crafted: 15 levels of arrays, index literals",
+      typical: false,
+      paths: craftedPaths("arrays"),
+      body: craftedArrays(size),
+    },
   ];
 }
 
@@ -97,7 +136,10 @@ export async function redaction(modules: Module[], s: Settings): Promise<RedactR
         redacting = await inProcessHost(m.wasm, pluginConfig({ extra: { limits, redactPaths: c.paths } }));
       } catch {
         // a baseline without limits.maxRedactBytes
-        redacting = await inProcessHost(m.wasm, pluginConfig({ extra: { limits: { maxBodyBytes: 2 * MiB }, redactPaths: c.paths } }));
+        redacting = await inProcessHost(
+          m.wasm,
+          pluginConfig({ extra: { limits: { maxBodyBytes: 2 * MiB }, redactPaths: c.paths } }),
+        );
       }
       await exchanges(plain, x, 2);
       await exchanges(redacting, x, 2);
@@ -112,8 +154,15 @@ export async function redaction(modules: Module[], s: Settings): Promise<RedactR
       const omitted = Number(redacting.metric("kserve_logger_redaction_omitted") ?? 0n) > 0;
       const redactNs = Math.max(1, median(r) - median(p));
       rows.push({
-        module: m.label, body: c.name, typical: c.typical, bytes: c.body.length, paths: c.paths.length,
-        plainNs: median(p), redactNs, mbps: ((2 * c.body.length) / redactNs) * 1e3, omitted,
+        module: m.label,
+        body: c.name,
+        typical: c.typical,
+        bytes: c.body.length,
+        paths: c.paths.length,
+        plainNs: median(p),
+        redactNs,
+        mbps: ((2 * c.body.length) / redactNs) * 1e3,
+        omitted,
       });
       plain.close();
       redacting.close();
@@ -127,12 +176,20 @@ export function redactionTable(rows: RedactRow[]): Table {
     "5a. Redaction throughput (both bodies of an exchange redacted)",
     ["module", "body", "size", "paths", "exchange without redaction", "redaction's share", "MB/s", "target"],
     "redaction's share: Wasm time per exchange with redactPaths minus the same exchange without, both bodies. Targets: ≥ 200 MB/s\n" +
-    "on a typical V1/V2 payload, ≥ 50 MB/s on the worst body constructed (crafted rows: every value on a live path, 32 paths).",
+      "on a typical V1/V2 payload, ≥ 50 MB/s on the worst body constructed (crafted rows: every value on a live path, 32 paths).",
   );
   for (const r of rows) {
     const target = r.typical ? 200 : 50;
-    t.add(r.module, r.body, `${(r.bytes / KiB).toFixed(0)} KiB`, r.paths, fmtNs(r.plainNs), fmtNs(r.redactNs),
-      r.omitted ? "omitted" : r.mbps.toFixed(0), `${verdict(r.mbps >= target)} (≥ ${target})`);
+    t.add(
+      r.module,
+      r.body,
+      `${(r.bytes / KiB).toFixed(0)} KiB`,
+      r.paths,
+      fmtNs(r.plainNs),
+      fmtNs(r.redactNs),
+      r.omitted ? "omitted" : r.mbps.toFixed(0),
+      `${verdict(r.mbps >= target)} (≥ ${target})`,
+    );
   }
   return t;
 }
@@ -152,7 +209,8 @@ function withKeys(n: number): string {
 
 function nestedWide(bytes: number): string {
   // 255 keys per object, nested until the document reaches `bytes`.
-  const level = (inner: string, d: number): string => `{${Array.from({ length: 254 }, (_, i) => `"a${d}_${i}":1`).join(",")},"z":${inner}}`;
+  const level = (inner: string, d: number): string =>
+    `{${Array.from({ length: 254 }, (_, i) => `"a${d}_${i}":1`).join(",")},"z":${inner}}`;
   let doc = "1";
   for (let d = 0; d < 15 && doc.length < bytes - 4000; d++) doc = level(doc, d);
   return JSON.stringify(base()).slice(0, -1) + `,"limits":${doc}}`;
@@ -165,7 +223,9 @@ function escapes(bytes: number): string {
 function largestValid(): string {
   const ann: Record<string, string> = {};
   for (let i = 0; i < 128; i++) ann[`serving.example.com/a-${String(i).padStart(3, "0")}`] = "v".repeat(80);
-  const endpoints = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`rev-${i}`, i % 2 ? "canary" : "default"]));
+  const endpoints = Object.fromEntries(
+    Array.from({ length: 64 }, (_, i) => [`rev-${i}`, i % 2 ? "canary" : "default"]),
+  );
   const redactPaths = Array.from({ length: 32 }, (_, i) => `instances.*.field${i}.*.x`);
   return JSON.stringify({ ...base(), annotations: ann, endpoints, redactPaths });
 }
@@ -194,7 +254,13 @@ export async function hostileConfigs(modules: Module[], s: Settings): Promise<Co
     const host = await inProcessHost(m.wasm, pluginConfig());
     for (const [shape, doc, onBaseline] of shapes) {
       if (m !== modules[0] && !onBaseline) {
-        rows.push({ module: m.label, shape, bytes: doc.length, ns: NaN, result: "not run (quadratic: seconds to minutes)" });
+        rows.push({
+          module: m.label,
+          shape,
+          bytes: doc.length,
+          ns: NaN,
+          result: "not run (quadratic: seconds to minutes)",
+        });
         continue;
       }
       const times: number[] = [];
@@ -206,8 +272,11 @@ export async function hostileConfigs(modules: Module[], s: Settings): Promise<Co
         const r = host.configure(doc.slice(0, -1) + `,"endpoint":"e${i}"}`);
         host.vm.setProfile(null);
         times.push(Number(p.byExport.get("proxy_on_configure")?.ns ?? 0n));
-        result = r.accepted ? "accepted" : (r.logs.map((l) => l.message).find((x) => x.includes("invalid pluginConfig")) ?? r.reason ?? "refused")
-          .replace(/^kserve-logger: invalid pluginConfig: /, "refused: ").replace(/ \(the previous configuration stays in force\)/, "");
+        result = r.accepted
+          ? "accepted"
+          : (r.logs.map((l) => l.message).find((x) => x.includes("invalid pluginConfig")) ?? r.reason ?? "refused")
+              .replace(/^kserve-logger: invalid pluginConfig: /, "refused: ")
+              .replace(/ \(the previous configuration stays in force\)/, "");
       }
       rows.push({ module: m.label, shape, bytes: Buffer.byteLength(doc), ns: median(times), result });
     }
@@ -221,11 +290,17 @@ export function hostileConfigTable(rows: ConfigShapeRow[]): Table {
     "5b. proxy_on_configure on hostile pluginConfigs",
     ["module", "document", "size", "proxy_on_configure", "target ≤ 5 ms", "result"],
     "Each worker VM and the canary pay this once per configuration. pluginConfig is refused above 256 KiB before it is\n" +
-    "parsed, and at the 257th member of an object or array; duplicate keys are found with a set.",
+      "parsed, and at the 257th member of an object or array; duplicate keys are found with a set.",
   );
   for (const r of rows) {
-    t.add(r.module, r.shape, `${(r.bytes / KiB).toFixed(0)} KiB`, Number.isNaN(r.ns) ? "–" : fmtNs(r.ns),
-      Number.isNaN(r.ns) ? "–" : verdict(r.ns <= 5e6), r.result.slice(0, 90));
+    t.add(
+      r.module,
+      r.shape,
+      `${(r.bytes / KiB).toFixed(0)} KiB`,
+      Number.isNaN(r.ns) ? "–" : fmtNs(r.ns),
+      Number.isNaN(r.ns) ? "–" : verdict(r.ns <= 5e6),
+      r.result.slice(0, 90),
+    );
   }
   return t;
 }

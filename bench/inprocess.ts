@@ -5,8 +5,25 @@
 
 import type { WasmHost } from "proxy-wasm-host";
 import {
-  ExchangeShape, KiB, MiB, Table, exchanges, floorNs, fmtBytes, fmtNs, fmtRatio, fmtSize, gc, inProcessHost, median,
-  metric, nowNs, pluginConfig, profiled, verdict, type Profiled,
+  ExchangeShape,
+  KiB,
+  MiB,
+  Table,
+  exchanges,
+  floorNs,
+  fmtBytes,
+  fmtNs,
+  fmtRatio,
+  fmtSize,
+  gc,
+  inProcessHost,
+  median,
+  metric,
+  nowNs,
+  pluginConfig,
+  profiled,
+  verdict,
+  type Profiled,
 } from "./lib.js";
 import { VmProfile } from "proxy-wasm-host";
 
@@ -68,14 +85,25 @@ export async function workPerExchange(modules: Module[], s: Settings): Promise<W
       const wasmRatios = prof.map((p, j) => (p.vmNs - p.hostNs) / floor[j]!);
       const last = prof[prof.length - 1]!;
       const top = [...last.byExport.entries()]
-        .sort((a, b) => Number(b[1].ns - a[1].ns)).slice(0, 3)
-        .map(([name, e]) => `${name.replace(/^proxy_on_/, "")} ${fmtNs(Number(e.ns) / n)}`).join(", ");
+        .sort((a, b) => Number(b[1].ns - a[1].ns))
+        .slice(0, 3)
+        .map(([name, e]) => `${name.replace(/^proxy_on_/, "")} ${fmtNs(Number(e.ns) / n)}`)
+        .join(", ");
       rows.push({
-        module: modules[i]!.label, size, floorNs: median(floor), vmNs: median(prof.map((p) => p.vmNs)),
-        hostNs: median(prof.map((p) => p.hostNs)), wallNs: median(prof.map((p) => p.wallNs)), ratio: median(ratios),
+        module: modules[i]!.label,
+        size,
+        floorNs: median(floor),
+        vmNs: median(prof.map((p) => p.vmNs)),
+        hostNs: median(prof.map((p) => p.hostNs)),
+        wallNs: median(prof.map((p) => p.wallNs)),
+        ratio: median(ratios),
         wasmRatio: median(wasmRatios),
-        bytesInPerByte: last.bytesIn / x.exchangeBytes, bytesOutPerByte: last.bytesOut / x.exchangeBytes,
-        allocs: last.allocs, callsPerExchange: last.calls, dropped: metric(hosts[i]!, "dropped"), topExports: top,
+        bytesInPerByte: last.bytesIn / x.exchangeBytes,
+        bytesOutPerByte: last.bytesOut / x.exchangeBytes,
+        allocs: last.allocs,
+        callsPerExchange: last.calls,
+        dropped: metric(hosts[i]!, "dropped"),
+        topExports: top,
       });
     }
     for (const h of hosts) h.close();
@@ -86,20 +114,48 @@ export async function workPerExchange(modules: Module[], s: Settings): Promise<W
 export function workTable(rows: WorkRow[]): Table {
   const t = new Table(
     "1. Work inside the filter per logged exchange (request + response body, 16 KiB chunks, in-process)",
-    ["module", "body (each way)", "copy floor", "in Wasm callbacks", "of which host calls", "Wasm code only", "ratio", "target ≤ 3×", "Wasm-only ratio", "host→VM B/B", "VM→host B/B", "host mallocs", "calls", "all in (wall)"],
+    [
+      "module",
+      "body (each way)",
+      "copy floor",
+      "in Wasm callbacks",
+      "of which host calls",
+      "Wasm code only",
+      "ratio",
+      "target ≤ 3×",
+      "Wasm-only ratio",
+      "host→VM B/B",
+      "VM→host B/B",
+      "host mallocs",
+      "calls",
+      "all in (wall)",
+    ],
     "copy floor: Uint8Array.set of the same chunks once (request + response) in this process. in Wasm callbacks: time of every\n" +
-    "call into the VM for the exchange (proxy_on_* incl. the host calls made from them and the callout answers), per exchange;\n" +
-    "of which host calls: inside the Node host's proxy_* functions (Envoy's C++ in production); Wasm code only: the difference.\n" +
-    "ratio: median over runs of (callbacks / floor), each run's floor measured beside it; the target is judged on it. B/B: bytes\n" +
-    "the host copied into / out of linear memory per body byte (the filter's own concatenation of chunks is not visible here).\n" +
-    "all in (wall): the whole exchange through the Node host, its stream machinery included. Profiling adds two clock reads per\n" +
-    "call into the VM and per host call.",
+      "call into the VM for the exchange (proxy_on_* incl. the host calls made from them and the callout answers), per exchange;\n" +
+      "of which host calls: inside the Node host's proxy_* functions (Envoy's C++ in production); Wasm code only: the difference.\n" +
+      "ratio: median over runs of (callbacks / floor), each run's floor measured beside it; the target is judged on it. B/B: bytes\n" +
+      "the host copied into / out of linear memory per body byte (the filter's own concatenation of chunks is not visible here).\n" +
+      "all in (wall): the whole exchange through the Node host, its stream machinery included. Profiling adds two clock reads per\n" +
+      "call into the VM and per host call.",
   );
   for (const r of rows) {
     const target = r.size >= 64 * KiB ? verdict(r.ratio <= 3) : "(n/a)";
-    t.add(r.module, fmtSize(r.size), fmtNs(r.floorNs), fmtNs(r.vmNs), fmtNs(r.hostNs), fmtNs(r.vmNs - r.hostNs), fmtRatio(r.ratio), target,
+    t.add(
+      r.module,
+      fmtSize(r.size),
+      fmtNs(r.floorNs),
+      fmtNs(r.vmNs),
+      fmtNs(r.hostNs),
+      fmtNs(r.vmNs - r.hostNs),
+      fmtRatio(r.ratio),
+      target,
       fmtRatio(r.wasmRatio),
-      r.bytesInPerByte.toFixed(2), r.bytesOutPerByte.toFixed(2), r.allocs.toFixed(1), r.callsPerExchange.toFixed(0), fmtNs(r.wallNs));
+      r.bytesInPerByte.toFixed(2),
+      r.bytesOutPerByte.toFixed(2),
+      r.allocs.toFixed(1),
+      r.callsPerExchange.toFixed(0),
+      fmtNs(r.wallNs),
+    );
   }
   return t;
 }
@@ -167,8 +223,13 @@ export async function memory(modules: Module[], s: Settings): Promise<MemoryFigu
       long.push({ n: mark, after: host.memoryBytes });
     }
     out.push({
-      module: m.label, afterConfigure, perInflight, long, longSeconds: Number(nowNs() - t0) / 1e9,
-      longDropped: metric(host, "dropped"), longAttempted: metric(host, "attempted"),
+      module: m.label,
+      afterConfigure,
+      perInflight,
+      long,
+      longSeconds: Number(nowNs() - t0) / 1e9,
+      longDropped: metric(host, "dropped"),
+      longAttempted: metric(host, "attempted"),
     });
     host.close();
   }
@@ -179,16 +240,26 @@ export function memoryTable(figs: MemoryFigures[]): Table {
   const marks = figs[0]?.long.map((l) => l.n) ?? [];
   const t = new Table(
     "3. Wasm linear memory per VM",
-    ["module", "after configure", ...[1, 64, 1024].map((k) => `per in-flight exchange, ${fmtSize(k * KiB)}`),
-      ...marks.map((n) => `after ${n.toLocaleString("en-US")} exchanges`), "events attempted / dropped"],
+    [
+      "module",
+      "after configure",
+      ...[1, 64, 1024].map((k) => `per in-flight exchange, ${fmtSize(k * KiB)}`),
+      ...marks.map((n) => `after ${n.toLocaleString("en-US")} exchanges`),
+      "events attempted / dropped",
+    ],
     "per in-flight exchange: growth of linear memory (64 KiB pages, never given back) of a freshly configured VM with k\n" +
-    "exchanges open at once —\n" +
-    "request logged and its callout unanswered, response body captured, response not ended — divided by k\n" +
-    "(k = 256, 32, 8). after N exchanges: one VM, 1 KiB bodies, callouts answered in-process, default limits.",
+      "exchanges open at once —\n" +
+      "request logged and its callout unanswered, response body captured, response not ended — divided by k\n" +
+      "(k = 256, 32, 8). after N exchanges: one VM, 1 KiB bodies, callouts answered in-process, default limits.",
   );
   for (const f of figs) {
-    t.add(f.module, fmtBytes(f.afterConfigure), ...f.perInflight.map((p) => `${fmtBytes(p.perExchange)} (k=${p.k})`),
-      ...f.long.map((l) => fmtBytes(l.after)), `${f.longAttempted} / ${f.longDropped}`);
+    t.add(
+      f.module,
+      fmtBytes(f.afterConfigure),
+      ...f.perInflight.map((p) => `${fmtBytes(p.perExchange)} (k=${p.k})`),
+      ...f.long.map((l) => fmtBytes(l.after)),
+      `${f.longAttempted} / ${f.longDropped}`,
+    );
   }
   return t;
 }
@@ -224,9 +295,17 @@ export async function configureTimes(modules: Module[], s: Settings): Promise<Co
         host.vm.setProfile(null);
         inVm.push(Number(p.byExport.get("proxy_on_configure")?.ns ?? 0n));
         accepted = r.accepted;
-        if (!r.accepted) reason = r.logs.map((l) => l.message).find((msg) => msg.includes("invalid pluginConfig")) ?? r.reason ?? "";
+        if (!r.accepted)
+          reason = r.logs.map((l) => l.message).find((msg) => msg.includes("invalid pluginConfig")) ?? r.reason ?? "";
       }
-      rows.push({ module: m.label, annotations: n, accepted, reason, onConfigureNs: median(inVm), hostConfigureNs: median(total) });
+      rows.push({
+        module: m.label,
+        annotations: n,
+        accepted,
+        reason,
+        onConfigureNs: median(inVm),
+        hostConfigureNs: median(total),
+      });
       host.close();
     }
   }
@@ -280,9 +359,18 @@ export async function perRequestVsAnnotations(modules: Module[], s: Settings): P
       const v = runs[i]!.map((p) => p.vmNs);
       const last = runs[i]![runs[i]!.length - 1]!;
       rows.push({
-        module: m.label, annotations: counts[i]!, vmNs: median(v), ratioTo0: median(v.map((ns, j) => ns / base[j]!)), spread0,
-        bytesOut: last.bytesOut, allocs: last.allocs, allocBytes: last.allocBytes,
-        memBefore: memBefore[i]!, memMid: memMid[i]!, memAfter: hosts[i]!.memoryBytes, n: memN,
+        module: m.label,
+        annotations: counts[i]!,
+        vmNs: median(v),
+        ratioTo0: median(v.map((ns, j) => ns / base[j]!)),
+        spread0,
+        bytesOut: last.bytesOut,
+        allocs: last.allocs,
+        allocBytes: last.allocBytes,
+        memBefore: memBefore[i]!,
+        memMid: memMid[i]!,
+        memAfter: hosts[i]!.memoryBytes,
+        n: memN,
       });
     }
     for (const h of hosts) h.close();
@@ -295,13 +383,19 @@ export function configureTable(rows: ConfigureRow[], sizes: { module: string; by
     "4a. Module size and configure time",
     ["module", "size (gzip)", "annotations", "proxy_on_configure", "host configure()", "result"],
     "proxy_on_configure: the call into the VM (parse, validate, serialize the static event headers), median of repeated\n" +
-    "reconfigurations of one VM. host configure(): the whole reconfiguration in the Node host (new root context). pluginConfig\n" +
-    "allows at most 128 annotations (docs/plugin-config.md; the baseline module allowed 64), so 129 is refused.",
+      "reconfigurations of one VM. host configure(): the whole reconfiguration in the Node host (new root context). pluginConfig\n" +
+      "allows at most 128 annotations (docs/plugin-config.md; the baseline module allowed 64), so 129 is refused.",
   );
   for (const r of rows) {
     const sz = sizes.find((z) => z.module === r.module)!;
-    t.add(r.module, `${sz.bytes} B (${sz.gzip} B)`, r.annotations, fmtNs(r.onConfigureNs), fmtNs(r.hostConfigureNs),
-      r.accepted ? "accepted" : `refused: ${r.reason.replace(/^kserve-logger: invalid pluginConfig: /, "")}`);
+    t.add(
+      r.module,
+      `${sz.bytes} B (${sz.gzip} B)`,
+      r.annotations,
+      fmtNs(r.onConfigureNs),
+      fmtNs(r.hostConfigureNs),
+      r.accepted ? "accepted" : `refused: ${r.reason.replace(/^kserve-logger: invalid pluginConfig: /, "")}`,
+    );
   }
   return t;
 }
@@ -309,17 +403,35 @@ export function configureTable(rows: ConfigureRow[], sizes: { module: string; by
 export function annotationTable(rows: AnnotationRow[]): Table {
   const t = new Table(
     "4b. Per-request cost against the number of annotations (1 KiB bodies)",
-    ["module", "annotations", "in Wasm callbacks", "vs 0", "target flat", "VM→host B / exch.", "host mallocs / exch.", "malloc'd B / exch.", "memory: warm → after runs → after N more"],
+    [
+      "module",
+      "annotations",
+      "in Wasm callbacks",
+      "vs 0",
+      "target flat",
+      "VM→host B / exch.",
+      "host mallocs / exch.",
+      "malloc'd B / exch.",
+      "memory: warm → after runs → after N more",
+    ],
     "vs 0: median of per-run ratios to the 0-annotation VM, runs interleaved; flat = within max(5 %, the spread of the\n" +
-    "0-annotation runs). VM→host bytes grow by design: each event carries the annotations header, which the host copies\n" +
-    "once per callout (the bytes were serialized at configure time; the filter copies the block, it builds nothing).\n" +
-    "memory: linear memory after 200 warm-up exchanges, after the timed runs, and after N more exchanges.",
+      "0-annotation runs). VM→host bytes grow by design: each event carries the annotations header, which the host copies\n" +
+      "once per callout (the bytes were serialized at configure time; the filter copies the block, it builds nothing).\n" +
+      "memory: linear memory after 200 warm-up exchanges, after the timed runs, and after N more exchanges.",
   );
   for (const r of rows) {
     const tol = Math.max(0.05, r.spread0);
-    t.add(r.module, r.annotations, fmtNs(r.vmNs), fmtRatio(r.ratioTo0), r.annotations === 0 ? "–" : verdict(Math.abs(r.ratioTo0 - 1) <= tol),
-      fmtBytes(r.bytesOut), r.allocs.toFixed(1), fmtBytes(r.allocBytes),
-      `${fmtBytes(r.memBefore)} → ${fmtBytes(r.memMid)} → ${fmtBytes(r.memAfter)} (N=${r.n.toLocaleString("en-US")})`);
+    t.add(
+      r.module,
+      r.annotations,
+      fmtNs(r.vmNs),
+      fmtRatio(r.ratioTo0),
+      r.annotations === 0 ? "–" : verdict(Math.abs(r.ratioTo0 - 1) <= tol),
+      fmtBytes(r.bytesOut),
+      r.allocs.toFixed(1),
+      fmtBytes(r.allocBytes),
+      `${fmtBytes(r.memBefore)} → ${fmtBytes(r.memMid)} → ${fmtBytes(r.memAfter)} (N=${r.n.toLocaleString("en-US")})`,
+    );
   }
   return t;
 }

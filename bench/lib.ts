@@ -69,7 +69,9 @@ export function annotations(n: number): Record<string, string> {
 }
 
 /** The pluginConfig of the benchmarks: mode all, two metadata headers, n annotations. */
-export function pluginConfig(opts: { annotations?: number; extra?: Record<string, unknown> } = {}): Record<string, unknown> {
+export function pluginConfig(
+  opts: { annotations?: number; extra?: Record<string, unknown> } = {},
+): Record<string, unknown> {
   return {
     inferenceService: "sklearn-iris",
     namespace: "bench",
@@ -83,7 +85,10 @@ export function pluginConfig(opts: { annotations?: number; extra?: Record<string
 }
 
 const OK_RESPONSE: HttpCallResponse = {
-  headers: HeaderMap.from([[":status", "202"], ["content-length", "0"]]),
+  headers: HeaderMap.from([
+    [":status", "202"],
+    ["content-length", "0"],
+  ]),
   body: Buffer.alloc(0),
   trailers: null,
 };
@@ -116,18 +121,31 @@ export class ExchangeShape {
   readonly respChunks: Buffer[];
 
   /** `content`: the body (e.g. JSON for redaction); default bodyBytes of letters. */
-  constructor(readonly bodyBytes: number, content?: Buffer) {
+  constructor(
+    readonly bodyBytes: number,
+    content?: Buffer,
+  ) {
     const body = content ?? Buffer.alloc(bodyBytes);
     if (!content) for (let i = 0; i < bodyBytes; i++) body[i] = 0x61 + (i % 26);
     this.reqChunks = split(body);
     this.respChunks = split(Buffer.from(body));
     this.reqHeaders = HeaderMap.from([
-      [":authority", "sklearn-iris-predictor.bench.svc.cluster.local"], [":path", "/v1/models/sklearn-iris:predict"],
-      [":method", "POST"], [":scheme", "http"], ["content-type", "application/json"],
-      ["content-length", String(bodyBytes)], ["user-agent", "bench/1.0"], ["x-tenant", "acme"],
-      ["x-request-id", "5f0c5b0e-6a43-4d1f-9a3e-8a2f1d1c0b7e"], ["x-forwarded-proto", "http"],
+      [":authority", "sklearn-iris-predictor.bench.svc.cluster.local"],
+      [":path", "/v1/models/sklearn-iris:predict"],
+      [":method", "POST"],
+      [":scheme", "http"],
+      ["content-type", "application/json"],
+      ["content-length", String(bodyBytes)],
+      ["user-agent", "bench/1.0"],
+      ["x-tenant", "acme"],
+      ["x-request-id", "5f0c5b0e-6a43-4d1f-9a3e-8a2f1d1c0b7e"],
+      ["x-forwarded-proto", "http"],
     ]);
-    this.respHeaders = HeaderMap.from([[":status", "200"], ["content-type", "application/json"], ["content-length", String(bodyBytes)]]);
+    this.respHeaders = HeaderMap.from([
+      [":status", "200"],
+      ["content-type", "application/json"],
+      ["content-length", String(bodyBytes)],
+    ]);
   }
 
   /** Body bytes the filter sees per exchange (request + response). */
@@ -187,8 +205,15 @@ export async function profiled(host: WasmHost, x: ExchangeShape, n: number): Pro
   const wall = Number(nowNs() - t0);
   host.vm.setProfile(null);
   return {
-    vmNs: Number(p.ns) / n, hostNs: Number(p.hostNs) / n, wallNs: wall / n, bytesIn: p.bytesIn / n, bytesOut: p.bytesOut / n,
-    allocs: p.allocs / n, allocBytes: p.allocBytes / n, calls: p.calls / n, byExport: p.byExport,
+    vmNs: Number(p.ns) / n,
+    hostNs: Number(p.hostNs) / n,
+    wallNs: wall / n,
+    bytesIn: p.bytesIn / n,
+    bytesOut: p.bytesOut / n,
+    allocs: p.allocs / n,
+    allocBytes: p.allocBytes / n,
+    calls: p.calls / n,
+    byExport: p.byExport,
   };
 }
 
@@ -249,7 +274,11 @@ export function verdict(ok: boolean): string {
 
 export class Table {
   readonly rows: string[][] = [];
-  constructor(readonly title: string, readonly header: string[], readonly note = "") {}
+  constructor(
+    readonly title: string,
+    readonly header: string[],
+    readonly note = "",
+  ) {}
 
   add(...cells: (string | number)[]): void {
     this.rows.push(cells.map(String));
@@ -266,7 +295,12 @@ export class Table {
 
   markdown(): string {
     const esc = (c: string): string => c.replace(/\|/g, "\\|");
-    const out = [`### ${this.title}`, "", `| ${this.header.map(esc).join(" | ")} |`, `| ${this.header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`];
+    const out = [
+      `### ${this.title}`,
+      "",
+      `| ${this.header.map(esc).join(" | ")} |`,
+      `| ${this.header.map((_, i) => (i === 0 ? "---" : "---:")).join(" | ")} |`,
+    ];
     for (const r of this.rows) out.push(`| ${r.map(esc).join(" | ")} |`);
     if (this.note) out.push("", this.note);
     return out.join("\n");

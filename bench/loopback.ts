@@ -9,13 +9,32 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { Sidecar, WasmHost } from "proxy-wasm-host";
-import { CLUSTER, KiB, ROOT_ID, Table, fmtNs, fmtRatio, fmtSize, median, metric, pluginConfig, verdict } from "./lib.js";
+import {
+  CLUSTER,
+  KiB,
+  ROOT_ID,
+  Table,
+  fmtNs,
+  fmtRatio,
+  fmtSize,
+  median,
+  metric,
+  pluginConfig,
+  verdict,
+} from "./lib.js";
 import type { Module, Settings } from "./inprocess.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
 
-interface LoadResult { rps: number; p50Ns: number; p99Ns: number; errors: number; n: number; cpuUsPerReq: number }
+interface LoadResult {
+  rps: number;
+  p50Ns: number;
+  p99Ns: number;
+  errors: number;
+  n: number;
+  cpuUsPerReq: number;
+}
 
 export interface LoopbackRow {
   mode: string;
@@ -45,7 +64,8 @@ export interface LoopbackResult {
 
 function tsxChild(file: string, args: string[]): ReturnType<typeof spawn> {
   return spawn(process.execPath, ["--import", "tsx", path.join(HERE, file), ...args], {
-    cwd: REPO, stdio: ["pipe", "pipe", "inherit"],
+    cwd: REPO,
+    stdio: ["pipe", "pipe", "inherit"],
   });
 }
 
@@ -56,7 +76,9 @@ async function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
       rl.close();
       resolve(l);
     });
-    child.once("exit", (code) => reject(new Error(`${String(child.spawnargs[3])} exited with ${code} before answering`)));
+    child.once("exit", (code) =>
+      reject(new Error(`${String(child.spawnargs[3])} exited with ${code} before answering`)),
+    );
   });
 }
 
@@ -85,28 +107,42 @@ export async function loopback(modules: Module[], s: Settings): Promise<Loopback
   try {
     for (const m of modules) {
       const host = await WasmHost.load(m.wasm, {
-        rootId: ROOT_ID, failOpen: true,
+        rootId: ROOT_ID,
+        failOpen: true,
         nodeMetadata: { NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q", NAMESPACE: "bench" },
         clusters: { [CLUSTER]: addr.sink },
       });
       const r = host.configure(pluginConfig());
       if (!r.accepted) throw new Error(`configuration refused: ${r.reason ?? ""}`);
       hosts.push(host);
-      sidecars.push({ mode: `filter (${m.label}), mode all`, sc: await Sidecar.start(host, { upstream: addr.model }), host });
+      sidecars.push({
+        mode: `filter (${m.label}), mode all`,
+        sc: await Sidecar.start(host, { upstream: addr.model }),
+        host,
+      });
     }
     // Batch mode (one callout per 100 events) with the first module: what the callout
     // traffic, not the filter, costs the Node host.
     const bh = await WasmHost.load(modules[0]!.wasm, {
-      rootId: ROOT_ID, failOpen: true,
+      rootId: ROOT_ID,
+      failOpen: true,
       nodeMetadata: { NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q", NAMESPACE: "bench" },
       clusters: { [CLUSTER]: addr.sink },
     });
     const br = bh.configure(pluginConfig({ extra: { batch: { maxEvents: 100, intervalMs: 50 } } }));
     if (!br.accepted) throw new Error(`batch configuration refused: ${br.reason ?? ""}`);
     hosts.push(bh);
-    sidecars.push({ mode: `filter (${modules[0]!.label}), mode all, batch of 100 events`, sc: await Sidecar.start(bh, { upstream: addr.model }), host: bh });
+    sidecars.push({
+      mode: `filter (${modules[0]!.label}), mode all, batch of 100 events`,
+      sc: await Sidecar.start(bh, { upstream: addr.model }),
+      host: bh,
+    });
     // The same host and sidecar code with no filter: streams never enter the VM.
-    sidecars.push({ mode: "no filter (pass-through)", sc: await Sidecar.start(hosts[0]!, { upstream: addr.model, passThrough: true }), host: null });
+    sidecars.push({
+      mode: "no filter (pass-through)",
+      sc: await Sidecar.start(hosts[0]!, { upstream: addr.model, passThrough: true }),
+      host: null,
+    });
     const rows: LoopbackRow[] = [];
     for (const size of sizes) {
       const res = new Map<string, LoadResult[]>(sidecars.map((x) => [x.mode, []]));
@@ -124,9 +160,16 @@ export async function loopback(modules: Module[], s: Settings): Promise<Loopback
         const rr = res.get(x.mode)!;
         const c = x.host ? diff(counts(x.host), before.get(x.host)!) : { attempted: 0, sent: 0, dropped: 0, failed: 0 };
         rows.push({
-          mode: x.mode, size, rps: median(rr.map((v) => v.rps)), p50Ns: median(rr.map((v) => v.p50Ns)), p99Ns: median(rr.map((v) => v.p99Ns)),
-          ratio: median(rr.map((v, j) => v.rps / pass[j]!.rps)), errors: rr.reduce((a, v) => a + v.errors, 0), ...c,
-          cpuUsPerReq: median(rr.map((v) => v.cpuUsPerReq)), capacity: median(rr.map((v, j) => pass[j]!.cpuUsPerReq / v.cpuUsPerReq)),
+          mode: x.mode,
+          size,
+          rps: median(rr.map((v) => v.rps)),
+          p50Ns: median(rr.map((v) => v.p50Ns)),
+          p99Ns: median(rr.map((v) => v.p99Ns)),
+          ratio: median(rr.map((v, j) => v.rps / pass[j]!.rps)),
+          errors: rr.reduce((a, v) => a + v.errors, 0),
+          ...c,
+          cpuUsPerReq: median(rr.map((v) => v.cpuUsPerReq)),
+          capacity: median(rr.map((v, j) => pass[j]!.cpuUsPerReq / v.cpuUsPerReq)),
         });
       }
     }
@@ -143,31 +186,66 @@ export async function loopback(modules: Module[], s: Settings): Promise<Loopback
 }
 
 function counts(h: WasmHost): Record<string, number> {
-  return { attempted: metric(h, "attempted"), sent: metric(h, "sent"), dropped: metric(h, "dropped"), failed: metric(h, "failed") };
+  return {
+    attempted: metric(h, "attempted"),
+    sent: metric(h, "sent"),
+    dropped: metric(h, "dropped"),
+    failed: metric(h, "failed"),
+  };
 }
 
-function diff(a: Record<string, number>, b: Record<string, number>): { attempted: number; sent: number; dropped: number; failed: number } {
-  return { attempted: a.attempted! - b.attempted!, sent: a.sent! - b.sent!, dropped: a.dropped! - b.dropped!, failed: a.failed! - b.failed! };
+function diff(
+  a: Record<string, number>,
+  b: Record<string, number>,
+): { attempted: number; sent: number; dropped: number; failed: number } {
+  return {
+    attempted: a.attempted! - b.attempted!,
+    sent: a.sent! - b.sent!,
+    dropped: a.dropped! - b.dropped!,
+    failed: a.failed! - b.failed!,
+  };
 }
 
 export function loopbackTable(r: LoopbackResult): Table {
   const t = new Table(
     `2. Through the host over loopback (sidecar → model /echo, sink up), concurrency ${r.concurrency}`,
-    ["sidecar", "body (each way)", "throughput", "p50", "p99", "vs no filter", "target ≥ 0.9×", "sidecar CPU per request", "capacity vs no filter",
-      "events sent / attempted (dropped, failed)", "client errors"],
-    `Closed-loop client in its own process, keep-alive, ${Object.entries(r.requests).map(([k, v]) => `${v} requests at ${fmtSize(Number(k))}`).join(", ")} per run after\n` +
-    `${r.warm} warm-up requests; median of ${r.runs} interleaved runs; vs no filter = median of per-run throughput ratios.\n` +
-    "Model server and sink run in a second child process; this process runs only the sidecars (Node host).\n" +
-    "sidecar CPU per request: user + system CPU of the sidecars' process over a run / its requests (warm-up included);\n" +
-    "capacity vs no filter: median of per-run (pass-through CPU per request / this CPU per request), what a CPU-bound\n" +
-    "sidecar would keep of its throughput, whatever the client, model and sink cost the shared cores.",
+    [
+      "sidecar",
+      "body (each way)",
+      "throughput",
+      "p50",
+      "p99",
+      "vs no filter",
+      "target ≥ 0.9×",
+      "sidecar CPU per request",
+      "capacity vs no filter",
+      "events sent / attempted (dropped, failed)",
+      "client errors",
+    ],
+    `Closed-loop client in its own process, keep-alive, ${Object.entries(r.requests)
+      .map(([k, v]) => `${v} requests at ${fmtSize(Number(k))}`)
+      .join(", ")} per run after\n` +
+      `${r.warm} warm-up requests; median of ${r.runs} interleaved runs; vs no filter = median of per-run throughput ratios.\n` +
+      "Model server and sink run in a second child process; this process runs only the sidecars (Node host).\n" +
+      "sidecar CPU per request: user + system CPU of the sidecars' process over a run / its requests (warm-up included);\n" +
+      "capacity vs no filter: median of per-run (pass-through CPU per request / this CPU per request), what a CPU-bound\n" +
+      "sidecar would keep of its throughput, whatever the client, model and sink cost the shared cores.",
   );
   for (const row of r.rows) {
     const isPass = row.mode.startsWith("no filter");
-    t.add(row.mode, fmtSize(row.size), `${row.rps.toFixed(0)} req/s`, fmtNs(row.p50Ns), fmtNs(row.p99Ns),
-      isPass ? "1.00×" : fmtRatio(row.ratio), isPass ? "–" : verdict(row.ratio >= 0.9),
-      `${row.cpuUsPerReq.toFixed(0)} µs`, isPass ? "1.00×" : fmtRatio(row.capacity),
-      isPass ? "–" : `${row.sent} / ${row.attempted} (${row.dropped}, ${row.failed})`, row.errors);
+    t.add(
+      row.mode,
+      fmtSize(row.size),
+      `${row.rps.toFixed(0)} req/s`,
+      fmtNs(row.p50Ns),
+      fmtNs(row.p99Ns),
+      isPass ? "1.00×" : fmtRatio(row.ratio),
+      isPass ? "–" : verdict(row.ratio >= 0.9),
+      `${row.cpuUsPerReq.toFixed(0)} µs`,
+      isPass ? "1.00×" : fmtRatio(row.capacity),
+      isPass ? "–" : `${row.sent} / ${row.attempted} (${row.dropped}, ${row.failed})`,
+      row.errors,
+    );
   }
   return t;
 }

@@ -15,8 +15,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Table, machine, moduleSize } from "./lib.js";
 import {
-  annotationTable, configureTable, configureTimes, memory, memoryTable, perRequestVsAnnotations, workPerExchange, workTable,
-  type Module, type Settings,
+  annotationTable,
+  configureTable,
+  configureTimes,
+  memory,
+  memoryTable,
+  perRequestVsAnnotations,
+  workPerExchange,
+  workTable,
+  type Module,
+  type Settings,
 } from "./inprocess.js";
 import { loopback, loopbackTable } from "./loopback.js";
 import { hostileConfigTable, hostileConfigs, redaction, redactionTable } from "./hardening.js";
@@ -33,7 +41,10 @@ function arg(name: string): string | undefined {
 function defaultBaseline(): string | undefined {
   const dir = path.join(HERE, "baseline");
   if (!existsSync(dir)) return undefined;
-  const f = readdirSync(dir).filter((n) => n.endsWith(".wasm")).sort().pop();
+  const f = readdirSync(dir)
+    .filter((n) => n.endsWith(".wasm"))
+    .sort()
+    .pop();
   return f ? path.join(dir, f) : undefined;
 }
 

@@ -10,7 +10,13 @@ export default {
   async instantiate(memory, createImports, instantiate, binary) {
     const stubs = { env: { memory }, wasi_unstable: {}, wasi_snapshot_preview1: {} };
     for (const imp of WebAssembly.Module.imports(new WebAssembly.Module(binary))) {
-      if (imp.kind !== "function" || imp.module === "__asCovers" || imp.module === "__aspect" || imp.module === "rtrace") continue;
+      if (
+        imp.kind !== "function" ||
+        imp.module === "__asCovers" ||
+        imp.module === "__aspect" ||
+        imp.module === "rtrace"
+      )
+        continue;
       if (imp.module === "env" && (imp.name === "abort" || imp.name === "trace" || imp.name === "seed")) continue;
       stubs[imp.module] ??= {};
       stubs[imp.module][imp.name] ??= imp.name === "proxy_get_property" ? () => 1 : () => 0;

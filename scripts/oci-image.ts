@@ -50,27 +50,48 @@ export function buildOciImage(wasmPath: string, outDir: string, tag: string): Oc
     tar.c({ cwd: staging, file: layerTar, sync: true, portable: true, mtime: EPOCH }, ["plugin.wasm"]);
     const uncompressed = readFileSync(layerTar);
     const layer = writeBlob(layout, gzipSync(uncompressed, { level: 9 }));
-    const config = writeBlob(layout, Buffer.from(JSON.stringify({
-      architecture: "wasm",
-      os: "wasip1",
-      config: {},
-      rootfs: { type: "layers", diff_ids: [`sha256:${sha256(uncompressed)}`] },
-    })));
-    const manifest = writeBlob(layout, Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_MEDIA_TYPE,
-      config: { mediaType: CONFIG_MEDIA_TYPE, ...config },
-      layers: [{ mediaType: LAYER_MEDIA_TYPE, ...layer, annotations: { "org.opencontainers.image.title": "plugin.wasm" } }],
-      annotations: { "module.wasm.image/variant": "compat" },
-    })));
+    const config = writeBlob(
+      layout,
+      Buffer.from(
+        JSON.stringify({
+          architecture: "wasm",
+          os: "wasip1",
+          config: {},
+          rootfs: { type: "layers", diff_ids: [`sha256:${sha256(uncompressed)}`] },
+        }),
+      ),
+    );
+    const manifest = writeBlob(
+      layout,
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MANIFEST_MEDIA_TYPE,
+          config: { mediaType: CONFIG_MEDIA_TYPE, ...config },
+          layers: [
+            { mediaType: LAYER_MEDIA_TYPE, ...layer, annotations: { "org.opencontainers.image.title": "plugin.wasm" } },
+          ],
+          annotations: { "module.wasm.image/variant": "compat" },
+        }),
+      ),
+    );
     writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-    writeFileSync(join(layout, "index.json"), JSON.stringify({
-      schemaVersion: 2,
-      mediaType: INDEX_MEDIA_TYPE,
-      manifests: [{ mediaType: MANIFEST_MEDIA_TYPE, ...manifest, annotations: { "org.opencontainers.image.ref.name": tag } }],
-    }));
+    writeFileSync(
+      join(layout, "index.json"),
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: INDEX_MEDIA_TYPE,
+        manifests: [
+          { mediaType: MANIFEST_MEDIA_TYPE, ...manifest, annotations: { "org.opencontainers.image.ref.name": tag } },
+        ],
+      }),
+    );
     const tarball = `${layout.replace(/\/$/, "")}.tar`;
-    tar.c({ cwd: layout, file: tarball, sync: true, portable: true, mtime: EPOCH }, ["oci-layout", "index.json", "blobs"]);
+    tar.c({ cwd: layout, file: tarball, sync: true, portable: true, mtime: EPOCH }, [
+      "oci-layout",
+      "index.json",
+      "blobs",
+    ]);
     return { layout, tarball, manifestDigest: manifest.digest, layerDigest: layer.digest, wasmSha256: sha256(wasm) };
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -83,6 +104,12 @@ function arg(name: string, fallback: string): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const img = buildOciImage(arg("--wasm", "build/kserve-logger.wasm"), arg("--out", "build/kserve-logger-oci"), arg("--tag", "latest"));
-  console.log(`OCI image layout ${img.layout}\ntarball ${img.tarball}\nmanifest digest ${img.manifestDigest} (WasmPlugin.spec.sha256 for an oci:// url: ${img.manifestDigest.slice(7)})\nlayer ${img.layerDigest}\nplugin.wasm sha256 ${img.wasmSha256}`);
+  const img = buildOciImage(
+    arg("--wasm", "build/kserve-logger.wasm"),
+    arg("--out", "build/kserve-logger-oci"),
+    arg("--tag", "latest"),
+  );
+  console.log(
+    `OCI image layout ${img.layout}\ntarball ${img.tarball}\nmanifest digest ${img.manifestDigest} (WasmPlugin.spec.sha256 for an oci:// url: ${img.manifestDigest.slice(7)})\nlayer ${img.layerDigest}\nplugin.wasm sha256 ${img.wasmSha256}`,
+  );
 }

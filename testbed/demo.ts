@@ -7,7 +7,13 @@
 //   node --import tsx testbed/demo.ts [--isvc testdata/isvc/sklearn-iris-annotated.yaml]
 
 import { readFileSync } from "node:fs";
-import { DEFAULT_RENDER_OPTIONS, formatDiagnostic, moduleRef, parseDocuments, renderDocuments } from "../installer/src/index.js";
+import {
+  DEFAULT_RENDER_OPTIONS,
+  formatDiagnostic,
+  moduleRef,
+  parseDocuments,
+  renderDocuments,
+} from "../installer/src/index.js";
 import type { ReceivedEvent } from "./sink.js";
 import { podMetadata, startStack, WASM_PATH } from "./stack.js";
 
@@ -25,9 +31,15 @@ interface WasmPluginDoc {
 function renderPluginConfig(isvcPath: string): WasmPluginDoc {
   // what `kserve-wasm-logger render -f ISVC` prints, validated against Istio's CRD
   const module = moduleRef(`file://${process.cwd()}/${WASM_PATH}`, undefined, WASM_PATH);
-  const res = renderDocuments(parseDocuments(readFileSync(isvcPath, "utf8"), isvcPath), { ...DEFAULT_RENDER_OPTIONS, module }, { namespace: "default", explicit: false });
+  const res = renderDocuments(
+    parseDocuments(readFileSync(isvcPath, "utf8"), isvcPath),
+    { ...DEFAULT_RENDER_OPTIONS, module },
+    { namespace: "default", explicit: false },
+  );
   for (const d of res.diagnostics) console.error(formatDiagnostic(d));
-  const plugin = (res.objects as WasmPluginDoc[]).find((o) => o.kind === "WasmPlugin" && o.spec.pluginConfig.component === "predictor");
+  const plugin = (res.objects as WasmPluginDoc[]).find(
+    (o) => o.kind === "WasmPlugin" && o.spec.pluginConfig.component === "predictor",
+  );
   if (!res.ok || !plugin) throw new Error(`${isvcPath}: the installer rendered no predictor WasmPlugin`);
   return plugin;
 }
@@ -41,8 +53,21 @@ function display(r: ReceivedEvent): string {
     if (v !== undefined) lines.push(`  ${k}: ${String(v)}`);
   }
   lines.push("Extensions,");
-  const core = new Set(["specversion", "type", "source", "id", "time", "datacontenttype", "data", "data_base64", "dataschema", "subject"]);
-  const ext = Object.entries(e.toJSON() as Record<string, unknown>).filter(([k, v]) => !core.has(k) && v !== undefined).sort(([a], [b]) => a.localeCompare(b));
+  const core = new Set([
+    "specversion",
+    "type",
+    "source",
+    "id",
+    "time",
+    "datacontenttype",
+    "data",
+    "data_base64",
+    "dataschema",
+    "subject",
+  ]);
+  const ext = Object.entries(e.toJSON() as Record<string, unknown>)
+    .filter(([k, v]) => !core.has(k) && v !== undefined)
+    .sort(([a], [b]) => a.localeCompare(b));
   for (const [k, v] of ext) lines.push(`  ${k}: ${String(v)}`);
   lines.push("Data,", `  ${r.body.toString("utf8")}`);
   return lines.join("\n");
@@ -55,18 +80,54 @@ async function main(): Promise<void> {
   console.log(`installer: ${isvcPath} → WasmPlugin ${plugin.metadata.namespace}/${plugin.metadata.name}`);
   console.log(`pluginConfig: ${JSON.stringify(cfg)}\n`);
 
-  const stack = await startStack({ pluginConfig: cfg, nodeMetadata: podMetadata(cfg.inferenceService, cfg.namespace, cfg.component) });
+  const stack = await startStack({
+    pluginConfig: cfg,
+    nodeMetadata: podMetadata(cfg.inferenceService, cfg.namespace, cfg.component),
+  });
   try {
-    console.log(`model server ${stack.model.url} ← sidecar (host + ${WASM_PATH}) ${stack.url}; logger sink ${stack.sink!.url}\n`);
+    console.log(
+      `model server ${stack.model.url} ← sidecar (host + ${WASM_PATH}) ${stack.url}; logger sink ${stack.sink!.url}\n`,
+    );
     const calls: { what: string; path: string; init: RequestInit }[] = [
-      { what: "V1 predict", path: `/v1/models/${cfg.inferenceService}:predict`,
-        init: { method: "POST", headers: { "content-type": "application/json", "x-tenant": "acme" }, body: JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] }) } },
-      { what: "V2 infer with Ce-Id", path: `/v2/models/${cfg.inferenceService}/infer`,
-        init: { method: "POST", headers: { "content-type": "application/json", "ce-id": "demo-request-2", "x-tenant": "globex" },
-          body: JSON.stringify({ inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [6.8, 2.8, 4.8, 1.4] }] }) } },
-      { what: "kubelet probe (not logged)", path: "/v2/health/ready", init: { headers: { "user-agent": "kube-probe/1.31" } } },
-      { what: "model error 500 (request logged, no response event, as KServe)", path: `/v1/models/${cfg.inferenceService}:predict`,
-        init: { method: "POST", headers: { "content-type": "application/json", "x-test-status": "500" }, body: "{\"instances\":[[0]]}" } },
+      {
+        what: "V1 predict",
+        path: `/v1/models/${cfg.inferenceService}:predict`,
+        init: {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-tenant": "acme" },
+          body: JSON.stringify({
+            instances: [
+              [6.8, 2.8, 4.8, 1.4],
+              [6.0, 3.4, 4.5, 1.6],
+            ],
+          }),
+        },
+      },
+      {
+        what: "V2 infer with Ce-Id",
+        path: `/v2/models/${cfg.inferenceService}/infer`,
+        init: {
+          method: "POST",
+          headers: { "content-type": "application/json", "ce-id": "demo-request-2", "x-tenant": "globex" },
+          body: JSON.stringify({
+            inputs: [{ name: "input-0", shape: [1, 4], datatype: "FP32", data: [6.8, 2.8, 4.8, 1.4] }],
+          }),
+        },
+      },
+      {
+        what: "kubelet probe (not logged)",
+        path: "/v2/health/ready",
+        init: { headers: { "user-agent": "kube-probe/1.31" } },
+      },
+      {
+        what: "model error 500 (request logged, no response event, as KServe)",
+        path: `/v1/models/${cfg.inferenceService}:predict`,
+        init: {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-test-status": "500" },
+          body: '{"instances":[[0]]}',
+        },
+      },
     ];
     for (const c of calls) {
       const res = await fetch(stack.url + c.path, c.init);
@@ -75,12 +136,22 @@ async function main(): Promise<void> {
     const expected = 5; // 2 × (request + response) + the 500's request
     const events = await Promise.race([
       stack.sink!.waitFor(expected),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the sink received ${stack.sink!.events.length} of ${expected} events in 15 s`)), 15_000)),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`the sink received ${stack.sink!.events.length} of ${expected} events in 15 s`)),
+          15_000,
+        ),
+      ),
     ]);
     console.log(`\nthe sink received ${events.length} events:\n`);
     for (const e of events) console.log(display(e) + "\n");
     await stack.host.idle();
-    console.log("filter metrics:", Object.entries(stack.host.metrics()).map(([k, v]) => `${k}=${v}`).join(" "));
+    console.log(
+      "filter metrics:",
+      Object.entries(stack.host.metrics())
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" "),
+    );
   } finally {
     await stack.close();
   }

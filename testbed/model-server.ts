@@ -77,7 +77,10 @@ export class ModelServer {
       };
       const p = url.pathname;
       try {
-        if (req.method === "GET" && (p === "/v2/health/ready" || p === "/v2/health/live" || /^\/v1\/models\/[^/:]+$/.test(p))) {
+        if (
+          req.method === "GET" &&
+          (p === "/v2/health/ready" || p === "/v2/health/live" || /^\/v1\/models\/[^/:]+$/.test(p))
+        ) {
           return json(200, p.startsWith("/v1") ? { name: p.split("/")[3], ready: true } : {});
         }
         let m = /^\/v1\/models\/([^/:]+):predict$/.exec(p);
@@ -92,12 +95,16 @@ export class ModelServer {
           if (!Array.isArray(input.inputs)) return json(400, { error: "inputs must be a list" });
           const sums = input.inputs.map((i) => rowSum(i.data ?? []));
           return json(200, {
-            model_name: m[1], id: input.id ?? "",
+            model_name: m[1],
+            id: input.id ?? "",
             outputs: [{ name: "output-0", shape: [sums.length], datatype: "FP64", data: sums }],
           });
         }
         if (p === "/echo") {
-          res.writeHead(forced || 200, { "content-type": req.headers["content-type"] ?? "application/octet-stream", "content-length": body.length });
+          res.writeHead(forced || 200, {
+            "content-type": req.headers["content-type"] ?? "application/octet-stream",
+            "content-length": body.length,
+          });
           return void res.end(body);
         }
         if (p === "/stream") {

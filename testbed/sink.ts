@@ -161,8 +161,12 @@ export class CloudEventSink {
         for (const event of list) event.validate();
         for (const event of list) {
           const rec: ReceivedEvent = {
-            event, body: Array.isArray(parsed) ? batchMemberBody(event) : body, headers, rawHeaders: req.rawHeaders.slice(),
-            path: req.url ?? "/", batch: Array.isArray(parsed),
+            event,
+            body: Array.isArray(parsed) ? batchMemberBody(event) : body,
+            headers,
+            rawHeaders: req.rawHeaders.slice(),
+            path: req.url ?? "/",
+            batch: Array.isArray(parsed),
           };
           this.accepted++;
           if (this.options.record !== false) this.events.push(rec);
@@ -180,7 +184,13 @@ export class CloudEventSink {
         res.writeHead(status, { "content-type": "text/plain" });
         res.end(status < 300 ? "" : "error");
       };
-      const status = !accepted ? 400 : b.kind === "status" ? b.status : (b.kind === "ok" || b.kind === "delay") ? (b.status ?? 200) : 200;
+      const status = !accepted
+        ? 400
+        : b.kind === "status"
+          ? b.status
+          : b.kind === "ok" || b.kind === "delay"
+            ? (b.status ?? 200)
+            : 200;
       if (b.kind === "delay") setTimeout(() => answer(status), b.ms);
       else answer(status);
       if (accepted) {
@@ -215,8 +225,10 @@ function streamBytes(res: http.ServerResponse, total: number): void {
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
   if (process.argv.includes("--help") || process.argv.includes("-h")) {
-    process.stdout.write("A CloudEvents sink that validates every event (cloudevents SDK) and prints it as one JSON line.\n\n" +
-      "Usage:\n  node --import tsx testbed/sink.ts [--port PORT]\n\nFlags:\n  --port PORT  where it listens (default 9000)\n  -h, --help   this help\n");
+    process.stdout.write(
+      "A CloudEvents sink that validates every event (cloudevents SDK) and prints it as one JSON line.\n\n" +
+        "Usage:\n  node --import tsx testbed/sink.ts [--port PORT]\n\nFlags:\n  --port PORT  where it listens (default 9000)\n  -h, --help   this help\n",
+    );
     process.exit(0);
   }
   const i = process.argv.indexOf("--port");

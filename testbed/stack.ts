@@ -11,7 +11,12 @@ export const WASM_PATH = "build/kserve-logger.wasm";
 export const ROOT_ID = "kserve-logger";
 
 // The node metadata Istio gives a KServe predictor pod's sidecar.
-export function podMetadata(isvc: string, namespace: string, component = "predictor", revision = `${isvc}-${component}-00001`): Record<string, unknown> {
+export function podMetadata(
+  isvc: string,
+  namespace: string,
+  component = "predictor",
+  revision = `${isvc}-${component}-00001`,
+): Record<string, unknown> {
   return {
     NAME: `${revision}-deployment-7d9f8c-x2k4q`,
     NAMESPACE: namespace,
@@ -72,7 +77,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   }
   const sidecar = await Sidecar.start(host, { upstream: model.url, ...opts.sidecar });
   return {
-    model, sink, host, sidecar, url: sidecar.url,
+    model,
+    sink,
+    host,
+    sidecar,
+    url: sidecar.url,
     async close() {
       await sidecar.close();
       await host.idle();

@@ -41,7 +41,13 @@ test("the OCI image layout holds the built module as plugin.wasm in a single lay
     const tarFile = join(dir, "layer.tar");
     writeFileSync(tarFile, layerTar);
     const names: string[] = [];
-    tar.t({ file: tarFile, sync: true, onReadEntry: (e) => { names.push(e.path); } });
+    tar.t({
+      file: tarFile,
+      sync: true,
+      onReadEntry: (e) => {
+        names.push(e.path);
+      },
+    });
     assert.deepEqual(names, ["plugin.wasm"]);
     tar.x({ file: tarFile, cwd: dir, sync: true });
     assert.ok(readFileSync(join(dir, "plugin.wasm")).equals(readFileSync(WASM)), "plugin.wasm is the built module");

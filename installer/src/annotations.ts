@@ -27,16 +27,23 @@ export function resolveAnnotations(
   comp.logger.metadataAnnotations.forEach((key, i) => {
     const field = `${comp.loggerPath}.metadataAnnotations[${i}]`;
     if (isSensitiveAnnotationKey(key) && !policy.allow.includes(key)) {
-      d.error(field, `"${key}" looks sensitive (credential or full manifest) and would be sent with every event; pass --allow-annotation ${key} to send it anyway`);
+      d.error(
+        field,
+        `"${key}" looks sensitive (credential or full manifest) and would be sent with every event; pass --allow-annotation ${key} to send it anyway`,
+      );
       return;
     }
     if (policy.disallowed.includes(key) && !(key in comp.annotations)) {
-      d.warn(field, `"${key}" is on KServe's disallowed annotation list and never reaches the pods; skipped, as KServe's agent does`);
+      d.warn(
+        field,
+        `"${key}" is on KServe's disallowed annotation list and never reaches the pods; skipped, as KServe's agent does`,
+      );
       return;
     }
     const v = podAnnotations[key];
     if (v === undefined) {
-      const msg = `"${key}" is not an annotation of the InferenceService (nor of its ${comp.component}); ` +
+      const msg =
+        `"${key}" is not an annotation of the InferenceService (nor of its ${comp.component}); ` +
         (policy.strict ? "refused (--strict)" : "skipped, as KServe's agent does");
       if (policy.strict) d.error(field, msg);
       else d.warn(field, msg);

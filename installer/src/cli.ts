@@ -13,17 +13,21 @@ export type { Connect, Io } from "./cli/context.js";
 
 function commandHelp(name: string, c: Command): string {
   const width = Math.max(...Object.keys(c.help).map((k) => k.length), 10) + 2;
-  const lines = Object.entries({ ...c.help, "-h, --help": "show this help" }).map(([k, d]) => `  ${k.padEnd(width)}${d}`);
+  const lines = Object.entries({ ...c.help, "-h, --help": "show this help" }).map(
+    ([k, d]) => `  ${k.padEnd(width)}${d}`,
+  );
   return `${c.summary}\n\nUsage:\n  kserve-wasm-logger ${c.usage}\n\nFlags:\n${lines.join("\n")}\n`;
 }
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
   const cmds = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}${c.summary}`);
-  return `kserve-wasm-logger turns KServe InferenceServices into Istio WasmPlugins that log inference payloads.\n\n` +
+  return (
+    `kserve-wasm-logger turns KServe InferenceServices into Istio WasmPlugins that log inference payloads.\n\n` +
     `Usage:\n  kserve-wasm-logger COMMAND [flags]\n\nCommands:\n${cmds.join("\n")}\n\n` +
     `Run "kserve-wasm-logger COMMAND --help" for a command's flags.\n` +
-    `Exit codes: 0 success, 1 invalid input or failed operation, 2 bad command line.\n`;
+    `Exit codes: 0 success, 1 invalid input or failed operation, 2 bad command line.\n`
+  );
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -40,10 +44,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let values: Values;
   let positionals: string[];
   try {
-    const parsed = parseArgs({ args: rest, options: { ...COMMON, ...cmd.options }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: rest,
+      options: { ...COMMON, ...cmd.options },
+      allowPositionals: true,
+      strict: true,
+    });
     values = parsed.values as Values;
     positionals = parsed.positionals;
-    if (positionals.length > 0 && !("kubeconfig" in cmd.options)) throw new Error(`unexpected argument "${positionals[0]}"`);
+    if (positionals.length > 0 && !("kubeconfig" in cmd.options))
+      throw new Error(`unexpected argument "${positionals[0]}"`);
   } catch (e) {
     io.stderr(`error: ${(e as Error).message}\nSee "kserve-wasm-logger ${name} --help".\n`);
     return 2;
@@ -94,4 +104,3 @@ if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs)$/.test(entry)) {
     if (isWatch) process.stdout.write("", () => process.exit(code));
   });
 }
-

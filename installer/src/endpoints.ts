@@ -13,7 +13,10 @@ import { isObject } from "./io.js";
 /** entries the filter accepts in pluginConfig.endpoints */
 export const MAX_ENDPOINTS = configField("endpoints").max;
 
-export function revisionEndpoints(status: Record<string, unknown>, component: string): Record<string, "default" | "canary"> {
+export function revisionEndpoints(
+  status: Record<string, unknown>,
+  component: string,
+): Record<string, "default" | "canary"> {
   const out: Record<string, "default" | "canary"> = {};
   const comps = status.components;
   if (!isObject(comps) || !isObject(comps[component])) return out;
@@ -30,13 +33,16 @@ export function revisionEndpoints(status: Record<string, unknown>, component: st
       percent: typeof t.percent === "number" ? t.percent : 0,
       latest: t.latestRevision === true || t.tag === "latest",
     }))
-    .filter((t): t is { revision: string; percent: number; latest: boolean } => t.revision !== undefined && t.percent > 0);
+    .filter(
+      (t): t is { revision: string; percent: number; latest: boolean } => t.revision !== undefined && t.percent > 0,
+    );
   const distinct = new Set(serving.map((t) => t.revision));
   if (distinct.size > 1) {
     for (const t of serving) {
       const canary = t.latest && t.revision !== latestRolledout;
       // a revision listed twice (e.g. tagged and untagged) is canary only if it is so in every entry
-      if (out[t.revision] === undefined || out[t.revision] === "canary") out[t.revision] = canary ? "canary" : "default";
+      if (out[t.revision] === undefined || out[t.revision] === "canary")
+        out[t.revision] = canary ? "canary" : "default";
     }
     return out;
   }

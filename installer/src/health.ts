@@ -20,8 +20,12 @@ export function parseHostPort(addr: string): { host: string | undefined; port: n
 
 export type MetricsSource = () => Promise<{ contentType: string; body: string }>;
 
-export async function startHealthServer(addr: string, ready: () => boolean, live: () => boolean = () => true,
-  metrics?: MetricsSource): Promise<HealthServer> {
+export async function startHealthServer(
+  addr: string,
+  ready: () => boolean,
+  live: () => boolean = () => true,
+  metrics?: MetricsSource,
+): Promise<HealthServer> {
   const { host, port } = parseHostPort(addr);
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -46,9 +50,10 @@ export async function startHealthServer(addr: string, ready: () => boolean, live
   const a = server.address() as { address: string; port: number };
   return {
     address: `${a.address.includes(":") ? `[${a.address}]` : a.address}:${a.port}`,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

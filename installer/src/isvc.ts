@@ -5,7 +5,14 @@ import YAML from "yaml";
 import { Diagnostics } from "./diagnostics.js";
 import { isObject } from "./io.js";
 import { redactUrl } from "./logger-target.js";
-import { COMPONENTS, ISVC_KIND, LOGGER_ANNOTATION_PREFIX, LOGGER_MODES, type Component, type LoggerMode } from "./kserve.js";
+import {
+  COMPONENTS,
+  ISVC_KIND,
+  LOGGER_ANNOTATION_PREFIX,
+  LOGGER_MODES,
+  type Component,
+  type LoggerMode,
+} from "./kserve.js";
 
 export interface LoggerSpec {
   url?: string;
@@ -152,7 +159,12 @@ function annotatedLoggers(annotations: Record<string, string>, d: Diagnostics): 
 
 // A component's logger comes from its spec or from the annotation, never both: with the spec
 // KServe injects its agent too, and the two could disagree.
-function loggerSource(specLogger: unknown, specPath: string, annotated: LoggerSource | undefined, d: Diagnostics): LoggerSource | undefined {
+function loggerSource(
+  specLogger: unknown,
+  specPath: string,
+  annotated: LoggerSource | undefined,
+  d: Diagnostics,
+): LoggerSource | undefined {
   const inSpec = specLogger !== undefined && specLogger !== null;
   if (inSpec && annotated) {
     d.error(annotated.path, `${specPath} is set too; keep one (with ${specPath} KServe also injects its agent)`);
@@ -165,8 +177,13 @@ function loggerSource(specLogger: unknown, specPath: string, annotated: LoggerSo
 // spec.canary[] (KServe ≥ 0.20, RawDeployment): each entry's predictor is overlaid onto the
 // stable predictor (mergo), so a canary without its own logger inherits the stable one's
 // (or the predictor's annotated one).
-function parseCanaries(spec: Record<string, unknown>, d: Diagnostics, out: LoggedComponent[], names: string[],
-  annotated: LoggerSource | undefined): void {
+function parseCanaries(
+  spec: Record<string, unknown>,
+  d: Diagnostics,
+  out: LoggedComponent[],
+  names: string[],
+  annotated: LoggerSource | undefined,
+): void {
   const canary = spec.canary;
   if (canary === undefined || canary === null) return;
   if (!Array.isArray(canary)) {
@@ -192,7 +209,9 @@ function parseCanaries(spec: Record<string, unknown>, d: Diagnostics, out: Logge
     names.push(p.name);
     const own = p.logger !== undefined && p.logger !== null;
     const stableInSpec = stable.logger !== undefined && stable.logger !== null;
-    const inherited: LoggerSource | undefined = stableInSpec ? { value: stable.logger, path: "spec.predictor.logger" } : annotated;
+    const inherited: LoggerSource | undefined = stableInSpec
+      ? { value: stable.logger, path: "spec.predictor.logger" }
+      : annotated;
     const source: LoggerSource | undefined = own ? { value: p.logger, path: `${path}.predictor.logger` } : inherited;
     if (!source) return;
     const loggerPath = source.path;
@@ -239,7 +258,10 @@ function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | und
   // Blob storage and batching live in KServe's agent; the filter only speaks CloudEvents over HTTP.
   for (const f of ["storage", "marshallerUrl", "batchSize", "batchInterval"]) {
     if (v[f] !== undefined && v[f] !== null) {
-      d.error(`${path}.${f}`, "blob storage and batching are not supported by the wasm logger (CloudEvents over HTTP only)");
+      d.error(
+        `${path}.${f}`,
+        "blob storage and batching are not supported by the wasm logger (CloudEvents over HTTP only)",
+      );
       ok = false;
     }
   }

@@ -55,10 +55,18 @@ export function redactUrl(raw: string): string {
   }
   if (u.username === "" && u.password === "" && u.search === "" && u.hash === "") return raw; // nothing to hide: as written
   const auth = u.username !== "" || u.password !== "" ? "***@" : "";
-  const query = u.search === "" ? "" : "?" + u.search.slice(1).split("&").map((kv) => {
-    const i = kv.indexOf("=");
-    return i < 0 ? kv : `${kv.slice(0, i)}=***`;
-  }).join("&");
+  const query =
+    u.search === ""
+      ? ""
+      : "?" +
+        u.search
+          .slice(1)
+          .split("&")
+          .map((kv) => {
+            const i = kv.indexOf("=");
+            return i < 0 ? kv : `${kv.slice(0, i)}=***`;
+          })
+          .join("&");
   return `${u.protocol}//${auth}${u.host}${u.pathname}${query}${u.hash === "" ? "" : "#***"}`;
 }
 
@@ -66,7 +74,8 @@ export function redactUrl(raw: string): string {
 export function unfitAddress(hostname: string, port: number): string | undefined {
   const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
   if (port === 0) return "port 0 is no port";
-  if (PROXY_PORTS.includes(port)) return `port ${port} is one of Envoy's or Istio's own ports in the pod (${PROXY_PORTS.join(", ")})`;
+  if (PROXY_PORTS.includes(port))
+    return `port ${port} is one of Envoy's or Istio's own ports in the pod (${PROXY_PORTS.join(", ")})`;
   if (h === "localhost" || h.endsWith(".localhost")) return "localhost is the pod itself (its sidecar, not a logger)";
   const v = isIP(h);
   if (v === 4) {
@@ -114,7 +123,9 @@ export function resolveLoggerUrl(raw: string, opts: ResolveOptions): LoggerTarge
   if (!opts.allowQuery) {
     const secret = [...u.searchParams.keys()].filter((k) => isSensitiveName(k));
     if (secret.length > 0) {
-      throw new LoggerUrlError(`${shown}: query parameter(s) ${secret.join(", ")} look like credentials and would be copied into the WasmPlugin and every pod's configuration; pass --allow-logger-query to send them anyway`);
+      throw new LoggerUrlError(
+        `${shown}: query parameter(s) ${secret.join(", ")} look like credentials and would be copied into the WasmPlugin and every pod's configuration; pass --allow-logger-query to send them anyway`,
+      );
     }
   }
   const hostname = u.hostname.toLowerCase();
@@ -185,7 +196,8 @@ export interface MeshOwner {
 /** ServiceEntry and DestinationRule needed to reach the logger (none for a plain in-mesh Service). */
 export function reachabilityObjects(t: LoggerTarget, owner: MeshOwner): object[] {
   const out: object[] = [];
-  const name = `${owner.name}-logger-${t.host.replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}-${t.clusterPort}`.slice(0, 253);
+  const name =
+    `${owner.name}-logger-${t.host.replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}-${t.clusterPort}`.slice(0, 253);
   const metadata = {
     name,
     namespace: owner.namespace,

@@ -4,8 +4,17 @@
 // never reaches a cluster.
 import { isObject } from "./io.js";
 import {
-  CONFIG_FIELDS, MAX_ANNOTATION_KEY_CHARS, MAX_ANNOTATIONS_JSON_BYTES, MAX_CONFIG_BYTES, MAX_HEADER_NAME_CHARS, MAX_REDACT_PATH_CHARS,
-  MAX_REDACT_PATH_SEGMENTS, T_INTEGER, configField, configKeys, intDefault,
+  CONFIG_FIELDS,
+  MAX_ANNOTATION_KEY_CHARS,
+  MAX_ANNOTATIONS_JSON_BYTES,
+  MAX_CONFIG_BYTES,
+  MAX_HEADER_NAME_CHARS,
+  MAX_REDACT_PATH_CHARS,
+  MAX_REDACT_PATH_SEGMENTS,
+  T_INTEGER,
+  configField,
+  configKeys,
+  intDefault,
 } from "../../filter/assembly/config-fields.js";
 import { isSensitiveName } from "../../filter/assembly/sensitive-names.js";
 
@@ -25,8 +34,12 @@ export interface PluginConfig {
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
   limits?: {
-    maxBodyBytes?: number; maxMetadataBytes?: number; maxInflightCallouts?: number; drainTimeoutMs?: number;
-    maxHeldBytes?: number; maxRedactBytes?: number;
+    maxBodyBytes?: number;
+    maxMetadataBytes?: number;
+    maxInflightCallouts?: number;
+    drainTimeoutMs?: number;
+    maxHeldBytes?: number;
+    maxRedactBytes?: number;
   };
   retry?: { maxRetries?: number; initialBackoffMs?: number; maxBackoffMs?: number; budgetBytes?: number };
   redactPaths?: string[];
@@ -74,7 +87,12 @@ export const LIMITS = {
 
 /** Defaults the filter applies to absent fields (docs/plugin-config.md). */
 export const FILTER_DEFAULTS = {
-  retry: { maxRetries: intDefault("retry.maxRetries"), initialBackoffMs: intDefault("retry.initialBackoffMs"), maxBackoffMs: intDefault("retry.maxBackoffMs"), budgetBytes: intDefault("retry.budgetBytes") },
+  retry: {
+    maxRetries: intDefault("retry.maxRetries"),
+    initialBackoffMs: intDefault("retry.initialBackoffMs"),
+    maxBackoffMs: intDefault("retry.maxBackoffMs"),
+    budgetBytes: intDefault("retry.budgetBytes"),
+  },
 } as const;
 
 const TOP_FIELDS = configKeys("");
@@ -87,10 +105,12 @@ export function isToken(s: string): boolean {
 
 /** A redactPaths entry the filter accepts: non-empty `.`-separated segments, ≤ 256 chars, ≤ 16 segments. */
 export function redactPathError(p: unknown): string | undefined {
-  if (typeof p !== "string" || p.length === 0 || p.length > LIMITS.redactPathChars) return `must be a path like "instances.*.ssn" of 1..${LIMITS.redactPathChars} characters`;
+  if (typeof p !== "string" || p.length === 0 || p.length > LIMITS.redactPathChars)
+    return `must be a path like "instances.*.ssn" of 1..${LIMITS.redactPathChars} characters`;
   const segs = p.split(".");
   if (segs.some((s) => s.length === 0)) return `"${p}" has an empty segment`;
-  if (segs.length > LIMITS.redactPathSegments) return `"${p}" has ${segs.length} segments, at most ${LIMITS.redactPathSegments}`;
+  if (segs.length > LIMITS.redactPathSegments)
+    return `"${p}" has ${segs.length} segments, at most ${LIMITS.redactPathSegments}`;
   return undefined;
 }
 
@@ -100,8 +120,15 @@ export function redactPathError(p: unknown): string | undefined {
  * a consumer may see, so the limit holds whichever the filter writes.
  */
 export function annotationsJsonBytes(annotations: Record<string, string>): number {
-  const sorted = Object.fromEntries(Object.keys(annotations).sort().map((k) => [k, annotations[k]]));
-  const json = JSON.stringify(sorted).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const sorted = Object.fromEntries(
+    Object.keys(annotations)
+      .sort()
+      .map((k) => [k, annotations[k]]),
+  );
+  const json = JSON.stringify(sorted).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
   return Buffer.byteLength(json, "utf8");
 }
 
@@ -144,7 +171,8 @@ export function checkPluginConfig(cfg: unknown): string[] {
       const n = Object.keys(cfg.endpoints).length;
       if (n > LIMITS.endpoints) errs.push(`endpoints: ${n} entries, at most ${LIMITS.endpoints}`);
       for (const [k, v] of Object.entries(cfg.endpoints)) {
-        if (k.length === 0 || CONTROL.test(k)) errs.push(`endpoints["${k}"]: revision name is empty or has a control character`);
+        if (k.length === 0 || CONTROL.test(k))
+          errs.push(`endpoints["${k}"]: revision name is empty or has a control character`);
         oneOf(`endpoints["${k}"]`, v, ["default", "canary"]);
       }
     }
@@ -155,7 +183,8 @@ export function checkPluginConfig(cfg: unknown): string[] {
     for (const k of Object.keys(cfg.logger)) if (!LOGGER_FIELDS.includes(k)) errs.push(`logger.${k}: unknown field`);
     str("logger.cluster", cfg.logger.cluster, 1, LIMITS.clusterChars, true);
     str("logger.authority", cfg.logger.authority, 1, LIMITS.authorityChars, true);
-    if (typeof cfg.logger.authority === "string" && cfg.logger.authority.includes(" ")) errs.push("logger.authority: must not contain spaces");
+    if (typeof cfg.logger.authority === "string" && cfg.logger.authority.includes(" "))
+      errs.push("logger.authority: must not contain spaces");
     str("logger.path", cfg.logger.path, 1, LIMITS.pathChars, false);
     if (typeof cfg.logger.path === "string" && (!cfg.logger.path.startsWith("/") || cfg.logger.path.includes(" "))) {
       errs.push("logger.path: must start with / and contain no spaces");
@@ -167,11 +196,14 @@ export function checkPluginConfig(cfg: unknown): string[] {
   if (cfg.allowSensitiveHeaders !== undefined) {
     if (!Array.isArray(cfg.allowSensitiveHeaders)) errs.push("allowSensitiveHeaders: must be a list of header names");
     else if (cfg.allowSensitiveHeaders.length > max("allowSensitiveHeaders")) {
-      errs.push(`allowSensitiveHeaders: ${cfg.allowSensitiveHeaders.length} names, at most ${max("allowSensitiveHeaders")}`);
-    } else cfg.allowSensitiveHeaders.forEach((h: unknown, i) => {
-      if (typeof h !== "string" || !isToken(h)) errs.push(`allowSensitiveHeaders[${i}]: must be a header name`);
-      else allowed.push(h.toLowerCase());
-    });
+      errs.push(
+        `allowSensitiveHeaders: ${cfg.allowSensitiveHeaders.length} names, at most ${max("allowSensitiveHeaders")}`,
+      );
+    } else
+      cfg.allowSensitiveHeaders.forEach((h: unknown, i) => {
+        if (typeof h !== "string" || !isToken(h)) errs.push(`allowSensitiveHeaders[${i}]: must be a header name`);
+        else allowed.push(h.toLowerCase());
+      });
   }
   if (cfg.metadataHeaders !== undefined) {
     if (!Array.isArray(cfg.metadataHeaders)) errs.push("metadataHeaders: must be a list of strings");
@@ -193,17 +225,21 @@ export function checkPluginConfig(cfg: unknown): string[] {
     if (!isObject(cfg.annotations)) errs.push("annotations: must be an object");
     else {
       const entries = Object.entries(cfg.annotations);
-      if (entries.length > LIMITS.annotations) errs.push(`annotations: ${entries.length} entries, at most ${LIMITS.annotations}`);
+      if (entries.length > LIMITS.annotations)
+        errs.push(`annotations: ${entries.length} entries, at most ${LIMITS.annotations}`);
       for (const [k] of entries) {
-        if (k.length === 0 || k.length > LIMITS.annotationKeyChars) errs.push(`annotations["${k}"]: key must be 1..${LIMITS.annotationKeyChars} characters`);
+        if (k.length === 0 || k.length > LIMITS.annotationKeyChars)
+          errs.push(`annotations["${k}"]: key must be 1..${LIMITS.annotationKeyChars} characters`);
       }
       if (entries.every(([, v]) => typeof v === "string")) {
         const bytes = annotationsJsonBytes(cfg.annotations as Record<string, string>);
-        if (bytes > LIMITS.annotationsJsonBytes) errs.push(`annotations: serialized ${bytes} bytes, at most ${LIMITS.annotationsJsonBytes}`);
+        if (bytes > LIMITS.annotationsJsonBytes)
+          errs.push(`annotations: serialized ${bytes} bytes, at most ${LIMITS.annotationsJsonBytes}`);
       } else errs.push("annotations: values must be strings");
     }
   }
-  if (cfg.logAllResponses !== undefined && typeof cfg.logAllResponses !== "boolean") errs.push("logAllResponses: must be a boolean");
+  if (cfg.logAllResponses !== undefined && typeof cfg.logAllResponses !== "boolean")
+    errs.push("logAllResponses: must be a boolean");
   oneOf("headerEncoding", cfg.headerEncoding, ["raw", "percent"]);
   // a section: only the table's keys, each integer in its table range
   const section = (name: string, v: unknown): v is Record<string, unknown> => {
@@ -214,7 +250,8 @@ export function checkPluginConfig(cfg: unknown): string[] {
     }
     const keys = configKeys(name);
     for (const k of Object.keys(v)) if (!keys.includes(k)) errs.push(`${name}.${k}: unknown field`);
-    for (const f of CONFIG_FIELDS) if (f.section === name && f.type === T_INTEGER) int(f.path, v[f.key], [f.min, f.max]);
+    for (const f of CONFIG_FIELDS)
+      if (f.section === name && f.type === T_INTEGER) int(f.path, v[f.key], [f.min, f.max]);
     return true;
   };
   section("limits", cfg.limits);
@@ -225,7 +262,9 @@ export function checkPluginConfig(cfg: unknown): string[] {
     const initial = (r.initialBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.initialBackoffMs;
     const max = (r.maxBackoffMs as number | undefined) ?? FILTER_DEFAULTS.retry.maxBackoffMs;
     if (errs.length === beforeRetry && max < initial) {
-      errs.push(`retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`);
+      errs.push(
+        `retry.maxBackoffMs: ${max}${r.maxBackoffMs === undefined ? " (default)" : ""} must not be smaller than retry.initialBackoffMs ${initial}`,
+      );
     }
   }
   const beforeBatch = errs.length;
@@ -236,7 +275,8 @@ export function checkPluginConfig(cfg: unknown): string[] {
   if (cfg.redactPaths !== undefined) {
     if (!Array.isArray(cfg.redactPaths)) errs.push("redactPaths: must be a list of paths");
     else {
-      if (cfg.redactPaths.length > LIMITS.redactPaths) errs.push(`redactPaths: ${cfg.redactPaths.length} paths, at most ${LIMITS.redactPaths}`);
+      if (cfg.redactPaths.length > LIMITS.redactPaths)
+        errs.push(`redactPaths: ${cfg.redactPaths.length} paths, at most ${LIMITS.redactPaths}`);
       cfg.redactPaths.forEach((p: unknown, i) => {
         const e = redactPathError(p);
         if (e) errs.push(`redactPaths[${i}]: ${e}`);

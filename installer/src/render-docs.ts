@@ -35,7 +35,10 @@ export function renderDocuments(docs: SourcedDoc[], opts: RenderOptions, ns: Nam
     }
     const isvc = parseIsvc(doc, ns.namespace, d);
     if (isvc && ns.explicit && isvc.namespace !== ns.namespace) {
-      d.error("metadata.namespace", `"${isvc.namespace}" does not match the namespace given with -n ("${ns.namespace}")`);
+      d.error(
+        "metadata.namespace",
+        `"${isvc.namespace}" does not match the namespace given with -n ("${ns.namespace}")`,
+      );
     }
     if (isvc && !d.hasErrors) {
       const sub = d.child(`${isvc.namespace}/${isvc.name}`);

@@ -6,12 +6,26 @@ import type { Diagnostics } from "./diagnostics.js";
 import { revisionEndpoints } from "./endpoints.js";
 import type { Isvc, LoggedComponent } from "./isvc.js";
 import { COMPONENT_POD_LABEL, ISVC_POD_LABEL, KSERVE_DISALLOWED_ANNOTATIONS, RAW_APP_POD_LABEL } from "./kserve.js";
-import { LoggerUrlError, reachabilityObjects, redactUrl, resolveLoggerUrl, type LoggerTarget } from "./logger-target.js";
+import {
+  LoggerUrlError,
+  reachabilityObjects,
+  redactUrl,
+  resolveLoggerUrl,
+  type LoggerTarget,
+} from "./logger-target.js";
 import { annotationsJsonBytes, checkPluginConfig, LIMITS, type PluginConfig } from "./plugin-config.js";
 import { isHeaderName, isSensitiveHeader } from "./sensitive.js";
 import {
-  ANNOTATION_LOGGER_URL, FIELD_MANAGER, isvcOwnerReferences, LABEL_CANARY, LABEL_COMPONENT, LABEL_ISVC,
-  LABEL_MANAGED_BY, wasmPlugin, type FailStrategy, type ModuleRef,
+  ANNOTATION_LOGGER_URL,
+  FIELD_MANAGER,
+  isvcOwnerReferences,
+  LABEL_CANARY,
+  LABEL_COMPONENT,
+  LABEL_ISVC,
+  LABEL_MANAGED_BY,
+  wasmPlugin,
+  type FailStrategy,
+  type ModuleRef,
 } from "./wasmplugin.js";
 
 export interface RenderOptions {
@@ -87,7 +101,8 @@ const OPTION_FLAGS: Record<string, string> = {
  */
 export function checkRenderOptions(opts: RenderOptions): string[] {
   const probe: Record<string, unknown> = {
-    inferenceService: "probe", namespace: "probe",
+    inferenceService: "probe",
+    namespace: "probe",
     logger: { cluster: "probe", authority: "probe", timeoutMs: opts.timeoutMs },
   };
   if (opts.limits) probe.limits = opts.limits;
@@ -116,7 +131,10 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
   if (isvc.namespace === root) {
     // A WasmPlugin in the root namespace applies mesh-wide: its selector would capture a
     // same-named model of any tenant in any namespace.
-    d.error("metadata.namespace", `"${root}" is Istio's root namespace (--istio-root-namespace): a WasmPlugin there applies to every namespace, so its ISVCs are not logged`);
+    d.error(
+      "metadata.namespace",
+      `"${root}" is Istio's root namespace (--istio-root-namespace): a WasmPlugin there applies to every namespace, so its ISVCs are not logged`,
+    );
     return [];
   }
   if (SYSTEM_NAMESPACES.includes(isvc.namespace)) {
@@ -146,7 +164,12 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
         failStrategy: opts.failStrategy,
       }),
     );
-    for (const o of reachabilityObjects(target, { name: isvc.name, namespace: isvc.namespace, labels: baseLabels, ownerReferences })) {
+    for (const o of reachabilityObjects(target, {
+      name: isvc.name,
+      namespace: isvc.namespace,
+      labels: baseLabels,
+      ownerReferences,
+    })) {
       const key = `${(o as { kind: string }).kind}/${(o as { metadata: { name: string } }).metadata.name}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -167,7 +190,8 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
 export function podSelector(isvc: Isvc, c: LoggedComponent): Record<string, string> {
   const sel: Record<string, string> = { [ISVC_POD_LABEL]: isvc.name, [COMPONENT_POD_LABEL]: c.component };
   if (c.canaryName) sel[RAW_APP_POD_LABEL] = `isvc.${isvc.name}-${c.canaryName}-predictor`;
-  else if (c.component === "predictor" && isvc.canaryNames.length > 0) sel[RAW_APP_POD_LABEL] = `isvc.${isvc.name}-predictor`;
+  else if (c.component === "predictor" && isvc.canaryNames.length > 0)
+    sel[RAW_APP_POD_LABEL] = `isvc.${isvc.name}-predictor`;
   return sel;
 }
 
@@ -176,12 +200,18 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   let ok = true;
   const rawUrl = comp.logger.url ?? opts.defaultLoggerUrl;
   if (comp.logger.url === undefined) {
-    d.warn(`${lp}.url`, `not set; using the default logger URL ${redactUrl(opts.defaultLoggerUrl)} (--default-logger-url)`);
+    d.warn(
+      `${lp}.url`,
+      `not set; using the default logger URL ${redactUrl(opts.defaultLoggerUrl)} (--default-logger-url)`,
+    );
   }
   let target: LoggerTarget | undefined;
   try {
     target = resolveLoggerUrl(rawUrl, {
-      namespace: isvc.namespace, clusterDomain: opts.clusterDomain, allowQuery: opts.allowLoggerQuery, allowAddress: opts.allowLoggerAddress,
+      namespace: isvc.namespace,
+      clusterDomain: opts.clusterDomain,
+      allowQuery: opts.allowLoggerQuery,
+      allowAddress: opts.allowLoggerAddress,
     });
   } catch (e) {
     if (!(e instanceof LoggerUrlError)) throw e;
@@ -196,7 +226,10 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
       d.error(f, `"${h}" is not a valid HTTP header name`);
       ok = false;
     } else if (isSensitiveHeader(h) && !opts.allowHeaders.some((a) => a.toLowerCase() === h.toLowerCase())) {
-      d.error(f, `"${h}" carries credentials and would be copied into every event; pass --allow-header ${h} to log it anyway`);
+      d.error(
+        f,
+        `"${h}" carries credentials and would be copied into every event; pass --allow-header ${h} to log it anyway`,
+      );
       ok = false;
     }
   });
@@ -205,11 +238,16 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
     ok = false;
   }
 
-  const annotations = resolveAnnotations(isvc.annotations, comp, {
-    disallowed: [...KSERVE_DISALLOWED_ANNOTATIONS, ...opts.extraDisallowedAnnotations],
-    allow: opts.allowAnnotations,
-    strict: opts.strict,
-  }, d);
+  const annotations = resolveAnnotations(
+    isvc.annotations,
+    comp,
+    {
+      disallowed: [...KSERVE_DISALLOWED_ANNOTATIONS, ...opts.extraDisallowedAnnotations],
+      allow: opts.allowAnnotations,
+      strict: opts.strict,
+    },
+    d,
+  );
   const n = Object.keys(annotations).length;
   if (n > LIMITS.annotations) {
     d.error(`${lp}.metadataAnnotations`, `${n} annotations, the filter takes at most ${LIMITS.annotations}`);
@@ -217,7 +255,10 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   }
   const bytes = annotationsJsonBytes(annotations);
   if (bytes > LIMITS.annotationsJsonBytes) {
-    d.error(`${lp}.metadataAnnotations`, `the selected annotations serialize to ${bytes} bytes, the filter takes at most ${LIMITS.annotationsJsonBytes}`);
+    d.error(
+      `${lp}.metadataAnnotations`,
+      `the selected annotations serialize to ${bytes} bytes, the filter takes at most ${LIMITS.annotationsJsonBytes}`,
+    );
     ok = false;
   }
   if (!ok || !target) return undefined;
@@ -251,11 +292,19 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
 }
 
 function sortedKeys<V>(m: Record<string, V>): Record<string, V> {
-  return Object.fromEntries(Object.keys(m).sort().map((k) => [k, m[k]!]));
+  return Object.fromEntries(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]!]),
+  );
 }
 
 // The ce-endpoint the filter sends, besides a pod label `endpoint` (which it always takes first).
-function endpointsOf(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions): Pick<PluginConfig, "endpoint" | "endpoints"> {
+function endpointsOf(
+  isvc: Isvc,
+  comp: LoggedComponent,
+  opts: RenderOptions,
+): Pick<PluginConfig, "endpoint" | "endpoints"> {
   if (opts.ceEndpoint === "kserve") return { endpoint: "", endpoints: {} };
   return {
     // spec.canary[] pods have no Knative revision: their endpoint is known from the spec

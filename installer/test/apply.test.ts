@@ -25,7 +25,9 @@ test("apply: server-side apply with owner reference; a second apply changes noth
   assert.equal(r1.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default applied\n");
   const p = plugin()!;
   const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
-  assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: "sklearn-iris", uid: isvc.metadata.uid }]);
+  assert.deepEqual(p.metadata.ownerReferences, [
+    { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", name: "sklearn-iris", uid: isvc.metadata.uid },
+  ]);
   const rv = p.metadata.resourceVersion;
   const r2 = await runCli(["apply", "--all", ...MODULE_ARGS]);
   assert.equal(r2.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n");
@@ -34,7 +36,10 @@ test("apply: server-side apply with owner reference; a second apply changes noth
 
 test("a changed annotation value reaches the WasmPlugin's pluginConfig on the next apply", async () => {
   const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
-  api.put({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...isvc.metadata.annotations, "serving.example.com/ab-group": "C" } } });
+  api.put({
+    ...isvc,
+    metadata: { ...isvc.metadata, annotations: { ...isvc.metadata.annotations, "serving.example.com/ab-group": "C" } },
+  });
   const r = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
   assert.match(r.stdout, / applied\n$/);
   assert.equal(plugin()!.spec.pluginConfig.annotations["serving.example.com/ab-group"], "C");
@@ -52,14 +57,26 @@ test("--dry-run=server and client change nothing", async () => {
 test("status lists what is logged, where the logger spec lives, with its annotations", async () => {
   const r = await runCli(["status", "-A"]);
   assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +MODE +LOGGER +SOURCE +ANNOTATIONS\n/);
-  assert.match(r.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +spec +serving\.example\.com\/ab-group=C,/);
+  assert.match(
+    r.stdout,
+    /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +spec +serving\.example\.com\/ab-group=C,/,
+  );
   assert.match(r.stderr, /1 of them also have spec\.<component>\.logger, so KServe's agent logs them too/);
   // the logger moved into the annotation: the filter alone, no warning
   const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
   const { logger, ...predictor } = isvc.spec.predictor;
-  api.put({ ...isvc, metadata: { ...isvc.metadata, annotations: { ...isvc.metadata.annotations, "kserve-wasm-logger/logger.predictor": JSON.stringify(logger) } },
-    spec: { ...isvc.spec, predictor } });
-  assert.equal((await runCli(["apply", "sklearn-iris", ...MODULE_ARGS])).stdout, "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n");
+  api.put({
+    ...isvc,
+    metadata: {
+      ...isvc.metadata,
+      annotations: { ...isvc.metadata.annotations, "kserve-wasm-logger/logger.predictor": JSON.stringify(logger) },
+    },
+    spec: { ...isvc.spec, predictor },
+  });
+  assert.equal(
+    (await runCli(["apply", "sklearn-iris", ...MODULE_ARGS])).stdout,
+    "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n",
+  );
   const moved = await runCli(["status", "-A"]);
   assert.match(moved.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +annotation +/);
   assert.doesNotMatch(moved.stderr, /KServe's agent logs them too/);
@@ -72,7 +89,10 @@ test("disable deletes the WasmPlugin without touching the ISVC; apply then skips
   assert.equal(off.code, 0, off.stderr);
   assert.equal(plugin(), undefined);
   // the switch lives in the installer's own namespace, keyed <namespace>.<isvc>
-  assert.equal(api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"], "disabled");
+  assert.equal(
+    api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"],
+    "disabled",
+  );
   assert.equal(api.find("ConfigMap", "default", "kserve-wasm-logger"), undefined);
   assert.equal(api.find("InferenceService", "default", "sklearn-iris")!.metadata.resourceVersion, isvcRv);
   const skip = await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
@@ -80,11 +100,18 @@ test("disable deletes the WasmPlugin without touching the ISVC; apply then skips
   const on = await runCli(["enable", "sklearn-iris", ...MODULE_ARGS]);
   assert.equal(on.code, 0, on.stderr);
   assert.ok(plugin());
-  assert.equal(api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"], undefined);
+  assert.equal(
+    api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"],
+    undefined,
+  );
 });
 
 test("disable/enable of an ISVC that does not exist changes nothing and says so (rc 1)", async () => {
-  for (const cmd of [["disable", "nosuch"], ["enable", "nosuch", ...MODULE_ARGS], ["disable", "sklearn-iris", "nosuch"]]) {
+  for (const cmd of [
+    ["disable", "nosuch"],
+    ["enable", "nosuch", ...MODULE_ARGS],
+    ["disable", "sklearn-iris", "nosuch"],
+  ]) {
     const r = await runCli(cmd);
     assert.equal(r.code, 1, cmd.join(" "));
     assert.match(r.stderr, /InferenceService default\/nosuch not found/);

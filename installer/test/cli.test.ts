@@ -23,7 +23,13 @@ test("--help on every command, and the command list", async () => {
 });
 
 test("exit codes: 2 for a bad command line, 1 for invalid input, errors on stderr only", async () => {
-  for (const args of [["nope"], ["render", "--bogus"], ["render", "-f", ISVC], ["render", "-f", ISVC, ...MODULE_ARGS, "-o", "xml"], []]) {
+  for (const args of [
+    ["nope"],
+    ["render", "--bogus"],
+    ["render", "-f", ISVC],
+    ["render", "-f", ISVC, ...MODULE_ARGS, "-o", "xml"],
+    [],
+  ]) {
     const r = await runCli(args);
     assert.equal(r.code, 2, args.join(" "));
   }
@@ -42,19 +48,46 @@ test("--module-file computes the sha256; refused for oci:// (Istio checks the ma
   const dir = mkdtempSync(tmpdir() + "/kwl-");
   const wasm = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
   writeFileSync(dir + "/m.wasm", wasm);
-  const r = await runCli(["render", "-f", ISVC, "--module-url", "https://example.com/m.wasm", "--module-file", dir + "/m.wasm", "-o", "json"]);
+  const r = await runCli([
+    "render",
+    "-f",
+    ISVC,
+    "--module-url",
+    "https://example.com/m.wasm",
+    "--module-file",
+    dir + "/m.wasm",
+    "-o",
+    "json",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).spec.sha256, createHash("sha256").update(wasm).digest("hex"));
   const oci = await runCli(["render", "-f", ISVC, "--module-url", "oci://x/y", "--module-file", dir + "/m.wasm"]);
   assert.equal(oci.code, 2);
   writeFileSync(dir + "/not.wasm", "hello");
-  const notWasm = await runCli(["render", "-f", ISVC, "--module-url", "https://x/m.wasm", "--module-file", dir + "/not.wasm"]);
+  const notWasm = await runCli([
+    "render",
+    "-f",
+    ISVC,
+    "--module-url",
+    "https://x/m.wasm",
+    "--module-file",
+    dir + "/not.wasm",
+  ]);
   assert.equal(notWasm.code, 1);
   assert.match(notWasm.stderr, /is not a Wasm module/);
 });
 
 test("-n: default namespace, and a mismatch is an error as with kubectl", async () => {
-  const r = await runCli(["render", "-f", ROOT + "testdata/isvc/default-logger.yaml", "-n", "team-a", ...MODULE_ARGS, "-o", "json"]);
+  const r = await runCli([
+    "render",
+    "-f",
+    ROOT + "testdata/isvc/default-logger.yaml",
+    "-n",
+    "team-a",
+    ...MODULE_ARGS,
+    "-o",
+    "json",
+  ]);
   assert.equal(JSON.parse(r.stdout).metadata.namespace, "team-a");
   const m = await runCli(["render", "-f", ISVC, "-n", "other", ...MODULE_ARGS]);
   assert.equal(m.code, 1);
@@ -62,11 +95,27 @@ test("-n: default namespace, and a mismatch is an error as with kubectl", async 
 });
 
 test("several files and documents render together; all or nothing", async () => {
-  const ok = await runCli(["render", "-f", ISVC, "-f", ROOT + "testdata/isvc/knative-broker.yaml", ...MODULE_ARGS, "-o", "json"]);
+  const ok = await runCli([
+    "render",
+    "-f",
+    ISVC,
+    "-f",
+    ROOT + "testdata/isvc/knative-broker.yaml",
+    ...MODULE_ARGS,
+    "-o",
+    "json",
+  ]);
   const list = JSON.parse(ok.stdout);
   assert.equal(list.kind, "List");
   assert.equal(list.items.length, 3);
-  const mixed = await runCli(["render", "-f", ISVC, "-f", ROOT + "testdata/isvc/invalid/unknown-mode.yaml", ...MODULE_ARGS]);
+  const mixed = await runCli([
+    "render",
+    "-f",
+    ISVC,
+    "-f",
+    ROOT + "testdata/isvc/invalid/unknown-mode.yaml",
+    ...MODULE_ARGS,
+  ]);
   assert.equal(mixed.code, 1);
   assert.equal(mixed.stdout, "");
 });
@@ -74,14 +123,19 @@ test("several files and documents render together; all or nothing", async () => 
 test("the esbuild bundle runs: render from stdin and validate", () => {
   execFileSync(process.execPath, [ROOT + "installer/build.mjs"], { cwd: ROOT });
   const bundle = ROOT + "dist/kserve-wasm-logger.mjs";
-  const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...MODULE_ARGS], { input: readIsvc(), encoding: "utf8" });
+  const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...MODULE_ARGS], {
+    input: readIsvc(),
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   const plugin = YAML.parse(r.stdout);
   assert.equal(plugin.kind, "WasmPlugin");
   assert.equal(plugin.spec.pluginConfig.annotations["serving.example.com/tenant"], "acme");
   const v = spawnSync(process.execPath, [bundle, "validate", "-f", "-"], { input: r.stdout, encoding: "utf8" });
   assert.equal(v.status, 0, v.stderr);
-  const bad = spawnSync(process.execPath, [bundle, "validate", "-f", ROOT + "testdata/istio/wasm-invalid.yaml"], { encoding: "utf8" });
+  const bad = spawnSync(process.execPath, [bundle, "validate", "-f", ROOT + "testdata/istio/wasm-invalid.yaml"], {
+    encoding: "utf8",
+  });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^error: /m);
 });
@@ -92,21 +146,38 @@ function readIsvc(): string {
 
 test("cluster-wide pluginConfig flags are checked against the contract before anything is read", async () => {
   const cases: [string[], RegExp][] = [
-    [["--max-body-bytes", "67108865"], /--max-body-bytes: 67108865 outside 0\.\.67108864 \(pluginConfig limits\.maxBodyBytes\)/],
+    [
+      ["--max-body-bytes", "67108865"],
+      /--max-body-bytes: 67108865 outside 0\.\.67108864 \(pluginConfig limits\.maxBodyBytes\)/,
+    ],
     [["--max-inflight-callouts", "0"], /--max-inflight-callouts: 0 outside 1\.\.4096/],
     [["--logger-timeout-ms", "60001"], /--logger-timeout-ms: 60001 outside 1\.\.60000/],
     [["--redact-path", "a..b"], /--redact-path: "a\.\.b" has an empty segment/],
-    [["--retry-initial-backoff-ms", "5000"], /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/],
+    [
+      ["--retry-initial-backoff-ms", "5000"],
+      /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/,
+    ],
     [["--header-encoding", "base64"], /--header-encoding: "base64" is not raw or percent/],
     [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
     [["--ce-endpoint", "revision"], /--ce-endpoint: "revision" is not traffic or kserve/],
-    [["--max-metadata-bytes", "1"], /--max-metadata-bytes: 1 outside 2\.\.65536 \(pluginConfig limits\.maxMetadataBytes\)/],
+    [
+      ["--max-metadata-bytes", "1"],
+      /--max-metadata-bytes: 1 outside 2\.\.65536 \(pluginConfig limits\.maxMetadataBytes\)/,
+    ],
     [["--batch-max-events", "1001"], /--batch-max-events: 1001 outside 1\.\.1000 \(pluginConfig batch\.maxEvents\)/],
-    [["--batch-interval-ms", "5", "--header-encoding", "percent"], /--batch-\*: headerEncoding percent applies to binary mode only/],
+    [
+      ["--batch-interval-ms", "5", "--header-encoding", "percent"],
+      /--batch-\*: headerEncoding percent applies to binary mode only/,
+    ],
   ];
   for (const [flags, re] of cases) {
     for (const cmd of ["render", "apply", "watch"]) {
-      const args = cmd === "render" ? ["render", "-f", ROOT + "testdata/isvc/sklearn-iris-basic.yaml"] : cmd === "apply" ? ["apply", "--all"] : ["watch", "-A"];
+      const args =
+        cmd === "render"
+          ? ["render", "-f", ROOT + "testdata/isvc/sklearn-iris-basic.yaml"]
+          : cmd === "apply"
+            ? ["apply", "--all"]
+            : ["watch", "-A"];
       const r = await runCli([...args, ...flags, ...MODULE_ARGS]);
       assert.equal(r.code, 2, `${cmd} ${flags.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, re, `${cmd} ${flags.join(" ")}`);
@@ -115,21 +186,40 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
 });
 
 test("batch mode and the metadata cap reach the rendered pluginConfig", async () => {
-  const r = await runCli(["render", "-f", ISVC, ...MODULE_ARGS, "-o", "json",
-    "--batch-max-events", "50", "--batch-interval-ms", "200", "--max-metadata-bytes", "4096"]);
+  const r = await runCli([
+    "render",
+    "-f",
+    ISVC,
+    ...MODULE_ARGS,
+    "-o",
+    "json",
+    "--batch-max-events",
+    "50",
+    "--batch-interval-ms",
+    "200",
+    "--max-metadata-bytes",
+    "4096",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   const plugin = out.kind === "List" ? out.items[0] : out;
   assert.deepEqual(plugin.spec.pluginConfig.batch, { maxEvents: 50, intervalMs: 200 });
   assert.equal(plugin.spec.pluginConfig.limits.maxMetadataBytes, 4096);
   const plain = JSON.parse((await runCli(["render", "-f", ISVC, ...MODULE_ARGS, "-o", "json"])).stdout);
-  assert.equal((plain.kind === "List" ? plain.items[0] : plain).spec.pluginConfig.batch, undefined, "no flag, no batch: one request per event");
+  assert.equal(
+    (plain.kind === "List" ? plain.items[0] : plain).spec.pluginConfig.batch,
+    undefined,
+    "no flag, no batch: one request per event",
+  );
 });
 
 test("a logger URL's password or token never reaches stderr", async () => {
   const dir = mkdtempSync(tmpdir() + "/kwl-");
   const doc = YAML.parse(readFileSync(ISVC, "utf8"));
-  for (const url of ["http://admin:hunter2@message-dumper.default/", "http://message-dumper.default/?token=hunter2&api_key=hunter2"]) {
+  for (const url of [
+    "http://admin:hunter2@message-dumper.default/",
+    "http://message-dumper.default/?token=hunter2&api_key=hunter2",
+  ]) {
     doc.spec.predictor.logger.url = url;
     writeFileSync(dir + "/isvc.yaml", YAML.stringify(doc));
     const r = await runCli(["render", "-f", dir + "/isvc.yaml", ...MODULE_ARGS]);

@@ -7,12 +7,22 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import YAML from "yaml";
 import { WasmHost } from "proxy-wasm-host";
-import { CONFIG_FIELDS, T_INTEGER, T_MAP, T_SECTION, T_STRING, T_STRINGS, configField } from "../../filter/assembly/config-fields.js";
+import {
+  CONFIG_FIELDS,
+  T_INTEGER,
+  T_MAP,
+  T_SECTION,
+  T_STRING,
+  T_STRINGS,
+  configField,
+} from "../../filter/assembly/config-fields.js";
 import { checkPluginConfig } from "../src/plugin-config.js";
 import { ROOT } from "./helpers.js";
 
 const wasmPath = ROOT + "build/kserve-logger.wasm";
-const skip = existsSync(wasmPath) ? false : `${wasmPath} not built (make build); the filter side of the contract is not checked`;
+const skip = existsSync(wasmPath)
+  ? false
+  : `${wasmPath} not built (make build); the filter side of the contract is not checked`;
 
 const base = {
   inferenceService: "sklearn-iris",
@@ -21,7 +31,12 @@ const base = {
   endpoint: "",
   endpoints: { "sklearn-iris-predictor-00002": "default", "sklearn-iris-predictor-00003": "canary" },
   mode: "all",
-  logger: { cluster: "outbound|80||message-dumper.models.svc.cluster.local", authority: "message-dumper.models.svc.cluster.local", path: "/", timeoutMs: 5000 },
+  logger: {
+    cluster: "outbound|80||message-dumper.models.svc.cluster.local",
+    authority: "message-dumper.models.svc.cluster.local",
+    path: "/",
+    timeoutMs: 5000,
+  },
   source: "http://localhost:9081/",
   metadataHeaders: ["X-Tenant", "x-request-id"],
   allowSensitiveHeaders: [],
@@ -34,7 +49,10 @@ const base = {
 };
 type Cfg = Record<string, unknown>;
 const w = (patch: Cfg): Cfg => ({ ...base, ...patch });
-const sub = (field: "logger" | "limits" | "retry", patch: Cfg): Cfg => ({ ...base, [field]: { ...base[field], ...patch } });
+const sub = (field: "logger" | "limits" | "retry", patch: Cfg): Cfg => ({
+  ...base,
+  [field]: { ...base[field], ...patch },
+});
 
 const cases: [string, Cfg][] = [
   ["every field of docs/plugin-config.md", base],
@@ -44,7 +62,10 @@ const cases: [string, Cfg][] = [
   ["unknown limits field", sub("limits", { maxHeaders: 1 })],
   ["unknown retry field", sub("retry", { jitter: true })],
   ["sensitive header without allowSensitiveHeaders", w({ metadataHeaders: ["Authorization"] })],
-  ["sensitive header allowed (other case)", w({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["authorization"] })],
+  [
+    "sensitive header allowed (other case)",
+    w({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["authorization"] }),
+  ],
   ["x-goog-iap-jwt-assertion without allow", w({ metadataHeaders: ["X-Goog-Iap-Jwt-Assertion"] })],
   ["allowSensitiveHeaders not a token", w({ allowSensitiveHeaders: ["bad header"] })],
   ["allowSensitiveHeaders not a list", w({ allowSensitiveHeaders: "Authorization" })],
@@ -117,7 +138,8 @@ function goldenConfigs(): [string, Cfg][] {
   for (const f of readdirSync(dir).filter((x) => x.endsWith(".yaml") || x.endsWith(".json"))) {
     for (const doc of YAML.parseAllDocuments(readFileSync(dir + f, "utf8"))) {
       const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { pluginConfig?: Cfg } };
-      if (o?.kind === "WasmPlugin" && o.spec?.pluginConfig) out.push([`golden ${f} ${o.metadata?.name}`, o.spec.pluginConfig]);
+      if (o?.kind === "WasmPlugin" && o.spec?.pluginConfig)
+        out.push([`golden ${f} ${o.metadata?.name}`, o.spec.pluginConfig]);
     }
   }
   return out;
@@ -131,7 +153,9 @@ test("installer checker and compiled filter agree on every configuration", { ski
       const installer = checkPluginConfig(cfg);
       const filter = host.configure(cfg);
       if ((installer.length === 0) !== filter.accepted) {
-        disagreements.push(`${name}: installer ${installer.length === 0 ? "accepts" : `refuses (${installer.join("; ")})`}, filter ${filter.accepted ? "accepts" : `refuses (${filter.logs.map((l) => l.message).join(" ")})`}`);
+        disagreements.push(
+          `${name}: installer ${installer.length === 0 ? "accepts" : `refuses (${installer.join("; ")})`}, filter ${filter.accepted ? "accepts" : `refuses (${filter.logs.map((l) => l.message).join(" ")})`}`,
+        );
       }
     }
     assert.deepEqual(disagreements, []);
@@ -148,12 +172,31 @@ test("installer checker and compiled filter agree on every configuration", { ski
 });
 
 test("both sides refuse and accept where the contract says (installer alone)", () => {
-  const expectAccepted = new Set(["every field of docs/plugin-config.md", "only the required fields", "sensitive header allowed (other case)",
-    "32 metadataHeaders", "logAllResponses true", "headerEncoding percent", "maxBodyBytes 0", "maxBodyBytes 64 MiB", "maxInflightCallouts 4096",
-    "maxRetries 10", "budgetBytes 0", "redactPaths 32", "redactPaths 16 segments", "batch mode, every field",
-    "batch mode, empty object (defaults)", "maxMetadataBytes 65536", "128 annotations"]);
+  const expectAccepted = new Set([
+    "every field of docs/plugin-config.md",
+    "only the required fields",
+    "sensitive header allowed (other case)",
+    "32 metadataHeaders",
+    "logAllResponses true",
+    "headerEncoding percent",
+    "maxBodyBytes 0",
+    "maxBodyBytes 64 MiB",
+    "maxInflightCallouts 4096",
+    "maxRetries 10",
+    "budgetBytes 0",
+    "redactPaths 32",
+    "redactPaths 16 segments",
+    "batch mode, every field",
+    "batch mode, empty object (defaults)",
+    "maxMetadataBytes 65536",
+    "128 annotations",
+  ]);
   for (const [name, cfg] of cases) {
-    assert.equal(checkPluginConfig(cfg).length === 0, expectAccepted.has(name), `${name}: ${checkPluginConfig(cfg).join("; ")}`);
+    assert.equal(
+      checkPluginConfig(cfg).length === 0,
+      expectAccepted.has(name),
+      `${name}: ${checkPluginConfig(cfg).join("; ")}`,
+    );
   }
 });
 
@@ -167,7 +210,10 @@ function edgeCases(): [string, Cfg, boolean, string][] {
     if (f.section === "") return w({ [f.key]: value });
     const sec = f.section as "logger" | "limits" | "retry" | "batch";
     // the backoffs' own rule (max not below initial) kept out of the way of their ranges
-    const own = sec === "retry" ? { initialBackoffMs: 1, maxBackoffMs: configField("retry.maxBackoffMs").max } : ((base as Cfg)[sec] as Cfg | undefined);
+    const own =
+      sec === "retry"
+        ? { initialBackoffMs: 1, maxBackoffMs: configField("retry.maxBackoffMs").max }
+        : ((base as Cfg)[sec] as Cfg | undefined);
     return { ...base, [sec]: { ...own, [f.key]: value } };
   };
   for (const f of CONFIG_FIELDS) {
@@ -180,7 +226,12 @@ function edgeCases(): [string, Cfg, boolean, string][] {
       out.push([`${f.path}: ${f.max + 1} characters`, at(f.path, "/" + "a".repeat(f.max)), false, f.path]);
     } else if (f.type === T_STRINGS || f.type === T_MAP) {
       const n = (k: number) => Array.from({ length: k }, (_, i) => `x-name-${i}`);
-      const v = (k: number) => (f.type === T_MAP ? Object.fromEntries(n(k).map((x) => [x, f.path === "endpoints" ? "default" : "v"])) : f.path === "redactPaths" ? n(k).map((x) => x.replace(/-/g, "")) : n(k));
+      const v = (k: number) =>
+        f.type === T_MAP
+          ? Object.fromEntries(n(k).map((x) => [x, f.path === "endpoints" ? "default" : "v"]))
+          : f.path === "redactPaths"
+            ? n(k).map((x) => x.replace(/-/g, ""))
+            : n(k);
       out.push([`${f.path}: ${f.max} entries (its maximum)`, at(f.path, v(f.max)), true, f.path]);
       out.push([`${f.path}: ${f.max + 1} entries`, at(f.path, v(f.max + 1)), false, f.path]);
     }
@@ -188,26 +239,33 @@ function edgeCases(): [string, Cfg, boolean, string][] {
   return out;
 }
 
-test("every field of the contract's table, at and past its limits: both sides give the table's verdict", { skip }, async () => {
-  const host = await WasmHost.load(readFileSync(wasmPath), { rootId: "kserve-logger", logLevel: "error" });
-  try {
-    const wrong: string[] = [];
-    const cases = edgeCases();
-    assert.ok(cases.length > 60, `${cases.length} cases`);
-    for (const [name, cfg, accepted, path] of cases) {
-      const installer = checkPluginConfig(cfg);
-      const filter = host.configure(cfg);
-      if ((installer.length === 0) !== accepted) wrong.push(`${name}: the installer ${accepted ? `refuses it (${installer.join("; ")})` : "accepts it"}`);
-      if (filter.accepted !== accepted) wrong.push(`${name}: the filter ${accepted ? "refuses it" : "accepts it"}`);
-      if (!accepted && !filter.logs.some((l) => l.message.includes(`invalid pluginConfig: ${path}: `))) {
-        wrong.push(`${name}: the filter's refusal does not name ${path}: ${filter.logs.map((l) => l.message).join(" ")}`);
+test(
+  "every field of the contract's table, at and past its limits: both sides give the table's verdict",
+  { skip },
+  async () => {
+    const host = await WasmHost.load(readFileSync(wasmPath), { rootId: "kserve-logger", logLevel: "error" });
+    try {
+      const wrong: string[] = [];
+      const cases = edgeCases();
+      assert.ok(cases.length > 60, `${cases.length} cases`);
+      for (const [name, cfg, accepted, path] of cases) {
+        const installer = checkPluginConfig(cfg);
+        const filter = host.configure(cfg);
+        if ((installer.length === 0) !== accepted)
+          wrong.push(`${name}: the installer ${accepted ? `refuses it (${installer.join("; ")})` : "accepts it"}`);
+        if (filter.accepted !== accepted) wrong.push(`${name}: the filter ${accepted ? "refuses it" : "accepts it"}`);
+        if (!accepted && !filter.logs.some((l) => l.message.includes(`invalid pluginConfig: ${path}: `))) {
+          wrong.push(
+            `${name}: the filter's refusal does not name ${path}: ${filter.logs.map((l) => l.message).join(" ")}`,
+          );
+        }
       }
+      assert.deepEqual(wrong, []);
+    } finally {
+      host.close();
     }
-    assert.deepEqual(wrong, []);
-  } finally {
-    host.close();
-  }
-});
+  },
+);
 
 test("docs/plugin-config.md's table says what the contract's table says: every field, its type, default and limits", () => {
   const rows = new Map<string, [string, string, string]>();
@@ -227,10 +285,14 @@ test("docs/plugin-config.md's table says what the contract's table says: every f
     if (type !== f.type) wrong.push(`${f.path}: type "${type}", the table says "${f.type}"`);
     const wantDef = f.required ? "— (required)" : f.def === "" ? '`""`' : `\`${f.def}\``;
     if (!def.startsWith(wantDef)) wrong.push(`${f.path}: default "${def}", the table says ${wantDef}`);
-    if (f.type === T_INTEGER && !limits.startsWith(`${f.min}..${f.max}`)) wrong.push(`${f.path}: limits "${limits.slice(0, 40)}…", the table says ${f.min}..${f.max}`);
-    if ((f.type === T_STRINGS || f.type === T_MAP) && !limits.includes(`≤ ${f.max} `)) wrong.push(`${f.path}: the limits do not say ≤ ${f.max}`);
-    if (f.type === T_STRING && !limits.includes("|") && !limits.includes(`${f.min}..${f.max} chars`)) wrong.push(`${f.path}: the limits do not say ${f.min}..${f.max} chars`);
+    if (f.type === T_INTEGER && !limits.startsWith(`${f.min}..${f.max}`))
+      wrong.push(`${f.path}: limits "${limits.slice(0, 40)}…", the table says ${f.min}..${f.max}`);
+    if ((f.type === T_STRINGS || f.type === T_MAP) && !limits.includes(`≤ ${f.max} `))
+      wrong.push(`${f.path}: the limits do not say ≤ ${f.max}`);
+    if (f.type === T_STRING && !limits.includes("|") && !limits.includes(`${f.min}..${f.max} chars`))
+      wrong.push(`${f.path}: the limits do not say ${f.min}..${f.max} chars`);
   }
-  for (const path of rows.keys()) if (!fields.some((f) => f.path === path)) wrong.push(`${path}: a row for a field the contract does not have`);
+  for (const path of rows.keys())
+    if (!fields.some((f) => f.path === path)) wrong.push(`${path}: a row for a field the contract does not have`);
   assert.deepEqual(wrong, []);
 });

@@ -15,17 +15,38 @@ test("traffic split: the revision being rolled out is canary, the last rolled ou
       },
     },
   };
-  assert.deepEqual(revisionEndpoints(status, "predictor"), { "m-predictor-00003": "canary", "m-predictor-00002": "default" });
+  assert.deepEqual(revisionEndpoints(status, "predictor"), {
+    "m-predictor-00003": "canary",
+    "m-predictor-00002": "default",
+  });
   assert.deepEqual(revisionEndpoints(status, "transformer"), {});
 });
 
 test("no split: the serving revision is default", () => {
   assert.deepEqual(
-    revisionEndpoints({ components: { predictor: { latestReadyRevision: "r2", traffic: [{ revisionName: "r2", percent: 100, latestRevision: true }] } } }, "predictor"),
+    revisionEndpoints(
+      {
+        components: {
+          predictor: {
+            latestReadyRevision: "r2",
+            traffic: [{ revisionName: "r2", percent: 100, latestRevision: true }],
+          },
+        },
+      },
+      "predictor",
+    ),
     { r2: "default" },
   );
-  assert.deepEqual(revisionEndpoints({ components: { predictor: { latestReadyRevision: "r1" } } }, "predictor"), { r1: "default" });
-  assert.deepEqual(revisionEndpoints({ components: { predictor: { latestReadyRevision: "r2", latestRolledoutRevision: "r1" } } }, "predictor"), { r1: "default" });
+  assert.deepEqual(revisionEndpoints({ components: { predictor: { latestReadyRevision: "r1" } } }, "predictor"), {
+    r1: "default",
+  });
+  assert.deepEqual(
+    revisionEndpoints(
+      { components: { predictor: { latestReadyRevision: "r2", latestRolledoutRevision: "r1" } } },
+      "predictor",
+    ),
+    { r1: "default" },
+  );
   assert.deepEqual(revisionEndpoints({}, "predictor"), {});
 });
 
@@ -35,7 +56,11 @@ test("a target without revisionName but latestRevision: true stands for the late
       predictor: {
         latestReadyRevision: "r3",
         latestRolledoutRevision: "r2",
-        traffic: [{ latestRevision: true, percent: 10 }, { revisionName: "r2", percent: 90 }, { revisionName: "r1", percent: 0, tag: "old" }],
+        traffic: [
+          { latestRevision: true, percent: 10 },
+          { revisionName: "r2", percent: 90 },
+          { revisionName: "r1", percent: 0, tag: "old" },
+        ],
       },
     },
   };

@@ -18,20 +18,42 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { KubeConfig } from "@kubernetes/client-node";
 import YAML from "yaml";
 
-interface Res { group: string; version: string; kind: string; plural: string; namespaced: boolean }
+interface Res {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
 const RESOURCES: Res[] = [
   { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
   { group: "", version: "v1", kind: "ConfigMap", plural: "configmaps", namespaced: true },
-  { group: "serving.kserve.io", version: "v1beta1", kind: "InferenceService", plural: "inferenceservices", namespaced: true },
+  {
+    group: "serving.kserve.io",
+    version: "v1beta1",
+    kind: "InferenceService",
+    plural: "inferenceservices",
+    namespaced: true,
+  },
   { group: "extensions.istio.io", version: "v1alpha1", kind: "WasmPlugin", plural: "wasmplugins", namespaced: true },
   { group: "networking.istio.io", version: "v1", kind: "ServiceEntry", plural: "serviceentries", namespaced: true },
-  { group: "networking.istio.io", version: "v1", kind: "DestinationRule", plural: "destinationrules", namespaced: true },
+  {
+    group: "networking.istio.io",
+    version: "v1",
+    kind: "DestinationRule",
+    plural: "destinationrules",
+    namespaced: true,
+  },
 ];
 
- 
 export type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };
 type EventType = "ADDED" | "MODIFIED" | "DELETED";
-interface HistoryEvent { rv: number; type: EventType; plural: string; obj: Obj }
+interface HistoryEvent {
+  rv: number;
+  type: EventType;
+  plural: string;
+  obj: Obj;
+}
 interface Watcher {
   res: ServerResponse;
   plural: string;
@@ -41,7 +63,14 @@ interface Watcher {
   apiVersion: string;
   kind: string;
 }
-export interface RequestRecord { verb: string; group: string; resource: string; namespace: string | undefined; name: string | undefined; fieldManager?: string }
+export interface RequestRecord {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string | undefined;
+  name: string | undefined;
+  fieldManager?: string;
+}
 
 export class FakeApiServer {
   readonly objects = new Map<string, Obj>(); // key: plural/ns/name
@@ -68,7 +97,7 @@ export class FakeApiServer {
   }
 
   private keyOf(r: Res, ns: string | undefined, name: string): string {
-    return `${r.plural}/${r.namespaced ? ns ?? "" : ""}/${name}`;
+    return `${r.plural}/${r.namespaced ? (ns ?? "") : ""}/${name}`;
   }
 
   /** Creates or replaces an object (as if someone else wrote it), with a watch event. */
@@ -77,7 +106,14 @@ export class FakeApiServer {
     const key = this.keyOf(r, obj.metadata.namespace, obj.metadata.name);
     const existed = this.objects.has(key);
     const rv = ++this.rv;
-    const stored = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv), uid: obj.metadata.uid ?? this.objects.get(key)?.metadata.uid ?? `uid-${rv}` } });
+    const stored = structuredClone({
+      ...obj,
+      metadata: {
+        ...obj.metadata,
+        resourceVersion: String(rv),
+        uid: obj.metadata.uid ?? this.objects.get(key)?.metadata.uid ?? `uid-${rv}`,
+      },
+    });
     this.objects.set(key, stored);
     this.emit(existed ? "MODIFIED" : "ADDED", r.plural, stored, rv);
     return stored;
@@ -128,7 +164,13 @@ export class FakeApiServer {
   /** BOOKMARK events, carrying the current version, to the watches that allow them. */
   bookmark(): void {
     for (const w of this.watchers) {
-      if (w.bookmarks) w.res.write(JSON.stringify({ type: "BOOKMARK", object: { apiVersion: w.apiVersion, kind: w.kind, metadata: { resourceVersion: String(this.rv) } } }) + "\n");
+      if (w.bookmarks)
+        w.res.write(
+          JSON.stringify({
+            type: "BOOKMARK",
+            object: { apiVersion: w.apiVersion, kind: w.kind, metadata: { resourceVersion: String(this.rv) } },
+          }) + "\n",
+        );
     }
   }
 
@@ -170,7 +212,12 @@ export class FakeApiServer {
             res.end(JSON.stringify(body));
           }
         },
-        (e) => { if (!res.headersSent) { res.writeHead(500); res.end(String(e)); } },
+        (e) => {
+          if (!res.headersSent) {
+            res.writeHead(500);
+            res.end(String(e));
+          }
+        },
       );
     });
     await new Promise<void>((ok, fail) => {
@@ -194,8 +241,12 @@ export class FakeApiServer {
 
   kubeConfigYaml(): string {
     return YAML.stringify({
-      apiVersion: "v1", kind: "Config", "current-context": "c",
-      clusters: [{ name: "fake", cluster: { server: `http://127.0.0.1:${this.port}`, "insecure-skip-tls-verify": true } }],
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "c",
+      clusters: [
+        { name: "fake", cluster: { server: `http://127.0.0.1:${this.port}`, "insecure-skip-tls-verify": true } },
+      ],
       users: [{ name: "u", user: {} }],
       contexts: [{ name: "c", context: { cluster: "fake", user: "u", namespace: "default" } }],
     });
@@ -215,16 +266,37 @@ export class FakeApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<[number, unknown] | undefined> {
     const url = new URL(req.url!, "http://x");
-    const body = await new Promise<string>((ok) => { let b = ""; req.on("data", (c) => (b += c)); req.on("end", () => ok(b)); });
+    const body = await new Promise<string>((ok) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => ok(b));
+    });
     const parts = url.pathname.split("/").filter(Boolean);
-    const gv = parts[0] === "api" ? { group: "", version: parts[1], rest: parts.slice(2) } : { group: parts[1], version: parts[2], rest: parts.slice(3) };
+    const gv =
+      parts[0] === "api"
+        ? { group: "", version: parts[1], rest: parts.slice(2) }
+        : { group: parts[1], version: parts[2], rest: parts.slice(3) };
     if (gv.rest.length === 0) {
-      return [200, { kind: "APIResourceList", groupVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
-        resources: RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({ name: r.plural, kind: r.kind, namespaced: r.namespaced, verbs: ["get", "list", "watch", "patch", "create", "delete"] })) }];
+      return [
+        200,
+        {
+          kind: "APIResourceList",
+          groupVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
+          resources: RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
+            name: r.plural,
+            kind: r.kind,
+            namespaced: r.namespaced,
+            verbs: ["get", "list", "watch", "patch", "create", "delete"],
+          })),
+        },
+      ];
     }
     let ns: string | undefined;
     let rest = gv.rest;
-    if (rest[0] === "namespaces" && rest.length >= 3) { ns = rest[1]; rest = rest.slice(2); }
+    if (rest[0] === "namespaces" && rest.length >= 3) {
+      ns = rest[1];
+      rest = rest.slice(2);
+    }
     const r = RESOURCES.find((x) => x.group === gv.group && x.version === gv.version && x.plural === rest[0]);
     if (!r) return [404, status(404, "NotFound", `no resource ${url.pathname}`)];
     const name = rest[1];
@@ -232,26 +304,61 @@ export class FakeApiServer {
     const key = this.keyOf(r, ns, name ?? "");
     const dry = url.searchParams.get("dryRun") === "All";
     const isWatch = ["1", "true"].includes(url.searchParams.get("watch") ?? "");
-    const verb = req.method === "GET" ? (name === undefined ? (isWatch ? "watch" : "list") : "get")
-      : req.method === "POST" ? "create" : req.method === "PATCH" ? "patch" : req.method === "DELETE" ? "delete" : req.method!.toLowerCase();
-    this.requests.push({ verb, group: r.group, resource: r.plural, namespace: ns, name, fieldManager: url.searchParams.get("fieldManager") ?? undefined });
+    const verb =
+      req.method === "GET"
+        ? name === undefined
+          ? isWatch
+            ? "watch"
+            : "list"
+          : "get"
+        : req.method === "POST"
+          ? "create"
+          : req.method === "PATCH"
+            ? "patch"
+            : req.method === "DELETE"
+              ? "delete"
+              : req.method!.toLowerCase();
+    this.requests.push({
+      verb,
+      group: r.group,
+      resource: r.plural,
+      namespace: ns,
+      name,
+      fieldManager: url.searchParams.get("fieldManager") ?? undefined,
+    });
 
     if (req.method === "GET" && name === undefined) {
       const match = selector(url.searchParams);
       const inScope = (o: Obj) => (ns === undefined || o.metadata.namespace === ns) && match(o);
       if (isWatch) return this.watch(req, res, url, r, ns, match, apiVersion);
-      const all = [...this.objects.entries()].filter(([k]) => k.startsWith(`${r.plural}/`)).map(([, o]) => o).filter(inScope)
-        .sort((a, b) => (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") || a.metadata.name.localeCompare(b.metadata.name));
+      const all = [...this.objects.entries()]
+        .filter(([k]) => k.startsWith(`${r.plural}/`))
+        .map(([, o]) => o)
+        .filter(inScope)
+        .sort(
+          (a, b) =>
+            (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+            a.metadata.name.localeCompare(b.metadata.name),
+        );
       // pages: continue token = offset, the list's version is the one of the first page
       const limit = Number(url.searchParams.get("limit") ?? "0") || all.length || 1;
       const cont = url.searchParams.get("continue");
-      const [from, listRv] = cont ? cont.split(":").map(Number) as [number, number] : [0, this.rv];
+      const [from, listRv] = cont ? (cont.split(":").map(Number) as [number, number]) : [0, this.rv];
       const items = all.slice(from, from + limit).map((o) => ({ ...o, apiVersion: undefined, kind: undefined }));
       const next = from + limit < all.length ? `${from + limit}:${listRv}` : undefined;
-      return [200, { apiVersion, kind: `${r.kind}List`, metadata: { resourceVersion: String(listRv), ...(next ? { continue: next } : {}) }, items }];
+      return [
+        200,
+        {
+          apiVersion,
+          kind: `${r.kind}List`,
+          metadata: { resourceVersion: String(listRv), ...(next ? { continue: next } : {}) },
+          items,
+        },
+      ];
     }
     const cur = this.objects.get(key);
-    if (req.method === "GET") return cur ? [200, cur] : [404, status(404, "NotFound", `${r.plural} "${name}" not found`)];
+    if (req.method === "GET")
+      return cur ? [200, cur] : [404, status(404, "NotFound", `${r.plural} "${name}" not found`)];
     if (req.method === "DELETE") {
       if (!cur) return [404, status(404, "NotFound", `${r.plural} "${name}" not found`)];
       if (!dry) this.remove(r.kind, ns, name!);
@@ -260,12 +367,23 @@ export class FakeApiServer {
     if (req.method === "POST") {
       const obj = JSON.parse(body) as Obj;
       if (this.objects.has(this.keyOf(r, ns, obj.metadata.name))) return [409, status(409, "AlreadyExists", "exists")];
-      return [201, dry ? obj : this.put({ ...obj, apiVersion, kind: r.kind, metadata: { ...obj.metadata, namespace: r.namespaced ? ns : undefined } })];
+      return [
+        201,
+        dry
+          ? obj
+          : this.put({
+              ...obj,
+              apiVersion,
+              kind: r.kind,
+              metadata: { ...obj.metadata, namespace: r.namespaced ? ns : undefined },
+            }),
+      ];
     }
     if (req.method === "PATCH") {
       const ct = req.headers["content-type"] ?? "";
       if (ct.startsWith("application/apply-patch")) {
-        if (url.searchParams.get("fieldManager") === null) return [400, status(400, "BadRequest", "fieldManager is required for apply")];
+        if (url.searchParams.get("fieldManager") === null)
+          return [400, status(400, "BadRequest", "fieldManager is required for apply")];
         if (this.held) {
           await new Promise<void>((ok) => {
             this.held!.push(ok);
@@ -275,7 +393,12 @@ export class FakeApiServer {
         const obj = YAML.parse(body) as Obj;
         const latest = this.objects.get(key);
         // same content → same object, same resourceVersion (what makes apply idempotent)
-        const strip = (o: Obj | undefined) => o && JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined, uid: undefined, managedFields: undefined } });
+        const strip = (o: Obj | undefined) =>
+          o &&
+          JSON.stringify({
+            ...o,
+            metadata: { ...o.metadata, resourceVersion: undefined, uid: undefined, managedFields: undefined },
+          });
         const next = { ...obj, metadata: { ...obj.metadata, uid: latest?.metadata.uid } };
         if (latest && strip(latest) === strip(next)) return [200, latest];
         return [latest ? 200 : 201, dry ? next : this.put(next)];
@@ -290,7 +413,15 @@ export class FakeApiServer {
     return [405, status(405, "MethodNotAllowed", req.method ?? "")];
   }
 
-  private watch(req: IncomingMessage, res: ServerResponse, url: URL, r: Res, ns: string | undefined, match: (o: Obj) => boolean, apiVersion: string): undefined | [number, unknown] {
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    r: Res,
+    ns: string | undefined,
+    match: (o: Obj) => boolean,
+    apiVersion: string,
+  ): undefined | [number, unknown] {
     const from = url.searchParams.get("resourceVersion") ?? "";
     const fromRv = from === "" || from === "0" ? undefined : Number(from);
     if (fromRv !== undefined && fromRv < this.compactedRv) {
@@ -302,18 +433,36 @@ export class FakeApiServer {
     }
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();
-    const w: Watcher = { res, plural: r.plural, ns, match, bookmarks: url.searchParams.get("allowWatchBookmarks") === "true", apiVersion, kind: r.kind };
+    const w: Watcher = {
+      res,
+      plural: r.plural,
+      ns,
+      match,
+      bookmarks: url.searchParams.get("allowWatchBookmarks") === "true",
+      apiVersion,
+      kind: r.kind,
+    };
     if (fromRv === undefined) {
       // no version: the current state as ADDED events first
-      for (const [k, o] of this.objects) if (k.startsWith(`${r.plural}/`)) this.send(w, { rv: 0, type: "ADDED", plural: r.plural, obj: o });
+      for (const [k, o] of this.objects)
+        if (k.startsWith(`${r.plural}/`)) this.send(w, { rv: 0, type: "ADDED", plural: r.plural, obj: o });
     } else {
       for (const ev of this.history) if (ev.rv > fromRv) this.send(w, ev);
     }
     this.watchers.add(w);
     const timeout = Number(url.searchParams.get("timeoutSeconds") ?? "0");
-    const timer = timeout > 0 ? setTimeout(() => { this.watchers.delete(w); res.end(); }, timeout * 1000) : undefined;
+    const timer =
+      timeout > 0
+        ? setTimeout(() => {
+            this.watchers.delete(w);
+            res.end();
+          }, timeout * 1000)
+        : undefined;
     timer?.unref();
-    const gone = () => { clearTimeout(timer); this.watchers.delete(w); };
+    const gone = () => {
+      clearTimeout(timer);
+      this.watchers.delete(w);
+    };
     req.on("close", gone);
     res.on("close", gone);
     return undefined;
@@ -321,17 +470,34 @@ export class FakeApiServer {
 }
 
 function selector(q: URLSearchParams): (o: Obj) => boolean {
-  const labels = (q.get("labelSelector") ?? "").split(",").filter(Boolean).map((s) => s.split("="));
-  const fields = (q.get("fieldSelector") ?? "").split(",").filter(Boolean).map((s) => s.split("="));
-  return (o) => labels.every(([k, v]) => o.metadata.labels?.[k!] === v) &&
-    fields.every(([k, v]) => (k === "metadata.name" ? o.metadata.name : k === "metadata.namespace" ? o.metadata.namespace : undefined) === v);
+  const labels = (q.get("labelSelector") ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((s) => s.split("="));
+  const fields = (q.get("fieldSelector") ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((s) => s.split("="));
+  return (o) =>
+    labels.every(([k, v]) => o.metadata.labels?.[k!] === v) &&
+    fields.every(
+      ([k, v]) =>
+        (k === "metadata.name" ? o.metadata.name : k === "metadata.namespace" ? o.metadata.namespace : undefined) === v,
+    );
 }
 
 function status(code: number, reason: string, message: string) {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: code < 300 ? "Success" : "Failure", code, reason, message };
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: code < 300 ? "Success" : "Failure",
+    code,
+    reason,
+    message,
+  };
 }
 
- 
 function mergePatch(target: any, patch: any): any {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const out = target !== null && typeof target === "object" && !Array.isArray(target) ? target : {};

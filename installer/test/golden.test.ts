@@ -15,36 +15,104 @@ interface Case {
 }
 
 const cases: Case[] = [
-  ...readdirSync(isvcDir).filter((f) => f.endsWith(".yaml")).map((f) => ({
-    name: f.replace(/\.yaml$/, ""),
-    args: ["render", "-f", `testdata/isvc/${f}`, ...MODULE_ARGS],
-  })),
-  ...readdirSync(isvcDir + "invalid").filter((f) => f.endsWith(".yaml")).map((f) => ({
-    name: `invalid-${f.replace(/\.yaml$/, "")}`,
-    args: ["render", "-f", `testdata/isvc/invalid/${f}`, ...MODULE_ARGS],
-  })),
+  ...readdirSync(isvcDir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => ({
+      name: f.replace(/\.yaml$/, ""),
+      args: ["render", "-f", `testdata/isvc/${f}`, ...MODULE_ARGS],
+    })),
+  ...readdirSync(isvcDir + "invalid")
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => ({
+      name: `invalid-${f.replace(/\.yaml$/, "")}`,
+      args: ["render", "-f", `testdata/isvc/invalid/${f}`, ...MODULE_ARGS],
+    })),
   // flags that change the outcome
-  { name: "missing-annotation.strict", args: ["render", "-f", "testdata/isvc/missing-annotation.yaml", "--strict", ...MODULE_ARGS] },
+  {
+    name: "missing-annotation.strict",
+    args: ["render", "-f", "testdata/isvc/missing-annotation.yaml", "--strict", ...MODULE_ARGS],
+  },
   {
     name: "invalid-sensitive.allowed",
-    args: ["render", "-f", "testdata/isvc/invalid/sensitive.yaml", "--allow-header", "authorization", "--allow-header", "Cookie",
-      "--allow-header", "X-Api-Key", "--allow-annotation", "serving.example.com/api-token",
-      "--allow-annotation", "kubectl.kubernetes.io/last-applied-configuration", ...MODULE_ARGS],
+    args: [
+      "render",
+      "-f",
+      "testdata/isvc/invalid/sensitive.yaml",
+      "--allow-header",
+      "authorization",
+      "--allow-header",
+      "Cookie",
+      "--allow-header",
+      "X-Api-Key",
+      "--allow-annotation",
+      "serving.example.com/api-token",
+      "--allow-annotation",
+      "kubectl.kubernetes.io/last-applied-configuration",
+      ...MODULE_ARGS,
+    ],
   },
   {
     name: "default-logger.options",
-    args: ["render", "-f", "testdata/isvc/default-logger.yaml", "-n", "ml", "--default-logger-url", "http://kafka-broker-ingress.knative-eventing/ml/logs",
-      "--timeout-ms", "2000", "--max-body-bytes", "65536", "--max-inflight-callouts", "16", "--log-all-responses", "--header-encoding", "percent",
-      "-o", "json", ...MODULE_ARGS],
+    args: [
+      "render",
+      "-f",
+      "testdata/isvc/default-logger.yaml",
+      "-n",
+      "ml",
+      "--default-logger-url",
+      "http://kafka-broker-ingress.knative-eventing/ml/logs",
+      "--timeout-ms",
+      "2000",
+      "--max-body-bytes",
+      "65536",
+      "--max-inflight-callouts",
+      "16",
+      "--log-all-responses",
+      "--header-encoding",
+      "percent",
+      "-o",
+      "json",
+      ...MODULE_ARGS,
+    ],
   },
   {
     name: "sklearn-iris-annotated.cluster-flags",
-    args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "--logger-timeout-ms", "1500", "--log-all-responses",
-      "--header-encoding", "percent", "--max-body-bytes", "262144", "--max-inflight-callouts", "128", "--drain-timeout-ms", "30000",
-      "--max-retries", "4", "--retry-initial-backoff-ms", "50", "--retry-max-backoff-ms", "1000", "--retry-budget-bytes", "1048576",
-      "--redact-path", "instances.*.ssn", "--redact-path", "inputs.0.data", "--source", "http://sklearn-iris.default/", ...MODULE_ARGS],
+    args: [
+      "render",
+      "-f",
+      "testdata/isvc/sklearn-iris-annotated.yaml",
+      "--logger-timeout-ms",
+      "1500",
+      "--log-all-responses",
+      "--header-encoding",
+      "percent",
+      "--max-body-bytes",
+      "262144",
+      "--max-inflight-callouts",
+      "128",
+      "--drain-timeout-ms",
+      "30000",
+      "--max-retries",
+      "4",
+      "--retry-initial-backoff-ms",
+      "50",
+      "--retry-max-backoff-ms",
+      "1000",
+      "--retry-budget-bytes",
+      "1048576",
+      "--redact-path",
+      "instances.*.ssn",
+      "--redact-path",
+      "inputs.0.data",
+      "--source",
+      "http://sklearn-iris.default/",
+      ...MODULE_ARGS,
+    ],
   },
-  { name: "sklearn-iris-annotated.o-json", args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "-o", "json", ...MODULE_ARGS] },
+  {
+    name: "sklearn-iris-annotated.o-json",
+    args: ["render", "-f", "testdata/isvc/sklearn-iris-annotated.yaml", "-o", "json", ...MODULE_ARGS],
+  },
 ];
 
 for (const c of cases) {
@@ -62,7 +130,11 @@ for (const c of cases) {
       return;
     }
     assert.equal(err, readFileSync(errFile, "utf8"), `${errFile} (UPDATE_GOLDEN=1 to regenerate)`);
-    assert.equal(r.stdout, existsSync(outFile) ? readFileSync(outFile, "utf8") : "", `${outFile} (UPDATE_GOLDEN=1 to regenerate)`);
+    assert.equal(
+      r.stdout,
+      existsSync(outFile) ? readFileSync(outFile, "utf8") : "",
+      `${outFile} (UPDATE_GOLDEN=1 to regenerate)`,
+    );
   });
 }
 

@@ -25,8 +25,10 @@ export async function runCli(args: string[]): Promise<Run> {
 }
 
 export const MODULE_ARGS = [
-  "--module-url", "oci://ghcr.io/example/kserve-wasm-logger:0.1.0",
-  "--module-sha256", "5b1e2c6f0d7a4e3b9c8d1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
+  "--module-url",
+  "oci://ghcr.io/example/kserve-wasm-logger:0.1.0",
+  "--module-sha256",
+  "5b1e2c6f0d7a4e3b9c8d1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e",
 ];
 
 export const ROOT = new URL("../../", import.meta.url).pathname;

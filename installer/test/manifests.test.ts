@@ -23,7 +23,12 @@ const ISTIO = ROOT + "istio/";
 const BASE = ISTIO + "base/";
 const update = process.env.UPDATE_GOLDEN === "1";
 
-type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; [k: string]: unknown };
+type Doc = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  [k: string]: unknown;
+};
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -55,7 +60,10 @@ test("every YAML file under istio/ parses; every kustomization's resources exist
       const k = docs[0] as { resources?: string[]; namespace?: string };
       for (const r of k.resources ?? []) {
         const p = join(f, "..", r);
-        assert.ok(existsSync(p) && (statSync(p).isFile() || existsSync(join(p, "kustomization.yaml"))), `${relative(ROOT, f)}: resource ${r} missing`);
+        assert.ok(
+          existsSync(p) && (statSync(p).isFile() || existsSync(join(p, "kustomization.yaml"))),
+          `${relative(ROOT, f)}: resource ${r} missing`,
+        );
       }
     }
   }
@@ -86,7 +94,12 @@ test("every WasmPlugin under istio/ passes Istio's CRD (schema and CEL rules)", 
 
 test("the examples' rendered.yaml is what render makes of their isvc.yaml (UPDATE_GOLDEN=1 rewrites)", async () => {
   const args = deploymentArgs();
-  const mod = ["--module-url", args[args.indexOf("--module-url") + 1]!, "--module-sha256", args[args.indexOf("--module-sha256") + 1]!];
+  const mod = [
+    "--module-url",
+    args[args.indexOf("--module-url") + 1]!,
+    "--module-sha256",
+    args[args.indexOf("--module-sha256") + 1]!,
+  ];
   for (const dir of readdirSync(ISTIO + "examples")) {
     const r = await runCli(["render", "-f", `${ISTIO}examples/${dir}/isvc.yaml`, ...mod]);
     assert.equal(r.code, 0, r.stderr);
@@ -105,37 +118,65 @@ function rulesOf(kind: "ClusterRole" | "Role", docs: Doc[] = loadDocs(BASE + "rb
 }
 
 function rulesIn(doc: Rules) {
-  return doc.rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) =>
-    `${g}/${res}:${v}${r.resourceNames ? `[${[...r.resourceNames].sort().join(",")}]` : ""}`))));
+  return doc.rules.flatMap((r) =>
+    r.apiGroups.flatMap((g) =>
+      r.resources.flatMap((res) =>
+        r.verbs.map((v) => `${g}/${res}:${v}${r.resourceNames ? `[${[...r.resourceNames].sort().join(",")}]` : ""}`),
+      ),
+    ),
+  );
 }
 
 test("RBAC: the ClusterRole and Role grant exactly the table the watch code is held to", () => {
-  const want = (scope: string) => WATCH_PERMISSIONS.filter((p) => p.scope === scope).flatMap((p) => p.verbs.map((v) =>
-    `${p.group}/${p.resource}:${v}${p.resourceNames ? `[${[...p.resourceNames].sort().join(",")}]` : ""}`)).sort();
+  const want = (scope: string) =>
+    WATCH_PERMISSIONS.filter((p) => p.scope === scope)
+      .flatMap((p) =>
+        p.verbs.map(
+          (v) => `${p.group}/${p.resource}:${v}${p.resourceNames ? `[${[...p.resourceNames].sort().join(",")}]` : ""}`,
+        ),
+      )
+      .sort();
   assert.deepEqual(rulesOf("ClusterRole").sort(), want("cluster"));
   assert.deepEqual(rulesOf("Role").sort(), want("control-namespace"));
   // bound to the installer's ServiceAccount; the Role lives in the installer's namespace
   const docs = loadDocs(BASE + "rbac.yaml");
   const sa = loadDocs(BASE + "serviceaccount.yaml")[0]!;
-  const deploy = baseObjects().find((d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger") as { spec: { template: { spec: { serviceAccountName: string } } } } & Doc;
+  const deploy = baseObjects().find((d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger") as {
+    spec: { template: { spec: { serviceAccountName: string } } };
+  } & Doc;
   assert.equal(deploy.spec.template.spec.serviceAccountName, sa.metadata!.name);
   for (const kind of ["ClusterRoleBinding", "RoleBinding"]) {
-    const b = docs.find((d) => d.kind === kind) as { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace: string }[] };
-    assert.deepEqual(b.subjects, [{ kind: "ServiceAccount", name: sa.metadata!.name, namespace: sa.metadata!.namespace }], kind);
+    const b = docs.find((d) => d.kind === kind) as {
+      roleRef: { kind: string; name: string };
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
+    assert.deepEqual(
+      b.subjects,
+      [{ kind: "ServiceAccount", name: sa.metadata!.name, namespace: sa.metadata!.namespace }],
+      kind,
+    );
     assert.equal(b.roleRef.kind, kind.replace("Binding", ""));
   }
   assert.equal(docs.find((d) => d.kind === "Role")!.metadata!.namespace, deploy.metadata!.namespace);
   // nothing else grants anything
-  assert.deepEqual(baseObjects().filter((d) => /Role/.test(d.kind!)).map((d) => d.kind).sort(), ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+  assert.deepEqual(
+    baseObjects()
+      .filter((d) => /Role/.test(d.kind!))
+      .map((d) => d.kind)
+      .sort(),
+    ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+  );
 });
 
 function deploymentArgs(): string[] {
-  const d = loadDocs(BASE + "deployment.yaml")[0] as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+  const d = loadDocs(BASE + "deployment.yaml")[0] as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
   return d.spec.template.spec.containers[0]!.args;
 }
 
 test("the Deployment: args the CLI accepts, probes on the health endpoints, hardened, graceful", async () => {
-  const d = loadDocs(BASE + "deployment.yaml")[0] as any;  
+  const d = loadDocs(BASE + "deployment.yaml")[0] as any;
   const pod = d.spec.template.spec;
   const c = pod.containers[0];
   const args: string[] = c.args;
@@ -144,7 +185,12 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   const help = await runCli([...args, "--help"]);
   assert.equal(help.code, 0, help.stderr);
   // the module flags are valid
-  const r = await runCli(["render", "-f", `${ISTIO}examples/in-mesh/isvc.yaml`, ...args.slice(2).filter((_, i, a) => !["--health-addr", ":8081", "--leader-elect"].includes(a[i]!))]);
+  const r = await runCli([
+    "render",
+    "-f",
+    `${ISTIO}examples/in-mesh/isvc.yaml`,
+    ...args.slice(2).filter((_, i, a) => !["--health-addr", ":8081", "--leader-elect"].includes(a[i]!)),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const port = Number(args[args.indexOf("--health-addr") + 1]!.split(":").pop());
   assert.equal(c.ports.find((p: { name: string }) => p.name === c.livenessProbe.httpGet.port).containerPort, port);
@@ -162,21 +208,30 @@ test("the Deployment: args the CLI accepts, probes on the health endpoints, hard
   assert.equal(d.spec.replicas, 2);
   assert.ok(args.includes("--leader-elect"));
   assert.equal(d.spec.strategy.type, "RollingUpdate");
-  assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom.fieldRef, { fieldPath: "metadata.name" });
-  const pdb = loadDocs(BASE + "pdb.yaml")[0] as any;  
+  assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAME").valueFrom.fieldRef, {
+    fieldPath: "metadata.name",
+  });
+  const pdb = loadDocs(BASE + "pdb.yaml")[0] as any;
   assert.equal(pdb.kind, "PodDisruptionBudget");
   assert.equal(pdb.spec.minAvailable, 1);
   assert.deepEqual(pdb.spec.selector.matchLabels, d.spec.selector.matchLabels);
-  assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAMESPACE").valueFrom.fieldRef, { fieldPath: "metadata.namespace" });
+  assert.deepEqual(c.env.find((e: { name: string }) => e.name === "POD_NAMESPACE").valueFrom.fieldRef, {
+    fieldPath: "metadata.namespace",
+  });
   // the sample sink
   const sink = loadDocs(BASE + "message-dumper.yaml");
-  assert.equal(sink.find((x) => x.kind === "Deployment")!.spec && (sink.find((x) => x.kind === "Deployment") as any).spec.template.spec.containers[0].image,  
-    "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display");
+  assert.equal(
+    sink.find((x) => x.kind === "Deployment")!.spec &&
+      (sink.find((x) => x.kind === "Deployment") as any).spec.template.spec.containers[0].image,
+    "gcr.io/knative-releases/knative.dev/eventing/cmd/event_display",
+  );
   assert.ok(sink.find((x) => x.kind === "Service"));
 });
 
 test("Dockerfile: node:20-slim, copies the bundle build.mjs writes, non-root, entrypoint runs it; the bundle runs alone", async () => {
-  const lines = readFileSync(ROOT + "Dockerfile", "utf8").split("\n").filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  const lines = readFileSync(ROOT + "Dockerfile", "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "" && !l.startsWith("#"));
   assert.match(lines[0]!, /^FROM node:20-slim$/);
   const copy = lines.filter((l) => l.startsWith("COPY "));
   assert.equal(copy.length, 1, "one COPY: the bundle only");
@@ -193,7 +248,11 @@ test("Dockerfile: node:20-slim, copies the bundle build.mjs writes, non-root, en
     const r = spawnSync(process.execPath, [bundle, ...cmd], { cwd: dir, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
   }
-  const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...deploymentArgs().slice(2, 6)], { cwd: dir, input: readFileSync(`${ISTIO}examples/in-mesh/isvc.yaml`), encoding: "utf8" });
+  const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...deploymentArgs().slice(2, 6)], {
+    cwd: dir,
+    input: readFileSync(`${ISTIO}examples/in-mesh/isvc.yaml`),
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, readFileSync(`${ISTIO}examples/in-mesh/rendered.yaml`, "utf8"));
 });
@@ -201,28 +260,44 @@ test("Dockerfile: node:20-slim, copies the bundle build.mjs writes, non-root, en
 // The namespaced overlay, as the real kustomize builds it (kubectl kustomize) when the machine has kubectl.
 const kustomize = spawnSync("kubectl", ["kustomize", "--help"], { encoding: "utf8" }).status === 0;
 
-test("namespaced overlay: no cluster-wide grant; a Role per watched namespace = the code's namespaced table; the args name those namespaces", { skip: kustomize ? false : "kubectl (kustomize) is not installed" }, async () => {
-  const built = spawnSync("kubectl", ["kustomize", ISTIO + "overlays/namespaced"], { encoding: "utf8" });
-  assert.equal(built.status, 0, built.stderr);
-  const docs = YAML.parseAllDocuments(built.stdout).map((d) => d.toJS() as Doc);
-  const deploy = docs.find((d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger") as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
-  const args = deploy.spec.template.spec.containers[0]!.args;
-  assert.ok(!args.includes("-A"));
-  const watched = args.flatMap((a, i) => (a === "-n" ? [args[i + 1]!] : []));
-  assert.deepEqual(watched, ["models-a", "models-b"]);
-  const table = namespacedWatchPermissions(watched);
-  const want = (scope: string) => table.filter((p) => p.scope === scope).flatMap((p) => p.verbs.map((v) =>
-    `${p.group}/${p.resource}:${v}${p.resourceNames ? `[${[...p.resourceNames].sort().join(",")}]` : ""}`)).sort();
-  const clusterRoles = docs.filter((d) => d.kind === "ClusterRole");
-  assert.equal(clusterRoles.length, 1, "only the Namespace reader");
-  assert.deepEqual(rulesIn(clusterRoles[0] as unknown as Rules).sort(), want("cluster"));
-  for (const ns of watched) {
-    const role = docs.find((d) => d.kind === "Role" && d.metadata?.namespace === ns) as unknown as Rules;
-    assert.deepEqual(rulesIn(role).sort(), want("watched-namespaces"), ns);
-    assert.ok(docs.some((d) => d.kind === "RoleBinding" && d.metadata?.namespace === ns));
-  }
-  const control = docs.find((d) => d.kind === "Role" && d.metadata?.namespace === "kserve-wasm-logger") as unknown as Rules;
-  assert.deepEqual(rulesIn(control).sort(), want("control-namespace"));
-  // the args are valid for watch
-  assert.equal((await runCli([...args, "--help"])).code, 0);
-});
+test(
+  "namespaced overlay: no cluster-wide grant; a Role per watched namespace = the code's namespaced table; the args name those namespaces",
+  { skip: kustomize ? false : "kubectl (kustomize) is not installed" },
+  async () => {
+    const built = spawnSync("kubectl", ["kustomize", ISTIO + "overlays/namespaced"], { encoding: "utf8" });
+    assert.equal(built.status, 0, built.stderr);
+    const docs = YAML.parseAllDocuments(built.stdout).map((d) => d.toJS() as Doc);
+    const deploy = docs.find(
+      (d) => d.kind === "Deployment" && d.metadata?.name === "kserve-wasm-logger",
+    ) as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const args = deploy.spec.template.spec.containers[0]!.args;
+    assert.ok(!args.includes("-A"));
+    const watched = args.flatMap((a, i) => (a === "-n" ? [args[i + 1]!] : []));
+    assert.deepEqual(watched, ["models-a", "models-b"]);
+    const table = namespacedWatchPermissions(watched);
+    const want = (scope: string) =>
+      table
+        .filter((p) => p.scope === scope)
+        .flatMap((p) =>
+          p.verbs.map(
+            (v) =>
+              `${p.group}/${p.resource}:${v}${p.resourceNames ? `[${[...p.resourceNames].sort().join(",")}]` : ""}`,
+          ),
+        )
+        .sort();
+    const clusterRoles = docs.filter((d) => d.kind === "ClusterRole");
+    assert.equal(clusterRoles.length, 1, "only the Namespace reader");
+    assert.deepEqual(rulesIn(clusterRoles[0] as unknown as Rules).sort(), want("cluster"));
+    for (const ns of watched) {
+      const role = docs.find((d) => d.kind === "Role" && d.metadata?.namespace === ns) as unknown as Rules;
+      assert.deepEqual(rulesIn(role).sort(), want("watched-namespaces"), ns);
+      assert.ok(docs.some((d) => d.kind === "RoleBinding" && d.metadata?.namespace === ns));
+    }
+    const control = docs.find(
+      (d) => d.kind === "Role" && d.metadata?.namespace === "kserve-wasm-logger",
+    ) as unknown as Rules;
+    assert.deepEqual(rulesIn(control).sort(), want("control-namespace"));
+    // the args are valid for watch
+    assert.equal((await runCli([...args, "--help"])).code, 0);
+  },
+);

@@ -8,7 +8,12 @@ const base = {
   component: "predictor",
   endpoints: { "sklearn-iris-predictor-00002": "default" },
   mode: "all",
-  logger: { cluster: "outbound|80||message-dumper.models.svc.cluster.local", authority: "message-dumper.models.svc.cluster.local", path: "/", timeoutMs: 5000 },
+  logger: {
+    cluster: "outbound|80||message-dumper.models.svc.cluster.local",
+    authority: "message-dumper.models.svc.cluster.local",
+    path: "/",
+    timeoutMs: 5000,
+  },
   metadataHeaders: ["X-Tenant"],
   annotations: { "serving.example.com/tenant": "acme" },
 };
@@ -26,8 +31,14 @@ test("unknown fields, wrong types and limits are refused, naming the field", () 
     [{ ...base, namespace: "x".repeat(64) }, /^namespace: length 64/],
     [{ ...base, logger: { ...base.logger, path: "events" } }, /^logger\.path: must start with \//],
     [{ ...base, logger: { ...base.logger, timeoutMs: 0 } }, /^logger\.timeoutMs: 0 outside 1\.\.60000/],
-    [{ ...base, metadataHeaders: Array.from({ length: 33 }, (_, i) => `H${i}`) }, /^metadataHeaders: 33 names, at most 32/],
-    [{ ...base, annotations: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"])) }, /^annotations: 129 entries, at most 128/],
+    [
+      { ...base, metadataHeaders: Array.from({ length: 33 }, (_, i) => `H${i}`) },
+      /^metadataHeaders: 33 names, at most 32/,
+    ],
+    [
+      { ...base, annotations: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"])) },
+      /^annotations: 129 entries, at most 128/,
+    ],
     [{ ...base, annotations: { big: "x".repeat(16 * 1024) } }, /^annotations: serialized \d+ bytes, at most 16384/],
     [{ ...base, endpoints: { r: "blue" } }, /^endpoints\["r"\]: must be one of default, canary/],
     [{ ...base, limits: { maxBodyBytes: 67108865 } }, /^limits\.maxBodyBytes: 67108865 outside/],
@@ -36,7 +47,10 @@ test("unknown fields, wrong types and limits are refused, naming the field", () 
   ];
   for (const [cfg, re] of cases) {
     const errs = checkPluginConfig(cfg);
-    assert.ok(errs.some((e) => re.test(e)), `${re}: got ${JSON.stringify(errs)}`);
+    assert.ok(
+      errs.some((e) => re.test(e)),
+      `${re}: got ${JSON.stringify(errs)}`,
+    );
   }
 });
 

@@ -19,7 +19,8 @@ function fromEnvironment(): boolean {
 export function controlPlaneSkip(): string | false {
   if (fromEnvironment()) return false;
   if (!existsSync(INFRA + "start.sh")) return "test-infra/kube/ is not there: no real API server to test against";
-  if (!existsSync(BIN)) return `${BIN} is absent (test-infra/kube/install.sh builds it; CI installs it): real API server tests skipped`;
+  if (!existsSync(BIN))
+    return `${BIN} is absent (test-infra/kube/install.sh builds it; CI installs it): real API server tests skipped`;
   return false;
 }
 
@@ -29,7 +30,11 @@ let startedHere = false;
 export function ensureControlPlane(): Record<string, string> {
   if (fromEnvironment()) return process.env as Record<string, string>;
   startedHere = !existsSync(ENV_FILE);
-  const out = execFileSync("bash", [INFRA + "start.sh"], { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const out = execFileSync("bash", [INFRA + "start.sh"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const env: Record<string, string> = {};
   for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!.replace(/^'(.*)'$|^"(.*)"$/, "$1$2");
   return env;

@@ -45,10 +45,15 @@ describe("Reflector: stop", () => {
   });
   after(() => api.stop());
 
-  const reflector = (kube: Kube, lines: string[]) => new Reflector(kube, {
-    apiVersion: "v1", kind: "Namespace", backoff: { initialMs: 10, maxMs: 50 },
-    watchTimeoutSeconds: 300, log: (l) => lines.push(l), onChange: () => {},
-  });
+  const reflector = (kube: Kube, lines: string[]) =>
+    new Reflector(kube, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      backoff: { initialMs: 10, maxMs: 50 },
+      watchTimeoutSeconds: 300,
+      log: (l) => lines.push(l),
+      onChange: () => {},
+    });
 
   test("stop() during a list in flight: returns when the list comes back, and no watch is opened after it", async () => {
     const g = gatedKube(inner);
@@ -59,7 +64,10 @@ describe("Reflector: stop", () => {
     const stopped = r.stop();
     g.release();
     // bounded: the server would end the watch only after timeoutSeconds (300 s)
-    const outcome = await Promise.race([stopped.then(() => "stopped"), new Promise((ok) => setTimeout(() => ok("still running after 10 s"), 10_000))]);
+    const outcome = await Promise.race([
+      stopped.then(() => "stopped"),
+      new Promise((ok) => setTimeout(() => ok("still running after 10 s"), 10_000)),
+    ]);
     assert.equal(outcome, "stopped");
     assert.equal(g.counts.watches, 0, "no watch opened after stop()");
     assert.equal(api.openWatches, 0);

@@ -13,13 +13,17 @@ import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
 async function rendered(flags: string[], isvc = "sklearn-iris-annotated.yaml"): Promise<Record<string, unknown>> {
   const r = await runCli(["render", "-f", ROOT + "testdata/isvc/" + isvc, ...MODULE_ARGS, ...flags]);
   assert.equal(r.code, 0, r.stderr);
-  const plugin = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS()).find((o) => o.kind === "WasmPlugin");
+  const plugin = YAML.parseAllDocuments(r.stdout)
+    .map((d) => d.toJS())
+    .find((o) => o.kind === "WasmPlugin");
   return plugin.spec.pluginConfig;
 }
 
 test("--batch-max-events: the filter sends the exchange's events together as one CloudEvents batch", async () => {
-  const stack = await startStack({ pluginConfig: await rendered(["--batch-max-events", "2", "--batch-interval-ms", "60000"]),
-    nodeMetadata: podMetadata("sklearn-iris", "default") });
+  const stack = await startStack({
+    pluginConfig: await rendered(["--batch-max-events", "2", "--batch-interval-ms", "60000"]),
+    nodeMetadata: podMetadata("sklearn-iris", "default"),
+  });
   try {
     await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[1]]}', { "ce-id": "batched" });
     const evs = await events(stack, 2);
@@ -37,7 +41,10 @@ test("--batch-max-events: the filter sends the exchange's events together as one
 test("--ce-endpoint: canary from the traffic split by default, empty as KServe's agent sends it with kserve", async () => {
   // a pod of the revision being rolled out (canary in the ISVC's status)
   const pod = podMetadata("sklearn-canary", "models", "predictor", "sklearn-canary-predictor-00003");
-  for (const [flags, want] of [[[], "canary"], [["--ce-endpoint", "kserve"], ""]] as const) {
+  for (const [flags, want] of [
+    [[], "canary"],
+    [["--ce-endpoint", "kserve"], ""],
+  ] as const) {
     const stack = await startStack({
       pluginConfig: await rendered([...flags], "canary-serverless.yaml"),
       nodeMetadata: pod,
@@ -53,9 +60,15 @@ test("--ce-endpoint: canary from the traffic split by default, empty as KServe's
 });
 
 test("--max-metadata-bytes caps ce-metadata and marks it", async () => {
-  const stack = await startStack({ pluginConfig: await rendered(["--max-metadata-bytes", "64"]), nodeMetadata: podMetadata("sklearn-iris", "default") });
+  const stack = await startStack({
+    pluginConfig: await rendered(["--max-metadata-bytes", "64"]),
+    nodeMetadata: podMetadata("sklearn-iris", "default"),
+  });
   try {
-    await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[1]]}', { "ce-id": "capped", "x-tenant": "t".repeat(200) });
+    await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[1]]}', {
+      "ce-id": "capped",
+      "x-tenant": "t".repeat(200),
+    });
     for (const e of await events(stack, 2)) {
       assert.equal(e.headers["ce-metadatatruncated"], "true");
       assert.ok(Buffer.byteLength(e.headers["ce-metadata"] ?? "") <= 64, e.headers["ce-metadata"]);
@@ -81,18 +94,40 @@ test("--max-held-bytes and --max-redact-bytes reach the filter: a body over the 
 
 test("--fail-strategy: FAIL_RELOAD is rendered (schema-valid), FAIL_CLOSE refused, FAIL_OPEN the default", async () => {
   const spec = async (flags: string[]): Promise<Record<string, unknown>> => {
-    const r = await runCli(["render", "-f", ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", ...MODULE_ARGS, ...flags]);
+    const r = await runCli([
+      "render",
+      "-f",
+      ROOT + "testdata/isvc/sklearn-iris-annotated.yaml",
+      ...MODULE_ARGS,
+      ...flags,
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    return YAML.parseAllDocuments(r.stdout).map((d) => d.toJS()).find((o) => o.kind === "WasmPlugin").spec;
+    return YAML.parseAllDocuments(r.stdout)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === "WasmPlugin").spec;
   };
   assert.equal((await spec([])).failStrategy, "FAIL_OPEN");
   assert.equal((await spec(["--fail-strategy", "FAIL_RELOAD"])).failStrategy, "FAIL_RELOAD");
-  const out = await runCli(["render", "-f", ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", ...MODULE_ARGS, "--fail-strategy", "FAIL_RELOAD"]);
+  const out = await runCli([
+    "render",
+    "-f",
+    ROOT + "testdata/isvc/sklearn-iris-annotated.yaml",
+    ...MODULE_ARGS,
+    "--fail-strategy",
+    "FAIL_RELOAD",
+  ]);
   const dir = mkdtempSync(tmpdir() + "/kwl-");
   writeFileSync(dir + "/reload.yaml", out.stdout);
   const valid = await runCli(["validate", "-f", dir + "/reload.yaml"]);
   assert.equal(valid.code, 0, valid.stderr + valid.stdout);
-  const bad = await runCli(["render", "-f", ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", ...MODULE_ARGS, "--fail-strategy", "FAIL_CLOSE"]);
+  const bad = await runCli([
+    "render",
+    "-f",
+    ROOT + "testdata/isvc/sklearn-iris-annotated.yaml",
+    ...MODULE_ARGS,
+    "--fail-strategy",
+    "FAIL_CLOSE",
+  ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--fail-strategy: "FAIL_CLOSE" is not FAIL_OPEN or FAIL_RELOAD/);
 });

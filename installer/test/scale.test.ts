@@ -31,7 +31,11 @@ describe(`${N} InferenceServices against a real kube-apiserver`, { skip: control
     admin = new ClientNodeKube(kc);
     await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     for (let i = 0; i < N; i += 25) {
-      await Promise.all(names.slice(i, i + 25).map((name) => admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name, namespace: ns } })));
+      await Promise.all(
+        names
+          .slice(i, i + 25)
+          .map((name) => admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name, namespace: ns } })),
+      );
     }
     useCluster(() => ({ kube: new ClientNodeKube(kc), namespace: ns }));
   });
@@ -42,8 +46,22 @@ describe(`${N} InferenceServices against a real kube-apiserver`, { skip: control
   });
 
   test("every model gets exactly one WasmPlugin; a relist after 410 Gone and a controller restart delete none", async () => {
-    assert.equal((await admin.list("serving.kserve.io/v1beta1", "InferenceService", ns)).length, N, "the list reads every page");
-    const args = ["-n", ns, "--backoff-initial-ms", "50", "--backoff-max-ms", "1000", "--health-addr", "", ...MODULE_ARGS];
+    assert.equal(
+      (await admin.list("serving.kserve.io/v1beta1", "InferenceService", ns)).length,
+      N,
+      "the list reads every page",
+    );
+    const args = [
+      "-n",
+      ns,
+      "--backoff-initial-ms",
+      "50",
+      "--backoff-max-ms",
+      "1000",
+      "--health-addr",
+      "",
+      ...MODULE_ARGS,
+    ];
     const rss0 = process.memoryUsage().rss;
     const t0 = Date.now();
     const first = watchInProcess(args);
@@ -52,20 +70,33 @@ describe(`${N} InferenceServices against a real kube-apiserver`, { skip: control
     const converged = Date.now() - t0;
     const expected = names.map((n) => `${n}-predictor-logger`);
     assert.deepEqual(await plugins(), expected, "one per ISVC, none missing, none extra");
-    console.log(`# ${N} ISVCs: converged in ${(converged / 1000).toFixed(1)} s; process RSS ${(rss0 / 1048576).toFixed(0)} → ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
+    console.log(
+      `# ${N} ISVCs: converged in ${(converged / 1000).toFixed(1)} s; process RSS ${(rss0 / 1048576).toFixed(0)} → ${(process.memoryUsage().rss / 1048576).toFixed(0)} MiB`,
+    );
 
     // The API server restarts (a control-plane upgrade) with etcd compacted meanwhile. A write the
     // controller does not watch moves the revision on, so each of its watches resumes from a
     // version older than the new server's start: 410, and every collection is listed again.
-    await admin.apply({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "revision-mover", namespace: ns }, data: {} });
+    await admin.apply({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "revision-mover", namespace: ns },
+      data: {},
+    });
     const t1 = Date.now();
     await restartApiServer(true);
-    await first.lines.waitFor(new RegExp(`^inferenceservices -n ${ns}: resourceVersion \\d+ is too old \\(410 \\w+\\); relisting$`));
-    await first.lines.waitFor(new RegExp(`^wasmplugins -n ${ns} -l [^:]+: resourceVersion \\d+ is too old \\(410 \\w+\\); relisting$`));
+    await first.lines.waitFor(
+      new RegExp(`^inferenceservices -n ${ns}: resourceVersion \\d+ is too old \\(410 \\w+\\); relisting$`),
+    );
+    await first.lines.waitFor(
+      new RegExp(`^wasmplugins -n ${ns} -l [^:]+: resourceVersion \\d+ is too old \\(410 \\w+\\); relisting$`),
+    );
     const relisted = `${names[N - 1]}-after-relist`;
     await admin.apply({ ...ISVC, metadata: { ...ISVC.metadata, name: relisted, namespace: ns } });
     await first.lines.waitFor(new RegExp(`^applied [^ ]+/${relisted}-predictor-logger \\(created\\)$`));
-    console.log(`# API server restarted (etcd compacted): relisted and reconciling again ${((Date.now() - t1) / 1000).toFixed(1)} s after the restart began`);
+    console.log(
+      `# API server restarted (etcd compacted): relisted and reconciling again ${((Date.now() - t1) / 1000).toFixed(1)} s after the restart began`,
+    );
     assert.equal(first.lines.count(/^deleted /), 0, "a relist after 410 deletes nothing");
     assert.deepEqual(await plugins(), [...expected, `${relisted}-predictor-logger`].sort());
     assert.equal(await first.stop(), 0);

@@ -6,29 +6,50 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { statusRows, statusTable } from "../src/cli/status.js";
 import { ANNOTATION_LOGGER_URL, LABEL_COMPONENT, LABEL_ISVC } from "../src/wasmplugin.js";
 
-const plugin = (isvc: string, component: string, annotations?: Record<string, string>): KubernetesObject => ({
-  apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin",
-  metadata: {
-    name: `${isvc}-${component}-logger`, namespace: "models",
-    labels: { [LABEL_ISVC]: isvc, [LABEL_COMPONENT]: component },
-    annotations: { [ANNOTATION_LOGGER_URL]: "http://sink.models/" },
-  },
-  spec: { pluginConfig: { mode: "request", annotations } },
-} as KubernetesObject);
+const plugin = (isvc: string, component: string, annotations?: Record<string, string>): KubernetesObject =>
+  ({
+    apiVersion: "extensions.istio.io/v1alpha1",
+    kind: "WasmPlugin",
+    metadata: {
+      name: `${isvc}-${component}-logger`,
+      namespace: "models",
+      labels: { [LABEL_ISVC]: isvc, [LABEL_COMPONENT]: component },
+      annotations: { [ANNOTATION_LOGGER_URL]: "http://sink.models/" },
+    },
+    spec: { pluginConfig: { mode: "request", annotations } },
+  }) as KubernetesObject;
 
 const isvc = (name: string, where: "spec" | "annotation") => ({
-  apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService",
-  metadata: { name, namespace: "models", annotations: where === "annotation" ? { "kserve-wasm-logger/logger.predictor": '{"url":"http://sink.models/","mode":"request"}' } : {} },
-  spec: { predictor: { model: { modelFormat: { name: "sklearn" } }, ...(where === "spec" ? { logger: { url: "http://sink.models/", mode: "request" } } : {}) } },
+  apiVersion: "serving.kserve.io/v1beta1",
+  kind: "InferenceService",
+  metadata: {
+    name,
+    namespace: "models",
+    annotations:
+      where === "annotation"
+        ? { "kserve-wasm-logger/logger.predictor": '{"url":"http://sink.models/","mode":"request"}' }
+        : {},
+  },
+  spec: {
+    predictor: {
+      model: { modelFormat: { name: "sklearn" } },
+      ...(where === "spec" ? { logger: { url: "http://sink.models/", mode: "request" } } : {}),
+    },
+  },
 });
 
 test("a row per WasmPlugin: ISVC, component, mode, logger, where the logger spec lives, annotations", () => {
-  const rows = statusRows([plugin("iris", "predictor", { team: "a" }), plugin("gone", "predictor")],
-    new Map([["models/iris", isvc("iris", "spec")]]));
-  assert.deepEqual(rows.map((r) => [r.inferenceService, r.component, r.mode, r.logger, r.source, r.annotations]), [
-    ["iris", "predictor", "request", "http://sink.models/", "spec", { team: "a" }],
-    ["gone", "predictor", "request", "http://sink.models/", "?", {}],
-  ]);
+  const rows = statusRows(
+    [plugin("iris", "predictor", { team: "a" }), plugin("gone", "predictor")],
+    new Map([["models/iris", isvc("iris", "spec")]]),
+  );
+  assert.deepEqual(
+    rows.map((r) => [r.inferenceService, r.component, r.mode, r.logger, r.source, r.annotations]),
+    [
+      ["iris", "predictor", "request", "http://sink.models/", "spec", { team: "a" }],
+      ["gone", "predictor", "request", "http://sink.models/", "?", {}],
+    ],
+  );
 });
 
 test("the table: a header and one padded line per row", () => {

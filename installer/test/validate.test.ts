@@ -36,7 +36,10 @@ test("every document of Istio's wasm-invalid.yaml is rejected, with the API serv
     const r = validateObject(v.doc);
     assert.ok(r.checked);
     assert.ok(r.errors.length > 0, `${v.name} accepted`);
-    assert.ok(r.errors.some((e) => e.includes(v.err!)), `${v.name}: expected "${v.err}" in ${JSON.stringify(r.errors)}`);
+    assert.ok(
+      r.errors.some((e) => e.includes(v.err!)),
+      `${v.name}: expected "${v.err}" in ${JSON.stringify(r.errors)}`,
+    );
   }
 });
 
@@ -50,30 +53,70 @@ const ok = {
 test("schema cases beyond Istio's vectors", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ ...ok, spec: { ...ok.spec, phase: "LATE" } }, /spec\.phase: Unsupported value: "LATE"/],
-    [{ ...ok, spec: { ...ok.spec, match: [{ ports: [{ number: 80 }, { number: 80 }] }] } }, /spec\.match\[0\]\.ports\[1\]: Duplicate value/],
+    [
+      { ...ok, spec: { ...ok.spec, match: [{ ports: [{ number: 80 }, { number: 80 }] }] } },
+      /spec\.match\[0\]\.ports\[1\]: Duplicate value/,
+    ],
     [{ ...ok, spec: { ...ok.spec, match: [{ ports: [{ number: 70000 }] }] } }, /less than or equal to 65535/],
     [{ ...ok, spec: { ...ok.spec, priority: 2 ** 40 } }, /spec\.priority in body must be of type int32/],
-    [{ ...ok, spec: { ...ok.spec, selector: { matchLabels: { a: "b" } }, targetRefs: [{ kind: "Gateway", name: "g" }] } }, /only one of targetRefs or selector can be set/],
-    [{ ...ok, spec: { ...ok.spec, targetRefs: [{ kind: "Service", name: "s", namespace: "other" }] } }, /cross namespace referencing is not currently supported/],
+    [
+      {
+        ...ok,
+        spec: { ...ok.spec, selector: { matchLabels: { a: "b" } }, targetRefs: [{ kind: "Gateway", name: "g" }] },
+      },
+      /only one of targetRefs or selector can be set/,
+    ],
+    [
+      { ...ok, spec: { ...ok.spec, targetRefs: [{ kind: "Service", name: "s", namespace: "other" }] } },
+      /cross namespace referencing is not currently supported/,
+    ],
     [{ ...ok, spec: { ...ok.spec, typo: 1 } }, /unknown field "spec\.typo"/],
     [{ ...ok, metadata: { name: "Bad_Name" } }, /metadata\.name: Invalid value/],
     [{ ...ok, metadata: { name: "p", labels: { a: "x".repeat(64) } } }, /metadata\.labels: Invalid value/],
     [{ ...ok, apiVersion: "extensions.istio.io/v1" }, /is not served/],
-    [{ ...ok, spec: { ...ok.spec, pluginName: "kserve-logger", pluginConfig: { namespace: "x" } } }, /spec\.pluginConfig\.inferenceService: required \(kserve-logger pluginConfig contract/],
+    [
+      { ...ok, spec: { ...ok.spec, pluginName: "kserve-logger", pluginConfig: { namespace: "x" } } },
+      /spec\.pluginConfig\.inferenceService: required \(kserve-logger pluginConfig contract/,
+    ],
   ];
   for (const [doc, re] of cases) {
     const errs = validateObject(doc).errors;
-    assert.ok(errs.some((e) => re.test(e)), `${re}: ${JSON.stringify(errs)}`);
+    assert.ok(
+      errs.some((e) => re.test(e)),
+      `${re}: ${JSON.stringify(errs)}`,
+    );
   }
-  assert.deepEqual(validateObject({ ...ok, spec: { ...ok.spec, pluginConfig: { anything: [1, { x: null }] }, priority: null } }).errors, []);
+  assert.deepEqual(
+    validateObject({ ...ok, spec: { ...ok.spec, pluginConfig: { anything: [1, { x: null }] }, priority: null } })
+      .errors,
+    [],
+  );
   assert.equal(validateObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" } }).checked, false);
 });
 
 test("Go ParseRequestURI semantics behind isURL()", () => {
-  for (const u of ["http://test", "oci://ghcr.io/a/b:1", "file:///opt/x.wasm", "https://h:8443/p?q=1", "/abs/path", "mailto:x@y", "http://[::1]:80/"]) {
+  for (const u of [
+    "http://test",
+    "oci://ghcr.io/a/b:1",
+    "file:///opt/x.wasm",
+    "https://h:8443/p?q=1",
+    "/abs/path",
+    "mailto:x@y",
+    "http://[::1]:80/",
+  ]) {
     assert.doesNotThrow(() => parseRequestURI(u), u);
   }
-  for (const u of ["test", "#%blah$#@", "http://#%blah$#@", "", ":x", "http://h:port/", "http://a b/", "http://h/%zz", "http://h\n/"]) {
+  for (const u of [
+    "test",
+    "#%blah$#@",
+    "http://#%blah$#@",
+    "",
+    ":x",
+    "http://h:port/",
+    "http://a b/",
+    "http://h/%zz",
+    "http://h\n/",
+  ]) {
     assert.throws(() => parseRequestURI(u), u);
   }
   assert.equal(parseRequestURI("HTTP://Host:1/p").scheme, "http");
@@ -85,8 +128,20 @@ test("CEL: Kubernetes URL functions, has(), all() over map keys", () => {
     evaluateRules({ type, "x-kubernetes-validations": [{ rule, message: "failed" }] }, value, "x", out);
     return out.length === 0;
   };
-  assert.ok(run('url(self).getHost() == "h:8080" && url(self).getHostname() == "h" && url(self).getPort() == "8080"', "http://h:8080/p", "string"));
-  assert.ok(run('url(self).getEscapedPath() == "/p" && url(self).getQuery()["a"] == ["1", "2"]', "http://h/p?a=1&a=2", "string"));
+  assert.ok(
+    run(
+      'url(self).getHost() == "h:8080" && url(self).getHostname() == "h" && url(self).getPort() == "8080"',
+      "http://h:8080/p",
+      "string",
+    ),
+  );
+  assert.ok(
+    run(
+      'url(self).getEscapedPath() == "/p" && url(self).getQuery()["a"] == ["1", "2"]',
+      "http://h/p?a=1&a=2",
+      "string",
+    ),
+  );
   assert.ok(run("has(self.a) && !has(self.b)", { a: 1 }));
   assert.ok(!run('self.all(k, k != "bad")', { bad: 1 }));
   assert.ok(run("self.n + 1 == 3", { n: 2 }));

@@ -9,7 +9,11 @@ import { currentCluster, ROOT, useCluster } from "./helpers.js";
 
 export const DEADLINE_MS = 90_000;
 
-export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, deadlineMs = DEADLINE_MS): Promise<void> {
+export async function waitUntil(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  deadlineMs = DEADLINE_MS,
+): Promise<void> {
   const end = Date.now() + deadlineMs;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
@@ -34,20 +38,44 @@ export class Lines {
   }
 }
 
-export const FAST_RETRY = ["--backoff-initial-ms", "20", "--backoff-max-ms", "300", "--request-timeout-ms", "5000", "--health-addr", "127.0.0.1:0"];
+export const FAST_RETRY = [
+  "--backoff-initial-ms",
+  "20",
+  "--backoff-max-ms",
+  "300",
+  "--request-timeout-ms",
+  "5000",
+  "--health-addr",
+  "127.0.0.1:0",
+];
 
 /** `watch` in this process (kubeFactory set by the test); stop() aborts it like SIGTERM. */
 export function watchInProcess(args: string[]): { lines: Lines; stop: () => Promise<number>; done: Promise<number> } {
   const lines = new Lines();
   const ac = new AbortController();
-  const done = main(["watch", ...args], { stdout: (s) => (lines.out += s), stderr: (s) => (lines.err += s), signal: ac.signal, connect: currentCluster() });
-  return { lines, done, stop: () => { ac.abort(); return done; } };
+  const done = main(["watch", ...args], {
+    stdout: (s) => (lines.out += s),
+    stderr: (s) => (lines.err += s),
+    signal: ac.signal,
+    connect: currentCluster(),
+  });
+  return {
+    lines,
+    done,
+    stop: () => {
+      ac.abort();
+      return done;
+    },
+  };
 }
 
 /** `watch` as a child process (node --import tsx installer/src/cli.ts), for signals. */
 export function watchChild(args: string[]): { lines: Lines; child: ChildProcess; exit: Promise<number | null> } {
   const lines = new Lines();
-  const child = spawn(process.execPath, ["--import", "tsx", ROOT + "installer/src/cli.ts", "watch", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", ROOT + "installer/src/cli.ts", "watch", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout!.on("data", (b: Buffer) => (lines.out += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (lines.err += b.toString()));
   const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));

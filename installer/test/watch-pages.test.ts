@@ -25,11 +25,20 @@ describe("watch (in-process) with more objects than one list page", () => {
     await fakeCluster(api, ...Array.from({ length: n }, (_, i) => isvcNamed(`m-${String(i).padStart(4, "0")}`)));
     const stop = (r: ReturnType<typeof watchInProcess>) =>
       // bounded, so that a stuck stop shows as this test's failure with the controller's output
-      Promise.race([r.stop(), new Promise((_, reject) => setTimeout(() => reject(new Error(`stop timed out:\n${r.lines.all.slice(-3000)}`)), 30_000))]);
+      Promise.race([
+        r.stop(),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`stop timed out:\n${r.lines.all.slice(-3000)}`)), 30_000),
+        ),
+      ]);
     const first = watchInProcess(ARGS);
     try {
       await first.lines.waitFor(new RegExp(`^synced: ${n} InferenceService\\(s\\)`));
-      await waitUntil(() => api.all("WasmPlugin").length === n, `${n} WasmPlugins (have ${api.all("WasmPlugin").length})`, 60_000);
+      await waitUntil(
+        () => api.all("WasmPlugin").length === n,
+        `${n} WasmPlugins (have ${api.all("WasmPlugin").length})`,
+        60_000,
+      );
       const lists = api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
       assert.ok(lists >= 3, `the first list took ${lists} pages of 500`);
       // as in the outage test of watch.test.ts: the server goes, its history is compacted
@@ -40,9 +49,13 @@ describe("watch (in-process) with more objects than one list page", () => {
       api.put(isvcNamed("after-compaction"));
       api.compact();
       await api.start();
-      await first.lines.waitFor(/inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/);
+      await first.lines.waitFor(
+        /inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/,
+      );
       await first.lines.waitFor(/^applied default\/after-compaction-predictor-logger \(created\)$/);
-      const relistPages = api.requests.slice(before).filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
+      const relistPages = api.requests
+        .slice(before)
+        .filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
       assert.ok(relistPages >= 3, `the relist read every page (${relistPages} list requests)`);
       assert.equal(first.lines.count(/^deleted /), 0, "a relist past the first page deletes none of the 1,200");
       assert.equal(api.all("WasmPlugin").length, n + 1);
@@ -52,7 +65,9 @@ describe("watch (in-process) with more objects than one list page", () => {
     api.put(isvcNamed("while-down"));
     const second = watchInProcess(ARGS);
     try {
-      await second.lines.waitFor(new RegExp(`^synced: ${n + 2} InferenceService\\(s\\), ${n + 1} object\\(s\\) of ours`));
+      await second.lines.waitFor(
+        new RegExp(`^synced: ${n + 2} InferenceService\\(s\\), ${n + 1} object\\(s\\) of ours`),
+      );
       await second.lines.waitFor(/^applied default\/while-down-predictor-logger \(created\)$/);
       assert.equal(second.lines.count(/^deleted /), 0, "a list past the first page deletes none of the 1,200");
       assert.equal(api.all("WasmPlugin").length, n + 2);

@@ -45,13 +45,18 @@ test("a watched annotation change reaches the running filter's events", async ()
   const cur = api.find("InferenceService", "default", "sklearn-iris")!;
   api.put({ ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [KEY]: "v4" } } });
   await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(pluginConfig changed: annotations\)$/);
-  await waitUntil(() => (pluginConfig().annotations as Record<string, string>)[KEY] === "v4", "the new value in the WasmPlugin");
+  await waitUntil(
+    () => (pluginConfig().annotations as Record<string, string>)[KEY] === "v4",
+    "the new value in the WasmPlugin",
+  );
 
   // istiod pushes the changed WasmPlugin to the sidecar: a new configuration, same VM, no restart.
   const pushed = stack.sidecar.reconfigure(pluginConfig());
   assert.equal(pushed.accepted, true, stack.host.logText());
   await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[2]]}', { "ce-id": "after" });
   const all = await events(stack, 4);
-  for (const e of all.filter((x) => x.event.id === "after")) assert.equal(JSON.parse(e.headers["ce-annotations"]!)[KEY], "v4");
-  for (const e of all.filter((x) => x.event.id === "before")) assert.equal(JSON.parse(e.headers["ce-annotations"]!)[KEY], "v3");
+  for (const e of all.filter((x) => x.event.id === "after"))
+    assert.equal(JSON.parse(e.headers["ce-annotations"]!)[KEY], "v4");
+  for (const e of all.filter((x) => x.event.id === "before"))
+    assert.equal(JSON.parse(e.headers["ce-annotations"]!)[KEY], "v3");
 });

@@ -21,7 +21,8 @@ function withAnnotation(api: FakeApiServer, name: string, key: string, value: st
 function isvcNamed(name: string) {
   return { ...ISVC, metadata: { ...ISVC.metadata, name } };
 }
-const appliesOf = (api: FakeApiServer, name: string) => api.requests.filter((r) => r.verb === "patch" && r.resource === "wasmplugins" && r.name === name).length;
+const appliesOf = (api: FakeApiServer, name: string) =>
+  api.requests.filter((r) => r.verb === "patch" && r.resource === "wasmplugins" && r.name === name).length;
 
 describe("watch (in-process)", () => {
   const api = new FakeApiServer();
@@ -44,21 +45,32 @@ describe("watch (in-process)", () => {
     assert.equal(await httpStatus(`http://${health}/readyz`), 200);
     assert.equal(await httpStatus(`http://${health}/healthz`), 200);
     const p = api.find("WasmPlugin", "default", PLUGIN)!;
-    assert.equal(p.metadata.ownerReferences[0].uid, api.find("InferenceService", "default", "sklearn-iris")!.metadata.uid);
+    assert.equal(
+      p.metadata.ownerReferences[0].uid,
+      api.find("InferenceService", "default", "sklearn-iris")!.metadata.uid,
+    );
     assert.equal(p.spec.pluginConfig.annotations["serving.example.com/ab-group"], "B");
   });
 
   test("a selected annotation's new value reaches the pluginConfig, one log line", async () => {
     withAnnotation(api, "sklearn-iris", "serving.example.com/ab-group", "C");
     await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(pluginConfig changed: annotations\)$/);
-    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "C", "new value in the WasmPlugin");
+    await waitUntil(
+      () =>
+        api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] ===
+        "C",
+      "new value in the WasmPlugin",
+    );
   });
 
   test("a status heartbeat or an unselected annotation does not re-apply", async () => {
     const before = appliesOf(api, PLUGIN);
     const rv = api.find("WasmPlugin", "default", PLUGIN)!.metadata.resourceVersion;
     const cur = api.find("InferenceService", "default", "sklearn-iris")!;
-    api.put({ ...cur, status: { conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString() }] } });
+    api.put({
+      ...cur,
+      status: { conditions: [{ type: "Ready", status: "True", lastTransitionTime: new Date().toISOString() }] },
+    });
     withAnnotation(api, "sklearn-iris", "example.com/unselected", "x");
     // a marker after them on the same watch stream: once it is applied, both were handled
     api.put(isvcNamed("marker"));
@@ -75,14 +87,23 @@ describe("watch (in-process)", () => {
   });
 
   test("the switches: ConfigMap key and namespace label, as they change", async () => {
-    api.put({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" }, data: { "default.sklearn-iris": "disabled" } });
+    api.put({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" },
+      data: { "default.sklearn-iris": "disabled" },
+    });
     await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(logging disabled\)$/);
     assert.equal(api.find("WasmPlugin", "default", PLUGIN), undefined);
     assert.ok(api.find("WasmPlugin", "default", "marker-predictor-logger"), "the other ISVC keeps its logging");
     api.remove("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger");
     await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/, 2);
 
-    api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default", labels: { "kserve-wasm-logger/enabled": "false" } } });
+    api.put({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "default", labels: { "kserve-wasm-logger/enabled": "false" } },
+    });
     await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(logging disabled\)$/, 2);
     await run.lines.waitFor(/^deleted default\/marker-predictor-logger \(logging disabled\)$/);
     api.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "default" } });
@@ -94,7 +115,12 @@ describe("watch (in-process)", () => {
     const lists = api.requests.filter((r) => r.verb === "list").length;
     api.dropWatches();
     withAnnotation(api, "sklearn-iris", "serving.example.com/ab-group", "D");
-    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "D", "value D after a dropped watch");
+    await waitUntil(
+      () =>
+        api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] ===
+        "D",
+      "value D after a dropped watch",
+    );
     assert.equal(api.requests.filter((r) => r.verb === "list").length, lists, "no relist needed");
   });
 
@@ -107,10 +133,17 @@ describe("watch (in-process)", () => {
     api.put(isvcNamed("newcomer"));
     api.compact();
     await api.start();
-    await run.lines.waitFor(/inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/);
+    await run.lines.waitFor(
+      /inferenceservices \(all namespaces\): resourceVersion \d+ is too old \(410 Expired\); relisting$/,
+    );
     await run.lines.waitFor(/^applied default\/newcomer-predictor-logger \(created\)$/);
     await run.lines.waitFor(/^deleted default\/marker-predictor-logger \(InferenceService default\/marker deleted\)$/);
-    await waitUntil(() => api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "E", "value E after the relist");
+    await waitUntil(
+      () =>
+        api.find("WasmPlugin", "default", PLUGIN)!.spec.pluginConfig.annotations["serving.example.com/ab-group"] ===
+        "E",
+      "value E after the relist",
+    );
     assert.equal(api.find("WasmPlugin", "default", "marker-predictor-logger"), undefined);
     assert.equal(await httpStatus(`http://${health}/readyz`), 200);
   });
@@ -121,7 +154,13 @@ describe("watch (in-process)", () => {
     const lists = api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length;
     api.dropWatches();
     withAnnotation(api, "newcomer", "serving.example.com/ab-group", "F");
-    await waitUntil(() => api.find("WasmPlugin", "default", "newcomer-predictor-logger")?.spec.pluginConfig.annotations["serving.example.com/ab-group"] === "F", "value F after an HTTP 410");
+    await waitUntil(
+      () =>
+        api.find("WasmPlugin", "default", "newcomer-predictor-logger")?.spec.pluginConfig.annotations[
+          "serving.example.com/ab-group"
+        ] === "F",
+      "value F after an HTTP 410",
+    );
     assert.ok(api.requests.filter((r) => r.verb === "list" && r.resource === "inferenceservices").length > lists);
     api.goneAs = "event";
   });
@@ -141,24 +180,44 @@ describe("watch (in-process)", () => {
     const before = await scrape();
     assert.equal(before.get("kserve_wasm_logger_synced"), 1);
     assert.ok(before.get('kserve_wasm_logger_reconciles_total{result="ok"}')! >= 5, "every ISVC event so far");
-    assert.ok(before.get('kserve_wasm_logger_objects_total{action="applied",kind="WasmPlugin"}')! >= 6, "created, changed, recreated, re-enabled ...");
-    assert.ok(before.get('kserve_wasm_logger_objects_total{action="deleted",kind="WasmPlugin"}')! >= 3, "disabled twice, marker deleted");
-    assert.ok(before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="error"}')! >= 1, "the API server outage");
-    assert.ok(before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="gone"}')! >= 2, "two compactions");
+    assert.ok(
+      before.get('kserve_wasm_logger_objects_total{action="applied",kind="WasmPlugin"}')! >= 6,
+      "created, changed, recreated, re-enabled ...",
+    );
+    assert.ok(
+      before.get('kserve_wasm_logger_objects_total{action="deleted",kind="WasmPlugin"}')! >= 3,
+      "disabled twice, marker deleted",
+    );
+    assert.ok(
+      before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="error"}')! >= 1,
+      "the API server outage",
+    );
+    assert.ok(
+      before.get('kserve_wasm_logger_watch_failures_total{kind="InferenceService",what="gone"}')! >= 2,
+      "two compactions",
+    );
     assert.equal(before.get("kserve_wasm_logger_invalid_inferenceservices"), 0);
     assert.ok(before.has("kserve_wasm_logger_process_resident_memory_bytes"), "process metrics too");
     // an ISVC whose logger is refused shows as invalid, and is counted so
     api.put({ ...isvcNamed("refused"), spec: { predictor: { logger: { mode: "everything" } } } });
     await run.lines.waitFor(/default\/refused: spec\.predictor\.logger\.mode: unsupported value "everything"/);
-    await waitUntil(async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 1, "one invalid ISVC in /metrics");
+    await waitUntil(
+      async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 1,
+      "one invalid ISVC in /metrics",
+    );
     assert.ok((await scrape()).get('kserve_wasm_logger_reconciles_total{result="invalid"}')! >= 1);
     api.remove("InferenceService", "default", "refused");
-    await waitUntil(async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 0, "none once it is gone");
+    await waitUntil(
+      async () => (await scrape()).get("kserve_wasm_logger_invalid_inferenceservices") === 0,
+      "none once it is gone",
+    );
   });
 
   test("delete: the ISVC's WasmPlugin is deleted explicitly", async () => {
     api.remove("InferenceService", "default", "sklearn-iris");
-    await run.lines.waitFor(/^deleted default\/sklearn-iris-predictor-logger \(InferenceService default\/sklearn-iris deleted\)$/);
+    await run.lines.waitFor(
+      /^deleted default\/sklearn-iris-predictor-logger \(InferenceService default\/sklearn-iris deleted\)$/,
+    );
     assert.equal(api.find("WasmPlugin", "default", PLUGIN), undefined);
   });
 
@@ -171,11 +230,14 @@ describe("watch (in-process)", () => {
     }
     const used = new Set(api.requests.map((r) => `${r.verb} ${r.resource}`));
     // the Lease is used with --leader-elect only (kube.test.ts runs that against the real API server)
-    for (const p of WATCH_PERMISSIONS.filter((x) => x.resource !== "leases")) for (const v of p.verbs) {
-      // apply is one PATCH whether it creates or updates; create is what it needs to create
-      if (v === "create") assert.ok(used.has(`patch ${p.resource}`) || p.resource !== "wasmplugins", `create ${p.resource}`);
-      else if (!["serviceentries", "destinationrules"].includes(p.resource) || v === "list" || v === "watch") assert.ok(used.has(`${v} ${p.resource}`), `granted but never used: ${v} ${p.resource}`);
-    }
+    for (const p of WATCH_PERMISSIONS.filter((x) => x.resource !== "leases"))
+      for (const v of p.verbs) {
+        // apply is one PATCH whether it creates or updates; create is what it needs to create
+        if (v === "create")
+          assert.ok(used.has(`patch ${p.resource}`) || p.resource !== "wasmplugins", `create ${p.resource}`);
+        else if (!["serviceentries", "destinationrules"].includes(p.resource) || v === "list" || v === "watch")
+          assert.ok(used.has(`${v} ${p.resource}`), `granted but never used: ${v} ${p.resource}`);
+      }
   });
 
   test("stop (as SIGTERM): exits 0 after 'stopped'", async () => {
@@ -227,7 +289,10 @@ describe("watch: faults at start and signals (child process)", () => {
       api.releaseApplies();
     }
     assert.equal(await w.exit, 0);
-    assert.match(w.lines.out, /^shutting down \(SIGTERM\)[^\n]*\napplied default\/sklearn-iris-predictor-logger \(created\)\nstopped\n$/m);
+    assert.match(
+      w.lines.out,
+      /^shutting down \(SIGTERM\)[^\n]*\napplied default\/sklearn-iris-predictor-logger \(created\)\nstopped\n$/m,
+    );
     assert.ok(api.find("WasmPlugin", "default", PLUGIN));
   });
 });

@@ -76,8 +76,12 @@ export class CalloutClient {
    * unless cancel() was called first (then never). `released` is called once Node
    * holds no reference to req.body any more (written out, or the request destroyed).
    */
-  send(target: ClusterTarget, req: HttpCallRequest, done: (o: CalloutOutcome) => void,
-    released: () => void = () => undefined): { cancel(): void } {
+  send(
+    target: ClusterTarget,
+    req: HttpCallRequest,
+    done: (o: CalloutOutcome) => void,
+    released: () => void = () => undefined,
+  ): { cancel(): void } {
     let settled = false;
     let timer: NodeJS.Timeout | null = null;
     const finish = (o: CalloutOutcome): void => {
@@ -118,7 +122,11 @@ export class CalloutClient {
       // Node refused the request line or a header: Envoy would not have sent it either.
       released();
       setImmediate(() => finish({ response: localResponse(503, `invalid request: ${(e as Error).message}`) }));
-      return { cancel: () => { settled = true; } };
+      return {
+        cancel: () => {
+          settled = true;
+        },
+      };
     }
     // The body goes back to its pool once Node no longer holds it: written out
     // ('finish') and the request over ('close'), or destroyed (writes dropped).
@@ -158,12 +166,17 @@ export class CalloutClient {
         finish({ response: null, reason: "reset" });
       } else if (e.code === "ECONNREFUSED") {
         finish({
-          response: localResponse(503,
-            "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111"),
+          response: localResponse(
+            503,
+            "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111",
+          ),
         });
       } else {
         finish({
-          response: localResponse(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination"),
+          response: localResponse(
+            503,
+            "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+          ),
         });
       }
     });

@@ -65,7 +65,10 @@ if (values.help) {
   process.exit(0);
 }
 
-if (!values.wasm || !values.upstream) die("usage: cli.ts --wasm FILE --upstream URL [--config FILE] [--listen PORT] [--cluster NAME=HOST:PORT]... [--node-metadata FILE]");
+if (!values.wasm || !values.upstream)
+  die(
+    "usage: cli.ts --wasm FILE --upstream URL [--config FILE] [--listen PORT] [--cluster NAME=HOST:PORT]... [--node-metadata FILE]",
+  );
 
 const clusters: Record<string, string> = {};
 for (const c of values.cluster ?? []) {
@@ -95,7 +98,9 @@ console.error(`sidecar listening on ${sidecar.url} -> ${values.upstream}`);
 
 process.on("SIGHUP", () => {
   const res = sidecar.reconfigure(readConfig());
-  console.error(`reconfigure: ${res.accepted ? (res.unchanged ? "unchanged" : "accepted") : `refused (${res.reason})`}`);
+  console.error(
+    `reconfigure: ${res.accepted ? (res.unchanged ? "unchanged" : "accepted") : `refused (${res.reason})`}`,
+  );
 });
 const stop = async (): Promise<void> => {
   console.error(`metrics: ${JSON.stringify(host.metrics(), (_k, v) => (typeof v === "bigint" ? Number(v) : v))}`);

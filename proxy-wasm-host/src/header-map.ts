@@ -69,7 +69,8 @@ export class HeaderMap {
 
   /** Adds Node's raw header list (name, value, ... as latin1 strings: one char per wire byte). */
   addNodeRaw(raw: readonly string[]): this {
-    for (let i = 0; i + 1 < raw.length; i += 2) this.add(Buffer.from(raw[i]!, "latin1"), Buffer.from(raw[i + 1]!, "latin1"));
+    for (let i = 0; i + 1 < raw.length; i += 2)
+      this.add(Buffer.from(raw[i]!, "latin1"), Buffer.from(raw[i + 1]!, "latin1"));
     return this;
   }
 

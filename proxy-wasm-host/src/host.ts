@@ -135,7 +135,10 @@ export class WasmHost implements StreamHost {
   private idleWaiters: (() => void)[] = [];
   private closed = false;
 
-  private constructor(bytes: Uint8Array, readonly options: WasmHostOptions) {
+  private constructor(
+    bytes: Uint8Array,
+    readonly options: WasmHostOptions,
+  ) {
     const checked = checkModule(bytes);
     this.module = checked.module;
     this.abi = checked.abi;
@@ -156,7 +159,8 @@ export class WasmHost implements StreamHost {
     });
     const lvl = options.logLevel ?? "info";
     this.logLevelNum = typeof lvl === "number" ? lvl : LogLevel[lvl];
-    const echo = options.echoLogs === true ? (e: LogEntry) => console.error(formatLog(e)) : options.echoLogs || undefined;
+    const echo =
+      options.echoLogs === true ? (e: LogEntry) => console.error(formatLog(e)) : options.echoLogs || undefined;
     this.logStore = new LogStore(options.maxLogEntries ?? 10000, echo);
     for (const [name, t] of Object.entries(options.clusters ?? {})) this.clusters.set(name, parseClusterTarget(t));
     const node = {
@@ -195,8 +199,12 @@ export class WasmHost implements StreamHost {
    * (on_configure false or trap) changes nothing: the previous one stays in force.
    */
   configure(config: string | Uint8Array | object = ""): ConfigureResult {
-    const bytes = typeof config === "string" ? Buffer.from(config, "utf8")
-      : config instanceof Uint8Array ? Buffer.from(config) : Buffer.from(JSON.stringify(config), "utf8");
+    const bytes =
+      typeof config === "string"
+        ? Buffer.from(config, "utf8")
+        : config instanceof Uint8Array
+          ? Buffer.from(config)
+          : Buffer.from(JSON.stringify(config), "utf8");
     const logStart = this.logStore.length;
     const done = (r: Omit<ConfigureResult, "logs">): ConfigureResult => ({ ...r, logs: this.logStore.since(logStart) });
     if (this.activeRoot && this.activeRoot.pluginConfig.equals(bytes)) {
@@ -219,7 +227,10 @@ export class WasmHost implements StreamHost {
         why = (e as Error).message;
       }
       if (!ok) {
-        this.log(4, `Wasm VM failed to configure plugin ${this.rootId} (canary): ${why}; the previous configuration stays in force`);
+        this.log(
+          4,
+          `Wasm VM failed to configure plugin ${this.rootId} (canary): ${why}; the previous configuration stays in force`,
+        );
         return done({ accepted: false, reason: why });
       }
     }
@@ -261,7 +272,10 @@ export class WasmHost implements StreamHost {
       const t = setTimeout(() => {
         this.drainTimers.delete(root);
         if (root.state === "draining") {
-          this.log(3, `root context ${root.id} did not call proxy_done within ${this.options.drainTimeoutMs} ms; deleting it`);
+          this.log(
+            3,
+            `root context ${root.id} did not call proxy_done within ${this.options.drainTimeoutMs} ms; deleting it`,
+          );
           this.vm.deleteRoot(root, true);
         }
       }, this.options.drainTimeoutMs);
@@ -273,7 +287,9 @@ export class WasmHost implements StreamHost {
   // ---- streams ---------------------------------------------------------------------------
 
   /** A new HTTP stream on the configuration in force (context id allocated now, as Envoy's createFilter). */
-  newStream(opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean; passThrough?: boolean } = {}): HttpStream {
+  newStream(
+    opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean; passThrough?: boolean } = {},
+  ): HttpStream {
     // passThrough: the same stream machinery with no filter (no VM call at all), for comparisons.
     const s = opts.passThrough
       ? new HttpStream(null, null, this, opts.sink, opts.connection, opts.record ?? true)
@@ -357,10 +373,17 @@ export class WasmHost implements StreamHost {
    * callouts "manual": the upstream's answer to callout `token`, delivered to its root context now
    * (on_http_call_response runs inside this call). Throws when no such callout is pending.
    */
-  answerCallout(token: number, answer: { status: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput }): void {
+  answerCallout(
+    token: number,
+    answer: { status: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput },
+  ): void {
     // :status first, as Envoy's codec puts it
     const headers = HeaderMap.from([[":status", String(answer.status)], ...HeaderMap.from(answer.headers).toArray()]);
-    this.settleManual(token, { headers, body: Buffer.from(answer.body ?? ""), trailers: answer.trailers ? HeaderMap.from(answer.trailers) : null });
+    this.settleManual(token, {
+      headers,
+      body: Buffer.from(answer.body ?? ""),
+      trailers: answer.trailers ? HeaderMap.from(answer.trailers) : null,
+    });
   }
 
   /** callouts "manual": the callout's connection is reset before an answer: on_http_call_response(token, 0, 0, 0). */
@@ -394,7 +417,10 @@ export class WasmHost implements StreamHost {
   }
 
   contextCounts(): ContextCounts {
-    let roots = 0, activeRoots = 0, drainingRoots = 0, streams = 0;
+    let roots = 0,
+      activeRoots = 0,
+      drainingRoots = 0,
+      streams = 0;
     for (const c of this.vm.contexts.values()) {
       if (c.isRoot) {
         roots++;
@@ -460,7 +486,13 @@ export class WasmHost implements StreamHost {
     };
   }
 
-  private startHttpCall(vm: WasmVm, root: RootContext, token: number, req: HttpCallRequest, kind: string): { cancel(): void } {
+  private startHttpCall(
+    vm: WasmVm,
+    root: RootContext,
+    token: number,
+    req: HttpCallRequest,
+    kind: string,
+  ): { cancel(): void } {
     // The canary VM is thrown away right after configure: its callouts are never sent.
     if (kind === "canary") {
       this.bodies.give(req.body);
@@ -516,14 +548,19 @@ export class WasmHost implements StreamHost {
         },
       };
     }
-    const handle = this.client.send(target, req, (outcome) => {
-      // Delivered from the socket's event-loop turn, never inside a VM call.
-      try {
-        vm.deliverHttpCallResponse(root, token, outcome.response);
-      } finally {
-        settle();
-      }
-    }, () => this.bodies.give(req.body));
+    const handle = this.client.send(
+      target,
+      req,
+      (outcome) => {
+        // Delivered from the socket's event-loop turn, never inside a VM call.
+        try {
+          vm.deliverHttpCallResponse(root, token, outcome.response);
+        } finally {
+          settle();
+        }
+      },
+      () => this.bodies.give(req.body),
+    );
     return {
       cancel: () => {
         handle.cancel();

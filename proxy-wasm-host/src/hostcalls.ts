@@ -33,8 +33,14 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
   const u = (n: number): number => n >>> 0;
 
   // add / replace: Envoy checks the map type, reads key and value, then needs a mutable map.
-  const setHeader = (type: number, kp: number, ks: number, vp: number, vs: number,
-    set: (map: HeaderMap, key: Uint8Array, value: Uint8Array) => void): number => {
+  const setHeader = (
+    type: number,
+    kp: number,
+    ks: number,
+    vp: number,
+    vs: number,
+    set: (map: HeaderMap, key: Uint8Array, value: Uint8Array) => void,
+  ): number => {
     if (u(type) > MAP_TYPE_MAX) return R.BadArgument;
     const key = mem().read(kp, ks);
     const value = mem().read(vp, vs);
@@ -49,7 +55,9 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
   const guarded = (name: string, f: HostFn): HostFn =>
     ((...args: never[]) => {
       if (vm.restricted) {
-        throw new HostTrap(`restricted_callback: ${name} called during VM initialization or malloc (only proxy_log and WASI are allowed)`);
+        throw new HostTrap(
+          `restricted_callback: ${name} called during VM initialization or malloc (only proxy_log and WASI are allowed)`,
+        );
       }
       return f(...args);
     }) as HostFn;
@@ -75,7 +83,9 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
     proxy_get_status: ((codePtr: number, msgPtrPtr: number, msgSizePtr: number): number => {
       const root = ctx().root;
       if (!mem().writeU32(codePtr, root.status.code)) return R.InvalidMemoryAccess;
-      return vm.copyToPointerSize(Buffer.from(root.status.message), msgPtrPtr, msgSizePtr) ? R.Ok : R.InvalidMemoryAccess;
+      return vm.copyToPointerSize(Buffer.from(root.status.message), msgPtrPtr, msgSizePtr)
+        ? R.Ok
+        : R.InvalidMemoryAccess;
     }) as HostFn,
 
     proxy_set_property: ((kp: number, ks: number, vp: number, vs: number): number => {
@@ -93,13 +103,27 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       return vm.copyToPointerSize(value!, rpp, rsp) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
-    proxy_send_local_response: ((code: number, dp: number, ds: number, bp: number, bs: number, hp: number, hs: number,
-      grpc: number): number => {
+    proxy_send_local_response: ((
+      code: number,
+      dp: number,
+      ds: number,
+      bp: number,
+      bs: number,
+      hp: number,
+      hs: number,
+      grpc: number,
+    ): number => {
       const details = mem().read(dp, ds);
       const body = mem().read(bp, bs);
       const hdrs = mem().read(hp, hs);
       if (!details || !body || !hdrs) return R.InvalidMemoryAccess;
-      const r = ctx().sendLocalResponse(u(code), body, HeaderMap.fromPairs(parsePairs(hdrs)), grpc | 0, details.toString("utf8"));
+      const r = ctx().sendLocalResponse(
+        u(code),
+        body,
+        HeaderMap.fromPairs(parsePairs(hdrs)),
+        grpc | 0,
+        details.toString("utf8"),
+      );
       vm.stopNextIteration = true; // cpp-host: wasm()->stopNextIteration(true)
       return r;
     }) as HostFn,
@@ -164,7 +188,8 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       if (pairs.length === 0) return vm.copyToPointerSize(NO_BYTES, ptrPtr, sizePtr) ? R.Ok : R.InvalidMemoryAccess;
       // Serialized straight into the module's block (cpp-host marshals into its malloc'd memory too).
       return vm.fillToPointerSize(pairsSize(pairs), (out) => marshalPairsInto(pairs, out), ptrPtr, sizePtr)
-        ? R.Ok : R.InvalidMemoryAccess;
+        ? R.Ok
+        : R.InvalidMemoryAccess;
     }) as HostFn,
 
     proxy_set_header_map_pairs: ((type: number, ptr: number, size: number): number => {
@@ -217,8 +242,18 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       return buf.copyFrom(u(start), u(length), data);
     }) as HostFn,
 
-    proxy_http_call: ((up: number, us: number, hp: number, hs: number, bp: number, bs: number, tp: number, ts: number,
-      timeout: number, tokenPtr: number): number => {
+    proxy_http_call: ((
+      up: number,
+      us: number,
+      hp: number,
+      hs: number,
+      bp: number,
+      bs: number,
+      tp: number,
+      ts: number,
+      timeout: number,
+      tokenPtr: number,
+    ): number => {
       const root = ctx().root; // cpp-host: contextOrEffectiveContext()->root_context()
       const cluster = mem().read(up, us);
       const hdrs = mem().read(hp, hs);
@@ -236,11 +271,16 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       if ((timeout | 0) < 0) return refused(pool, body, R.BadArgument);
       const clusterName = cluster.toString("utf8");
       if (!vm.env.hasCluster(clusterName)) return refused(pool, body, R.BadArgument);
-      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority")) return refused(pool, body, R.BadArgument);
+      if (!headers.has(":path") || !headers.has(":method") || !headers.has(":authority"))
+        return refused(pool, body, R.BadArgument);
       if (!pairsBlockIsClean(hdrs, headerPairs) || !pairsBlockIsClean(trls, trailerPairs)) {
         for (const [k, v] of [...headers.pairs(), ...trailers.pairs()]) {
           if (k.length === 0 || invalidHeaderBytes(k) || invalidHeaderBytes(v)) {
-            vm.log(3, `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`, root.id);
+            vm.log(
+              3,
+              `proxy_http_call: header ${JSON.stringify(Buffer.from(k).toString("latin1"))} has a CR, LF or NUL byte; refused`,
+              root.id,
+            );
             return refused(pool, body, R.BadArgument);
           }
         }
@@ -249,7 +289,15 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       const token = vm.allocateHttpCallToken();
       const req = { cluster: clusterName, headers, body, trailers, timeoutMs: u(timeout) };
       const handle = vm.env.startHttpCall(vm, root, token, req);
-      root.callouts.set(token, { token, rootContextId: root.id, cluster: clusterName, headers, body, timeoutMs: u(timeout), cancel: handle.cancel });
+      root.callouts.set(token, {
+        token,
+        rootContextId: root.id,
+        cluster: clusterName,
+        headers,
+        body,
+        timeoutMs: u(timeout),
+        cancel: handle.cancel,
+      });
       mem().writeU32(tokenPtr, token);
       return R.Ok;
     }) as HostFn,
@@ -278,9 +326,11 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       return mem().writeU32(idPtr, id!) ? R.Ok : R.InvalidMemoryAccess;
     }) as HostFn,
 
-    proxy_increment_metric: ((id: number, offset: bigint): number => vm.metrics.increment(u(id), BigInt.asIntN(64, offset))) as HostFn,
+    proxy_increment_metric: ((id: number, offset: bigint): number =>
+      vm.metrics.increment(u(id), BigInt.asIntN(64, offset))) as HostFn,
 
-    proxy_record_metric: ((id: number, value: bigint): number => vm.metrics.record(u(id), BigInt.asUintN(64, value))) as HostFn,
+    proxy_record_metric: ((id: number, value: bigint): number =>
+      vm.metrics.record(u(id), BigInt.asUintN(64, value))) as HostFn,
 
     proxy_get_metric: ((id: number, ptr: number): number => {
       const { result, value } = vm.metrics.get(u(id));
@@ -302,13 +352,19 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
       if (!name || !args) return R.InvalidMemoryAccess;
       // No foreign functions are registered in this host (Envoy registers e.g. compress,
       // declare_property): NotFound, as cpp-host answers for an unknown name.
-      vm.log(3, `Node host: foreign function ${JSON.stringify(name.toString("utf8"))} is not registered (NotFound)`, ctx().id);
+      vm.log(
+        3,
+        `Node host: foreign function ${JSON.stringify(name.toString("utf8"))} is not registered (NotFound)`,
+        ctx().id,
+      );
       return R.NotFound;
     }) as HostFn,
 
-    proxy_continue_stream: ((type: number): number => (u(type) > 3 ? R.BadArgument : ctx().continueStream(u(type)))) as HostFn,
+    proxy_continue_stream: ((type: number): number =>
+      u(type) > 3 ? R.BadArgument : ctx().continueStream(u(type))) as HostFn,
 
-    proxy_close_stream: ((type: number): number => (u(type) > 3 ? R.BadArgument : ctx().closeStream(u(type)))) as HostFn,
+    proxy_close_stream: ((type: number): number =>
+      u(type) > 3 ? R.BadArgument : ctx().closeStream(u(type))) as HostFn,
 
     pthread_equal: ((a: number, b: number): number => (a === b ? 1 : 0)) as HostFn,
     emscripten_notify_memory_growth: (() => undefined) as HostFn,
@@ -334,7 +390,11 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
 
   const out: Record<string, HostFn> = {};
   for (const [name, f] of Object.entries(fns)) {
-    out[name] = timed(name === "proxy_log" || name === "pthread_equal" || name === "emscripten_notify_memory_growth" ? f : guarded(name, f));
+    out[name] = timed(
+      name === "proxy_log" || name === "pthread_equal" || name === "emscripten_notify_memory_growth"
+        ? f
+        : guarded(name, f),
+    );
   }
   return out;
 }

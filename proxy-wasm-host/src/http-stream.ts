@@ -5,8 +5,13 @@
 // filter lets through is forwarded to a StreamSink (the other side) and recorded.
 
 import {
-  DEFAULT_BUFFER_LIMIT, FilterDataStatus as D, FilterHeadersStatus as H, FilterTrailersStatus as T,
-  convertDataStatus, convertHeadersStatus, convertTrailersStatus,
+  DEFAULT_BUFFER_LIMIT,
+  FilterDataStatus as D,
+  FilterHeadersStatus as H,
+  FilterTrailersStatus as T,
+  convertDataStatus,
+  convertHeadersStatus,
+  convertTrailersStatus,
 } from "./abi.js";
 import { MutableBuffer } from "./buffers.js";
 import type { RootContext } from "./contexts.js";
@@ -155,7 +160,11 @@ export class HttpStream implements StreamActions {
     this.finished = true;
     const ctx = this.context;
     if (ctx && this.created && this.vm && !this.vm.failed) {
-      ctx.accessLog = { request: this.lastRequestHeaders, response: this.lastResponseHeaders, responseTrailers: this.lastResponseTrailers };
+      ctx.accessLog = {
+        request: this.lastRequestHeaders,
+        response: this.lastResponseHeaders,
+        responseTrailers: this.lastResponseTrailers,
+      };
       ctx.requestHeaders = ctx.responseHeaders = ctx.requestTrailers = ctx.responseTrailers = null;
       ctx.requestBody = ctx.responseBody = null;
       ctx.bufferingRequestBody = ctx.bufferingResponseBody = false;
@@ -219,7 +228,13 @@ export class HttpStream implements StreamActions {
     if (eos) st.observedEos = true;
     if (d === "request") ctx.requestHeaders = map;
     else ctx.responseHeaders = map;
-    const raw = vm.call(d === "request" ? "proxy_on_request_headers" : "proxy_on_response_headers", ctx, ctx.id, map.size, eos ? 1 : 0);
+    const raw = vm.call(
+      d === "request" ? "proxy_on_request_headers" : "proxy_on_response_headers",
+      ctx,
+      ctx.id,
+      map.size,
+      eos ? 1 : 0,
+    );
     if (raw === undefined && vm.failed) {
       if (!this.failStream(d) && !this.stopped) this.forwardHeaders(d, map, eos);
       return this.stopped ? H.StopAllIterationAndWatermark : H.Continue;
@@ -277,7 +292,13 @@ export class HttpStream implements StreamActions {
       ctx.responseBody = current;
       ctx.responseBuffered = st.buffer;
     }
-    const raw = vm.call(d === "request" ? "proxy_on_request_body" : "proxy_on_response_body", ctx, ctx.id, size, eos ? 1 : 0);
+    const raw = vm.call(
+      d === "request" ? "proxy_on_request_body" : "proxy_on_response_body",
+      ctx,
+      ctx.id,
+      size,
+      eos ? 1 : 0,
+    );
     if (raw === undefined && vm.failed) {
       if (!this.failStream(d) && !this.stopped) {
         const out = current ? Buffer.concat([st.buffer.data, current.data]) : st.buffer.data;
@@ -301,7 +322,11 @@ export class HttpStream implements StreamActions {
         if (d === "request") ctx.requestBody = null;
         else ctx.responseBody = null;
         // Nothing held from before: the chunk goes on as it is (no copy, as Envoy's buffer move).
-        const out = wasBuffering ? st.buffer.data : st.buffer.size() === 0 ? current!.data : Buffer.concat([st.buffer.data, current!.data]);
+        const out = wasBuffering
+          ? st.buffer.data
+          : st.buffer.size() === 0
+            ? current!.data
+            : Buffer.concat([st.buffer.data, current!.data]);
         st.buffer = new MutableBuffer();
         this.forwardData(d, out, eos);
         break;
@@ -340,7 +365,12 @@ export class HttpStream implements StreamActions {
     const vm = this.vm!;
     if (d === "request") ctx.requestTrailers = map;
     else ctx.responseTrailers = map;
-    const raw = vm.call(d === "request" ? "proxy_on_request_trailers" : "proxy_on_response_trailers", ctx, ctx.id, map.size);
+    const raw = vm.call(
+      d === "request" ? "proxy_on_request_trailers" : "proxy_on_response_trailers",
+      ctx,
+      ctx.id,
+      map.size,
+    );
     if (raw === undefined && vm.failed) {
       if (!this.failStream(d) && !this.stopped) this.forwardTrailers(d, map);
       return this.stopped ? T.StopIteration : T.Continue;
@@ -448,9 +478,16 @@ export class HttpStream implements StreamActions {
     return {
       request: rh
         ? {
-            path, url_path: path?.split("?")[0], host: get(rh, ":authority"), scheme: get(rh, ":scheme"),
-            method: get(rh, ":method"), headers: headersToPropMap(rh), referer: get(rh, "referer"),
-            useragent: get(rh, "user-agent"), id: get(rh, "x-request-id"), protocol: "HTTP/1.1",
+            path,
+            url_path: path?.split("?")[0],
+            host: get(rh, ":authority"),
+            scheme: get(rh, ":scheme"),
+            method: get(rh, ":method"),
+            headers: headersToPropMap(rh),
+            referer: get(rh, "referer"),
+            useragent: get(rh, "user-agent"),
+            id: get(rh, "x-request-id"),
+            protocol: "HTTP/1.1",
             time: this.startedNs,
           }
         : undefined,
@@ -462,7 +499,9 @@ export class HttpStream implements StreamActions {
             ...(this.localReply ? { code_details: this.localReply.details } : {}),
           }
         : undefined,
-      source: c.sourceAddress ? { address: `${c.sourceAddress}:${c.sourcePort ?? 0}`, port: BigInt(c.sourcePort ?? 0) } : undefined,
+      source: c.sourceAddress
+        ? { address: `${c.sourceAddress}:${c.sourcePort ?? 0}`, port: BigInt(c.sourcePort ?? 0) }
+        : undefined,
       destination: c.destinationAddress
         ? { address: `${c.destinationAddress}:${c.destinationPort ?? 0}`, port: BigInt(c.destinationPort ?? 0) }
         : undefined,

@@ -72,7 +72,10 @@ export class Sidecar {
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly streams = new Set<HttpStream>();
 
-  private constructor(readonly host: WasmHost, readonly options: SidecarOptions) {
+  private constructor(
+    readonly host: WasmHost,
+    readonly options: SidecarOptions,
+  ) {
     this.upstream = new URL(options.upstream);
   }
 
@@ -122,12 +125,19 @@ export class Sidecar {
       record: false,
       passThrough: this.options.passThrough ?? false,
       connection: {
-        sourceAddress: req.socket.remoteAddress, sourcePort: req.socket.remotePort,
-        destinationAddress: req.socket.localAddress, destinationPort: req.socket.localPort,
+        sourceAddress: req.socket.remoteAddress,
+        sourcePort: req.socket.remotePort,
+        destinationAddress: req.socket.localAddress,
+        destinationPort: req.socket.localPort,
       },
       sink: {
         upstreamHeaders: (h, eos) => {
-          upstreamReq = this.openUpstream(h, stream, () => responseStarted, (v) => (responseStarted = v));
+          upstreamReq = this.openUpstream(
+            h,
+            stream,
+            () => responseStarted,
+            (v) => (responseStarted = v),
+          );
           if (eos) upstreamReq.end();
         },
         upstreamData: (data, eos) => {
@@ -188,7 +198,12 @@ export class Sidecar {
     });
   }
 
-  private openUpstream(h: HeaderMap, stream: HttpStream, started: () => boolean, setStarted: (v: boolean) => void): http.ClientRequest {
+  private openUpstream(
+    h: HeaderMap,
+    stream: HttpStream,
+    started: () => boolean,
+    setStarted: (v: boolean) => void,
+  ): http.ClientRequest {
     const headers = wireHeaders(h);
     headers.unshift("host", Buffer.from(h.getBytes(":authority") ?? Buffer.alloc(0)).toString("latin1"));
     const upstreamReq = http.request({
@@ -209,7 +224,8 @@ export class Sidecar {
         rh.add(Buffer.from(name, "latin1"), Buffer.from(ures.rawHeaders[i + 1]!, "latin1"));
       }
       const code = ures.statusCode ?? 0;
-      const empty = code === 204 || code === 304 || h.get(":method") === "HEAD" || ures.headers["content-length"] === "0";
+      const empty =
+        code === 204 || code === 304 || h.get(":method") === "HEAD" || ures.headers["content-length"] === "0";
       stream.sendResponseHeaders(rh, { endOfStream: empty });
       if (empty) {
         ures.resume();
@@ -237,9 +253,13 @@ export class Sidecar {
           : "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
       );
       setStarted(true);
-      stream.sendResponseHeaders(HeaderMap.from([
-        [":status", "503"], ["content-length", String(body.length)], ["content-type", "text/plain"],
-      ]));
+      stream.sendResponseHeaders(
+        HeaderMap.from([
+          [":status", "503"],
+          ["content-length", String(body.length)],
+          ["content-type", "text/plain"],
+        ]),
+      );
       stream.sendResponseBody(body, { endOfStream: true });
     });
     return upstreamReq;

@@ -27,7 +27,8 @@ export class StreamContext extends ContextBase {
   responseHeaders: HeaderMap | null = null;
   responseTrailers: HeaderMap | null = null;
   /** Set only during on_log (Envoy access_log_*). */
-  accessLog: { request: HeaderMap | null; response: HeaderMap | null; responseTrailers: HeaderMap | null } | null = null;
+  accessLog: { request: HeaderMap | null; response: HeaderMap | null; responseTrailers: HeaderMap | null } | null =
+    null;
   /** Current chunk (request_body_buffer_) and filter-manager buffer when buffering. */
   requestBody: MutableBuffer | null = null;
   responseBody: MutableBuffer | null = null;
@@ -53,21 +54,31 @@ export class StreamContext extends ContextBase {
 
   override getMap(type: number): HeaderMap | null {
     switch (type) {
-      case MapType.RequestHeaders: return this.requestHeaders;
-      case MapType.RequestTrailers: return this.requestTrailers;
-      case MapType.ResponseHeaders: return this.responseHeaders;
-      case MapType.ResponseTrailers: return this.responseTrailers;
-      default: return null;
+      case MapType.RequestHeaders:
+        return this.requestHeaders;
+      case MapType.RequestTrailers:
+        return this.requestTrailers;
+      case MapType.ResponseHeaders:
+        return this.responseHeaders;
+      case MapType.ResponseTrailers:
+        return this.responseTrailers;
+      default:
+        return null;
     }
   }
 
   override getConstMap(type: number): HeaderMap | null {
     switch (type) {
-      case MapType.RequestHeaders: return this.accessLog?.request ?? this.requestHeaders;
-      case MapType.RequestTrailers: return this.requestTrailers;
-      case MapType.ResponseHeaders: return this.accessLog?.response ?? this.responseHeaders;
-      case MapType.ResponseTrailers: return this.accessLog?.responseTrailers ?? this.responseTrailers;
-      default: return super.getConstMap(type);
+      case MapType.RequestHeaders:
+        return this.accessLog?.request ?? this.requestHeaders;
+      case MapType.RequestTrailers:
+        return this.requestTrailers;
+      case MapType.ResponseHeaders:
+        return this.accessLog?.response ?? this.responseHeaders;
+      case MapType.ResponseTrailers:
+        return this.accessLog?.responseTrailers ?? this.responseTrailers;
+      default:
+        return super.getConstMap(type);
     }
   }
 
@@ -113,7 +124,13 @@ export class StreamContext extends ContextBase {
     return WasmResult.Ok;
   }
 
-  override sendLocalResponse(code: number, body: Buffer, headers: HeaderMap, grpcStatus: number, details: string): number {
+  override sendLocalResponse(
+    code: number,
+    body: Buffer,
+    headers: HeaderMap,
+    grpcStatus: number,
+    details: string,
+  ): number {
     this.vm.addAfterCallAction(() => this.actions.sendLocalReply(code, body, headers, grpcStatus, details));
     return WasmResult.Ok;
   }

@@ -92,7 +92,10 @@ export class VmProfile {
   }
 }
 
-type Exported = Record<string, ((...args: never[]) => unknown) | WebAssembly.Memory | WebAssembly.Global | WebAssembly.Table>;
+type Exported = Record<
+  string,
+  ((...args: never[]) => unknown) | WebAssembly.Memory | WebAssembly.Global | WebAssembly.Table
+>;
 
 export class WasmVm {
   readonly contexts = new Map<number, ContextBase>();
@@ -143,7 +146,8 @@ export class WasmVm {
     if (!(mem instanceof WebAssembly.Memory)) throw new LoadError("Wasm module is missing memory export");
     vm.memory = new WasmMemory(mem);
     if (typeof vm.exportsObj["malloc"] === "function") vm.mallocName = "malloc";
-    else if (typeof vm.exportsObj["proxy_on_memory_allocate"] === "function") vm.mallocName = "proxy_on_memory_allocate";
+    else if (typeof vm.exportsObj["proxy_on_memory_allocate"] === "function")
+      vm.mallocName = "proxy_on_memory_allocate";
     else throw new LoadError("Wasm module is missing malloc function.");
     // cpp-host WasmBase::initialize: _initialize (+ main(0,0) or __main_void), else _start.
     const init = (name: string, ...args: number[]): void => {
@@ -404,8 +408,15 @@ export class WasmVm {
     if (response) {
       root.httpCallResponse = response;
       try {
-        this.call("proxy_on_http_call_response", root, root.id, token, response.headers.size, response.body.length,
-          response.trailers ? response.trailers.size : 0);
+        this.call(
+          "proxy_on_http_call_response",
+          root,
+          root.id,
+          token,
+          response.headers.size,
+          response.body.length,
+          response.trailers ? response.trailers.size : 0,
+        );
       } finally {
         root.httpCallResponse = null;
       }

@@ -11,7 +11,13 @@ import { WASI_SIGNATURES } from "./signatures.js";
 import { monotonicNs } from "./clock.js";
 import type { WasmVm } from "./vm.js";
 
-const ESUCCESS = 0, EBADF = 8, EFAULT = 21, EINVAL = 28, ENOENT = 44, ENOSYS = 52, ENOTSUP = 58;
+const ESUCCESS = 0,
+  EBADF = 8,
+  EFAULT = 21,
+  EINVAL = 28,
+  ENOENT = 44,
+  ENOSYS = 52,
+  ENOTSUP = 58;
 
 export function makeWasiImports(vm: WasmVm): Record<string, (...args: never[]) => number | void> {
   const ctxId = (): number => vm.contextOrNull()?.id ?? 0;
@@ -55,7 +61,8 @@ export function makeWasiImports(vm: WasmVm): Record<string, (...args: never[]) =
       return ESUCCESS;
     }) as never,
     environ_get: ((arrayPtr: number, bufPtr: number): number => {
-      let a = arrayPtr >>> 0, b = bufPtr >>> 0;
+      let a = arrayPtr >>> 0,
+        b = bufPtr >>> 0;
       for (const s of envStrings()) {
         if (!mem().writeU32(a, b) || !mem().write(b, s)) return EFAULT;
         a += 4;

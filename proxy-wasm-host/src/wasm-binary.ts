@@ -33,7 +33,13 @@ export interface WasmBinaryInfo {
 export class WasmBinaryError extends Error {}
 
 const VALTYPES: Record<number, ValType> = {
-  0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
+  0x7f: "i32",
+  0x7e: "i64",
+  0x7d: "f32",
+  0x7c: "f64",
+  0x7b: "v128",
+  0x70: "funcref",
+  0x6f: "externref",
 };
 const KINDS = ["function", "table", "memory", "global", "tag"] as const;
 
@@ -47,13 +53,18 @@ export function sameSig(a: FuncSig, b: FuncSig): boolean {
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Uint8Array, readonly end = buf.length) {}
+  constructor(
+    readonly buf: Uint8Array,
+    readonly end = buf.length,
+  ) {}
   byte(): number {
     if (this.pos >= this.end) throw new WasmBinaryError("unexpected end of section");
     return this.buf[this.pos++]!;
   }
   u32(): number {
-    let result = 0, shift = 0, b: number;
+    let result = 0,
+      shift = 0,
+      b: number;
     do {
       b = this.byte();
       result += (b & 0x7f) * 2 ** shift;
@@ -155,9 +166,8 @@ export function readWasmBinary(bytes: Uint8Array): WasmBinaryInfo {
   }
   for (const e of exports) {
     if (e.kind !== "function") continue;
-    const ti = e.index < importedFuncTypes.length
-      ? importedFuncTypes[e.index]
-      : funcTypes[e.index - importedFuncTypes.length];
+    const ti =
+      e.index < importedFuncTypes.length ? importedFuncTypes[e.index] : funcTypes[e.index - importedFuncTypes.length];
     if (ti !== undefined) e.sig = types[ti];
   }
   return { imports, exports, hasStartSection };

@@ -11,7 +11,12 @@ import { find, fixture, messages } from "./fixtures.js";
 import { Upstream } from "./upstream.js";
 
 const CLUSTER = "outbound|80||sink.models.svc.cluster.local";
-const REQ: [string, string][] = [[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"]];
+const REQ: [string, string][] = [
+  [":authority", "m"],
+  [":path", "/"],
+  [":method", "POST"],
+  [":scheme", "http"],
+];
 
 async function probe(config: string, target: string, opts: Record<string, unknown> = {}): Promise<WasmHost> {
   const host = await WasmHost.load(fixture("probe"), { rootId: "probe", clusters: { [CLUSTER]: target }, ...opts });
@@ -53,7 +58,10 @@ test("a callout from a stream goes over a socket and its response reaches the RO
   await host.idle();
   const [resp] = find(host, "callout_response");
   // the upstream answers 400 "error"
-  assert.match(resp!, /^callout_response root=1 token=4 headers=\d+ body=\d+ trailers=0 :status code=0 value=400 bodycode=0 data=error get_status=0,$/);
+  assert.match(
+    resp!,
+    /^callout_response root=1 token=4 headers=\d+ body=\d+ trailers=0 :status code=0 value=400 bodycode=0 data=error get_status=0,$/,
+  );
   const got = sink.received[0]!;
   assert.equal(got.headers["x-probe"], "\u00c9t\u00e9 \u2713", "UTF-8 header bytes sent unchanged");
   assert.equal(got.headers["content-length"], String("hello from 2".length));
@@ -68,7 +76,10 @@ test("connect refused => 503 from the 'router'", async () => {
   try {
     refused.newStream().sendRequestHeaders(REQ, { endOfStream: true });
     await refused.idle();
-    assert.match(find(refused, "callout_response")[0]!, /:status code=0 value=503 .*data=upstream connect error or disconnect\/reset before headers/);
+    assert.match(
+      find(refused, "callout_response")[0]!,
+      /:status code=0 value=503 .*data=upstream connect error or disconnect\/reset before headers/,
+    );
   } finally {
     refused.close();
   }
@@ -97,7 +108,10 @@ test("reset after response headers => (0,0,0) + status 11 reset", async () => {
   try {
     reset.newStream().sendRequestHeaders(REQ, { endOfStream: true });
     await reset.idle();
-    assert.match(find(reset, "callout_response")[0]!, /headers=0 body=0 trailers=0 :status code=2 value= bodycode=1 data= get_status=11,reset$/); // no response: maps BadArgument, body NotFound
+    assert.match(
+      find(reset, "callout_response")[0]!,
+      /headers=0 body=0 trailers=0 :status code=2 value= bodycode=1 data= get_status=11,reset$/,
+    ); // no response: maps BadArgument, body NotFound
   } finally {
     reset.close();
     await new Promise<void>((r) => server.close(() => r()));

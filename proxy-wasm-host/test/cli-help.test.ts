@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 
-const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", ...args], { encoding: "utf8", timeout: 60_000 });
 
 test("the host's cli.ts: --help prints the usage; an unknown flag names it, no stack trace", () => {
   const help = run(["proxy-wasm-host/src/cli.ts", "--help"]);

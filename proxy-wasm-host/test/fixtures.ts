@@ -18,12 +18,23 @@ const SDK_FIXTURES = new Set(["random", "sdk-config"]);
 
 export function compileEntry(entry: string, outDir: string, useSdkAbort: boolean): Uint8Array {
   const src = readFileSync(entry);
-  const flags = ["--runtime", "incremental", "--use", useSdkAbort ? "abort=abort_proc_exit" : "abort=", "--exportStart", "_initialize", "-O1"];
+  const flags = [
+    "--runtime",
+    "incremental",
+    "--use",
+    useSdkAbort ? "abort=abort_proc_exit" : "abort=",
+    "--exportStart",
+    "_initialize",
+    "-O1",
+  ];
   const hash = createHash("sha256").update(src).update(flags.join(" ")).update(entry).digest("hex").slice(0, 16);
   mkdirSync(outDir, { recursive: true });
   const out = path.join(outDir, `${path.basename(entry, ".ts")}-${hash}.wasm`);
   if (!existsSync(out)) {
-    execFileSync(ASC, [entry, "--config", EMPTY_ASCONFIG, ...flags, "-o", out], { cwd: path.dirname(entry), stdio: "pipe" });
+    execFileSync(ASC, [entry, "--config", EMPTY_ASCONFIG, ...flags, "-o", out], {
+      cwd: path.dirname(entry),
+      stdio: "pipe",
+    });
   }
   return readFileSync(out);
 }

@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { WasmHost, FilterHeadersStatus, HOST_STAT_VM_FAILED } from "../src/index.js";
 import { find, fixture, messages } from "./fixtures.js";
 
-const REQ: [string, string][] = [[":authority", "m"], [":path", "/p"], [":method", "POST"], [":scheme", "http"]];
+const REQ: [string, string][] = [
+  [":authority", "m"],
+  [":path", "/p"],
+  [":method", "POST"],
+  [":scheme", "http"],
+];
 
 test("a refused configuration (false or trap, caught by the canary) leaves the previous one in force", async () => {
   const host = await WasmHost.load(fixture("probe"), { rootId: "probe" });
@@ -16,7 +21,10 @@ test("a refused configuration (false or trap, caught by the canary) leaves the p
     const r = host.configure(bad);
     assert.equal(r.accepted, false);
     assert.ok(r.logs.some((l) => l.source === "canary" && l.message.includes(`config=${bad}`)));
-    assert.ok(!r.logs.some((l) => l.source === "worker" && l.message.includes(`config=${bad}`)), "the worker VM never saw it");
+    assert.ok(
+      !r.logs.some((l) => l.source === "worker" && l.message.includes(`config=${bad}`)),
+      "the worker VM never saw it",
+    );
     assert.equal(host.activeRoot, root);
   }
   assert.equal(host.failed, false);
@@ -44,7 +52,11 @@ test("a trap with fail-open: VM failed for good, the filter is skipped, traffic 
   s.sendRequestBody("payload", { endOfStream: true });
   assert.ok(host.failed);
   assert.equal(host.metric(HOST_STAT_VM_FAILED), 1n, "a failed worker VM is counted where an operator looks");
-  assert.ok(host.logs("critical").some((l) => /Function: proxy_on_request_body failed: Uncaught RuntimeError: unreachable/.test(l.message)));
+  assert.ok(
+    host
+      .logs("critical")
+      .some((l) => /Function: proxy_on_request_body failed: Uncaught RuntimeError: unreachable/.test(l.message)),
+  );
   assert.equal(s.upstreamBody.toString(), "payload");
   s.sendResponseHeaders([[":status", "200"]]);
   s.sendResponseBody("ok", { endOfStream: true });

@@ -48,16 +48,26 @@ test("the same check fails against an unpatched SDK (onConfigure passing the siz
     cpSync(path.join(REPO, "node_modules/@solo-io/proxy-runtime"), sdk, { recursive: true });
     const runtime = path.join(sdk, "assembly/runtime.ts");
     const src = readFileSync(runtime, "utf8");
-    const patched = "PluginConfiguration, 0, configuration_size, globalArrayBufferReference.bufferPtr(), globalArrayBufferReference.sizePtr()));";
+    const patched =
+      "PluginConfiguration, 0, configuration_size, globalArrayBufferReference.bufferPtr(), globalArrayBufferReference.sizePtr()));";
     assert.ok(src.includes(patched), "the installed SDK carries the onConfigure patch");
     // Undo only that hunk (the AssemblyScript 0.27 fixes stay, or nothing would compile).
-    writeFileSync(runtime, src.replace(patched, "PluginConfiguration, 0, configuration_size, globalArrayBufferReference.bufferPtr(), configuration_size));"));
+    writeFileSync(
+      runtime,
+      src.replace(
+        patched,
+        "PluginConfiguration, 0, configuration_size, globalArrayBufferReference.bufferPtr(), configuration_size));",
+      ),
+    );
     cpSync(path.join(FIXTURES, "sdk-config.ts"), path.join(dir, "sdk-config.ts"));
     const wasm = compileEntry(path.join(dir, "sdk-config.ts"), path.join(dir, "out"), true);
     const { read, clobbered } = await readBack(wasm);
     // The decoded text can still be right by luck (the host-allocated ArrayBuffer carries its
     // own length); the stray 4-byte write into the module's memory is what gives it away.
-    assert.ok(clobbered, `unpatched SDK makes the host write the size at address = size (read ${JSON.stringify(read)})`);
+    assert.ok(
+      clobbered,
+      `unpatched SDK makes the host write the size at address = size (read ${JSON.stringify(read)})`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,13 +9,19 @@ import { ModelServer } from "../../testbed/model-server.js";
 import { CloudEventSink } from "../../testbed/sink.js";
 import { find, fixture } from "./fixtures.js";
 
-function request(url: string, method: string, body?: Buffer | string, headers: Record<string, string> = {}):
-  Promise<{ status: number; body: Buffer; chunks: number; headers: http.IncomingHttpHeaders }> {
+function request(
+  url: string,
+  method: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer; chunks: number; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks), chunks: chunks.length, headers: res.headers }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode!, body: Buffer.concat(chunks), chunks: chunks.length, headers: res.headers }),
+      );
     });
     req.on("error", reject);
     // A Buffer, never a string: Node writes the header block together with a string body
@@ -30,12 +36,24 @@ test("sidecar: V1/V2 inference, binary echo, upstream status, SSE streaming pass
   assert.ok(host.configure("").accepted);
   const sc = await Sidecar.start(host, { upstream: model.url });
   try {
-    const v1 = await request(`${sc.url}/v1/models/iris:predict`, "POST", JSON.stringify({ instances: [[1, 2], [3, 4]] }),
-      { "content-type": "application/json" });
+    const v1 = await request(
+      `${sc.url}/v1/models/iris:predict`,
+      "POST",
+      JSON.stringify({
+        instances: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+      { "content-type": "application/json" },
+    );
     assert.equal(v1.status, 200);
     assert.deepEqual(JSON.parse(v1.body.toString()), { predictions: [3, 7] });
-    const v2 = await request(`${sc.url}/v2/models/iris/infer`, "POST",
-      JSON.stringify({ inputs: [{ name: "x", shape: [2], datatype: "FP32", data: [1, 2] }] }));
+    const v2 = await request(
+      `${sc.url}/v2/models/iris/infer`,
+      "POST",
+      JSON.stringify({ inputs: [{ name: "x", shape: [2], datatype: "FP32", data: [1, 2] }] }),
+    );
     assert.deepEqual(JSON.parse(v2.body.toString()).outputs[0].data, [3]);
     const bin = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0d, 0x0a]);
     const echo = await request(`${sc.url}/echo`, "POST", bin, { "content-type": "application/octet-stream" });
@@ -48,7 +66,10 @@ test("sidecar: V1/V2 inference, binary echo, upstream status, SSE streaming pass
     // The filter saw the request and response bodies, chunk by chunk.
     assert.ok(find(host, "req_body").some((m) => m.includes('data={"instances":[[1,2],[3,4]]}')));
     assert.ok(find(host, "resp_body").filter((m) => m.includes("token")).length >= 1);
-    assert.ok(model.requests.some((r) => typeof r.headers["x-request-id"] === "string"), "x-request-id added as Envoy's HCM does");
+    assert.ok(
+      model.requests.some((r) => typeof r.headers["x-request-id"] === "string"),
+      "x-request-id added as Envoy's HCM does",
+    );
     assert.equal(host.contextCounts().streams, 0);
   } finally {
     await sc.close();
@@ -61,8 +82,11 @@ test("sink: records binary-mode CloudEvents, decoding raw UTF-8 header values be
   const sink = await CloudEventSink.start();
   try {
     const ev = new CloudEvent({
-      type: "org.kubeflow.serving.inference.request", source: "http://localhost:9081/", id: "abc",
-      datacontenttype: "application/json", data: { instances: [[1]] },
+      type: "org.kubeflow.serving.inference.request",
+      source: "http://localhost:9081/",
+      id: "abc",
+      datacontenttype: "application/json",
+      data: { instances: [[1]] },
       annotations: JSON.stringify({ team: "Équipe ✓" }),
     });
     const msg = HTTP.binary(ev);

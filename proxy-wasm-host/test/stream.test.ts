@@ -12,12 +12,21 @@ const NODE = {
   LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" },
 };
 const REQ: [string, string][] = [
-  [":authority", "models.example"], [":path", "/v1/models/m:predict"], [":method", "POST"], [":scheme", "http"],
-  ["content-type", "application/json"], ["x-request-id", "rid-1"],
+  [":authority", "models.example"],
+  [":path", "/v1/models/m:predict"],
+  [":method", "POST"],
+  [":scheme", "http"],
+  ["content-type", "application/json"],
+  ["x-request-id", "rid-1"],
 ];
 
 async function probe(config: string, opts: Record<string, unknown> = {}): Promise<WasmHost> {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", pluginName: "models.probe", nodeMetadata: NODE, ...opts });
+  const host = await WasmHost.load(fixture("probe"), {
+    rootId: "probe",
+    pluginName: "models.probe",
+    nodeMetadata: NODE,
+    ...opts,
+  });
   const r = host.configure(config);
   assert.ok(r.accepted, r.reason);
   return host;
@@ -29,7 +38,9 @@ test("request header map reaches the filter in the pairs format, pseudo-headers 
   // Regular header given first: the map still puts pseudo-headers in front (Envoy HeaderMapImpl).
   s.sendRequestHeaders([["X-Tenant", "Acme"], ...REQ], { endOfStream: true });
   const [line] = find(host, "pairs ");
-  const expected = marshalPairs([...REQ.slice(0, 4), ["x-tenant", "Acme"], ...REQ.slice(4)].map(([k, v]) => [Buffer.from(k), Buffer.from(v)]));
+  const expected = marshalPairs(
+    [...REQ.slice(0, 4), ["x-tenant", "Acme"], ...REQ.slice(4)].map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
+  );
   assert.equal(line, `pairs code=0 hex=${expected.toString("hex")}`);
   host.close();
 });
@@ -40,10 +51,10 @@ test("with Continue the filter sees each chunk alone; with StopIterationAndBuffe
   s.sendRequestHeaders(REQ);
   assert.equal(s.sendRequestBody("abc"), FilterDataStatus.Continue);
   s.sendRequestBody("def", { endOfStream: true });
-  assert.deepEqual(find(host, "req_body").map((m) => m.replace(/ctx=\d+ /, "")), [
-    "req_body size=3 eos=0 code=0 data=abc",
-    "req_body size=3 eos=1 code=0 data=def",
-  ]);
+  assert.deepEqual(
+    find(host, "req_body").map((m) => m.replace(/ctx=\d+ /, "")),
+    ["req_body size=3 eos=0 code=0 data=abc", "req_body size=3 eos=1 code=0 data=def"],
+  );
   assert.equal(s.upstreamBody.toString(), "abcdef");
   host.close();
 
@@ -54,11 +65,14 @@ test("with Continue the filter sees each chunk alone; with StopIterationAndBuffe
   assert.equal(s2.upstream.chunks.length, 0, "buffered data is held");
   s2.sendRequestBody("def");
   s2.sendRequestBody("gh", { endOfStream: true });
-  assert.deepEqual(find(h2, "req_body").map((m) => m.replace(/ctx=\d+ /, "")), [
-    "req_body size=3 eos=0 code=0 data=abc",
-    "req_body size=6 eos=0 code=0 data=abcdef",
-    "req_body size=8 eos=1 code=0 data=abcdefgh",
-  ]);
+  assert.deepEqual(
+    find(h2, "req_body").map((m) => m.replace(/ctx=\d+ /, "")),
+    [
+      "req_body size=3 eos=0 code=0 data=abc",
+      "req_body size=6 eos=0 code=0 data=abcdef",
+      "req_body size=8 eos=1 code=0 data=abcdefgh",
+    ],
+  );
   assert.equal(s2.upstreamBody.toString(), "abcdefgh");
   assert.ok(s2.upstream.ended);
   h2.close();
@@ -70,10 +84,10 @@ test("StopIterationAndWatermark holds data but shows only the current chunk", as
   s.sendRequestHeaders(REQ);
   s.sendRequestBody("ab");
   s.sendRequestBody("cd", { endOfStream: true });
-  assert.deepEqual(find(host, "req_body").map((m) => m.replace(/ctx=\d+ /, "")), [
-    "req_body size=2 eos=0 code=0 data=ab",
-    "req_body size=2 eos=1 code=0 data=cd",
-  ]);
+  assert.deepEqual(
+    find(host, "req_body").map((m) => m.replace(/ctx=\d+ /, "")),
+    ["req_body size=2 eos=0 code=0 data=ab", "req_body size=2 eos=1 code=0 data=cd"],
+  );
   assert.equal(s.upstreamBody.toString(), "abcd");
   host.close();
 });
@@ -94,16 +108,25 @@ test("request headers: readable only in on_request_headers; BadArgument later, e
   const host = await probe("");
   const s = host.newStream();
   s.sendRequestHeaders(REQ, { endOfStream: true });
-  s.sendResponseHeaders([[":status", "200"], ["content-type", "application/json"]]);
+  s.sendResponseHeaders([
+    [":status", "200"],
+    ["content-type", "application/json"],
+  ]);
   s.sendResponseBody("{}", { endOfStream: true });
   s.complete();
   const ms = messages(host);
   assert.ok(ms.includes("resp_headers req_path code=2 value="), ms.join("\n"));
   assert.ok(ms.includes("resp_headers req_pairs code=0 ptr=0 size=0"));
-  assert.ok(ms.some((m) => /^on_log ctx=\d+ req_path code=0 value=\/v1\/models\/m:predict resp_status code=0 value=200$/.test(m)));
+  assert.ok(
+    ms.some((m) =>
+      /^on_log ctx=\d+ req_path code=0 value=\/v1\/models\/m:predict resp_status code=0 value=200$/.test(m),
+    ),
+  );
   // Envoy order at the end of a stream: on_log, on_done, on_delete.
   const id = s.id;
-  const tail = ms.filter((m) => m.endsWith(`ctx=${id}`) || m.startsWith(`on_log ctx=${id} `)).map((m) => m.split(" ")[0]);
+  const tail = ms
+    .filter((m) => m.endsWith(`ctx=${id}`) || m.startsWith(`on_log ctx=${id} `))
+    .map((m) => m.split(" ")[0]);
   assert.deepEqual(tail.slice(-3), ["on_log", "on_done", "on_delete"]);
   assert.equal(host.contextCounts().streams, 0);
   host.close();

@@ -23,7 +23,8 @@ export class Upstream {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const headers: Record<string, string> = {};
-        for (let i = 0; i < req.rawHeaders.length; i += 2) headers[req.rawHeaders[i]!.toLowerCase()] = Buffer.from(req.rawHeaders[i + 1]!, "latin1").toString("utf8");
+        for (let i = 0; i < req.rawHeaders.length; i += 2)
+          headers[req.rawHeaders[i]!.toLowerCase()] = Buffer.from(req.rawHeaders[i + 1]!, "latin1").toString("utf8");
         up.received.push({ method: req.method ?? "", path: req.url ?? "", headers, body: Buffer.concat(chunks) });
         if (behaviour === "answer") res.writeHead(400, { "content-type": "text/plain" }).end("error");
       });

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 
-const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", ...args], { encoding: "utf8", timeout: 60_000 });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", ...args], { encoding: "utf8", timeout: 60_000 });
 
 test("the sink's --help prints its usage instead of starting a server", () => {
   const help = run(["testbed/sink.ts", "--help"]);

@@ -8,9 +8,13 @@ import { podMetadata, startStack } from "../../../testbed/stack.js";
 import { byType, events, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
 
 test("batch.maxEvents: events leave together as one batch request, each a valid CloudEvent with the same attributes as binary mode", async () => {
-  const annotations = { "serving.example.com/tenant": "Zürich, \"q\"\n", "serving.example.com/model-version": "v3" };
+  const annotations = { "serving.example.com/tenant": 'Zürich, "q"\n', "serving.example.com/model-version": "v3" };
   const stack = await startStack({
-    pluginConfig: pluginConfig({ batch: { maxEvents: 4, intervalMs: 60000 }, annotations, metadataHeaders: ["X-Tenant"] }),
+    pluginConfig: pluginConfig({
+      batch: { maxEvents: 4, intervalMs: 60000 },
+      annotations,
+      metadataHeaders: ["X-Tenant"],
+    }),
     nodeMetadata: podMetadata("sklearn-iris", "models"),
   });
   try {
@@ -32,8 +36,14 @@ test("batch.maxEvents: events leave together as one batch request, each a valid 
     }
     const one = evs.filter((e) => e.event.id === "b-1");
     assert.deepEqual(one.map((e) => e.event.type).sort(), [TYPE_REQUEST, TYPE_RESPONSE]);
-    assert.deepEqual(JSON.parse((one[0]!.event as unknown as Record<string, string>).metadata!), { "X-Tenant": ["acme"] });
-    assert.deepEqual(JSON.parse(byType(one, TYPE_REQUEST)[0]!.body.toString()), { instances: [[1, 2]] }, "JSON bodies travel as data");
+    assert.deepEqual(JSON.parse((one[0]!.event as unknown as Record<string, string>).metadata!), {
+      "X-Tenant": ["acme"],
+    });
+    assert.deepEqual(
+      JSON.parse(byType(one, TYPE_REQUEST)[0]!.body.toString()),
+      { instances: [[1, 2]] },
+      "JSON bodies travel as data",
+    );
     const bin = evs.filter((e) => e.event.id === "b-2");
     assert.equal(bin.length, 2);
     assert.equal(bin[0]!.event.datacontenttype, "application/octet-stream");
@@ -50,7 +60,10 @@ test("batch.intervalMs: a partial batch leaves when the interval has passed", as
   try {
     await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "ce-id": "lonely" });
     const evs = await events(stack, 2);
-    assert.deepEqual(evs.map((e) => e.event.id), ["lonely", "lonely"]);
+    assert.deepEqual(
+      evs.map((e) => e.event.id),
+      ["lonely", "lonely"],
+    );
     assert.equal(stack.sink!.requests, 1);
   } finally {
     await stack.close();
@@ -59,7 +72,10 @@ test("batch.intervalMs: a partial batch leaves when the interval has passed", as
 
 test("a failed batch is retried and counted per event", async () => {
   const stack = await startStack({
-    pluginConfig: pluginConfig({ batch: { maxEvents: 2, intervalMs: 60000 }, retry: { maxRetries: 1, initialBackoffMs: 5, maxBackoffMs: 5 } }),
+    pluginConfig: pluginConfig({
+      batch: { maxEvents: 2, intervalMs: 60000 },
+      retry: { maxRetries: 1, initialBackoffMs: 5, maxBackoffMs: 5 },
+    }),
     sink: { behaviour: { kind: "status", status: 503 } },
   });
   try {

@@ -10,13 +10,21 @@ import { startStack, type Stack } from "../../../testbed/stack.js";
 import { byType, events, ext, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE_RESPONSE } from "./support.js";
 
 // Sends the body in several chunks (chunked transfer encoding), one write per event-loop turn.
-function chunkedPost(url: string, chunks: Buffer[], headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+function chunkedPost(
+  url: string,
+  chunks: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "content-type": "application/octet-stream", ...headers } }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (c: Buffer) => parts.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
-    });
+    const req = http.request(
+      url,
+      { method: "POST", headers: { "content-type": "application/octet-stream", ...headers } },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on("data", (c: Buffer) => parts.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts) }));
+      },
+    );
     req.on("error", reject);
     let i = 0;
     const next = (): void => {
@@ -54,7 +62,10 @@ describe("bodies", () => {
   test("a body announced by content-length and sent in several chunks is logged whole", async () => {
     const chunks = [Buffer.alloc(1000, 0x61), Buffer.alloc(1500, 0x62), Buffer.alloc(500, 0x63)];
     const whole = Buffer.concat(chunks);
-    const res = await chunkedPost(`${stack.url}/echo`, chunks, { "content-length": String(whole.length), "ce-id": "announced" });
+    const res = await chunkedPost(`${stack.url}/echo`, chunks, {
+      "content-length": String(whole.length),
+      "ce-id": "announced",
+    });
     assert.ok(res.body.equals(whole));
     const evs = await events(stack, 2);
     for (const e of evs) assert.ok(e.body.equals(whole), `${e.event.type}: the announced body, whole`);
@@ -62,7 +73,14 @@ describe("bodies", () => {
 
   test("a body longer than its content-length announced is still logged whole (in-process stream)", async () => {
     const s = stack.host.newStream();
-    s.sendRequestHeaders([[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"], ["content-length", "15"], ["ce-id", "liar"]]);
+    s.sendRequestHeaders([
+      [":authority", "m"],
+      [":path", "/"],
+      [":method", "POST"],
+      [":scheme", "http"],
+      ["content-length", "15"],
+      ["ce-id", "liar"],
+    ]);
     s.sendRequestBody("0123456789");
     s.sendRequestBody("abcdefghij", { endOfStream: true });
     s.complete();
@@ -93,7 +111,11 @@ describe("bodies", () => {
 
   test("bodies over the cap: the client gets everything, the event is truncated, marked and counted", async () => {
     const big = randomBytes(10_000);
-    const res = await chunkedPost(`${stack.url}/echo`, [big.subarray(0, 3000), big.subarray(3000, 7000), big.subarray(7000)], { "ce-id": "big" });
+    const res = await chunkedPost(
+      `${stack.url}/echo`,
+      [big.subarray(0, 3000), big.subarray(3000, 7000), big.subarray(7000)],
+      { "ce-id": "big" },
+    );
     assert.ok(res.body.equals(big), "inference traffic is never cut");
     const evs = await events(stack, 2);
     for (const e of evs) {
@@ -118,18 +140,33 @@ describe("redaction of JSON body fields", () => {
   test("values at the configured paths are redacted in the events only; unparseable bodies are left out", async () => {
     const stack = await startStack({ pluginConfig: pluginConfig({ redactPaths: ["instances.*.ssn", "patient"] }) });
     try {
-      const body = JSON.stringify({ instances: [{ ssn: "123-45-6789", age: 41 }, { ssn: "987-65-4321", age: 7 }], patient: { name: "Jane" } });
+      const body = JSON.stringify({
+        instances: [
+          { ssn: "123-45-6789", age: 41 },
+          { ssn: "987-65-4321", age: 7 },
+        ],
+        patient: { name: "Jane" },
+      });
       const res = await post(`${stack.url}/echo`, body, { "ce-id": "pii" });
       assert.equal(res.body.toString(), body, "the model and the client see the real payload");
       assert.equal(stack.model.requests.at(-1)!.body.toString(), body);
       const evs = await events(stack, 2);
       for (const e of evs) {
-        assert.deepEqual(JSON.parse(e.body.toString()), { instances: [{ ssn: "[REDACTED]", age: 41 }, { ssn: "[REDACTED]", age: 7 }], patient: "[REDACTED]" });
+        assert.deepEqual(JSON.parse(e.body.toString()), {
+          instances: [
+            { ssn: "[REDACTED]", age: 41 },
+            { ssn: "[REDACTED]", age: 7 },
+          ],
+          patient: "[REDACTED]",
+        });
         assert.ok(!e.body.toString().includes("123-45"));
         assert.equal(ext(e, "redaction"), "applied");
       }
       stack.sink!.clear();
-      await post(`${stack.url}/echo`, Buffer.from([0xff, 0x00, 0x12]), { "content-type": "application/octet-stream", "ce-id": "bin" });
+      await post(`${stack.url}/echo`, Buffer.from([0xff, 0x00, 0x12]), {
+        "content-type": "application/octet-stream",
+        "ce-id": "bin",
+      });
       const bin = await events(stack, 2);
       for (const e of bin) {
         assert.equal(e.body.length, 0, "a body that cannot be parsed cannot be redacted: left out");
@@ -158,14 +195,26 @@ describe("reused body buffers", () => {
       const id = `pool-${i}`;
       const body = randomBytes(sizes[i % sizes.length]! + i);
       bodies.set(id, body);
-      const res = i % 3 === 0
-        ? await chunkedPost(`${stack.url}/echo`, [body.subarray(0, 9000), body.subarray(9000, 50_000), body.subarray(50_000)], { "ce-id": id })
-        : await post(`${stack.url}/echo`, body, { "ce-id": id, "content-type": "application/octet-stream" });
+      const res =
+        i % 3 === 0
+          ? await chunkedPost(
+              `${stack.url}/echo`,
+              [body.subarray(0, 9000), body.subarray(9000, 50_000), body.subarray(50_000)],
+              { "ce-id": id },
+            )
+          : await post(`${stack.url}/echo`, body, { "ce-id": id, "content-type": "application/octet-stream" });
       assert.ok(res.body.equals(body), `${id}: the client gets the model's bytes`);
     };
     // a stream reset halfway through a large body gives its capture buffer back to the pool first
     const cut = stack.host.newStream();
-    cut.sendRequestHeaders([[":authority", "m"], [":path", "/echo"], [":method", "POST"], [":scheme", "http"], ["content-length", "200000"], ["ce-id", "cut"]]);
+    cut.sendRequestHeaders([
+      [":authority", "m"],
+      [":path", "/echo"],
+      [":method", "POST"],
+      [":scheme", "http"],
+      ["content-length", "200000"],
+      ["ce-id", "cut"],
+    ]);
     cut.sendRequestBody(Buffer.alloc(100_000, 0x7a));
     cut.resetStream("downstream_remote_disconnect");
     cut.complete();
@@ -176,7 +225,10 @@ describe("reused body buffers", () => {
     for (const e of evs) {
       const want = bodies.get(e.event.id)!;
       const cap = 256 * 1024;
-      assert.ok(e.body.equals(want.subarray(0, cap)), `${e.event.type} ${e.event.id}: its own first ${Math.min(cap, want.length)} bytes`);
+      assert.ok(
+        e.body.equals(want.subarray(0, cap)),
+        `${e.event.type} ${e.event.id}: its own first ${Math.min(cap, want.length)} bytes`,
+      );
       assert.equal(ext(e, "truncated"), want.length > cap ? "true" : undefined, `${e.event.id}: truncation mark`);
     }
   });

@@ -14,41 +14,73 @@ const FAST_RETRY = { maxRetries: 2, initialBackoffMs: 5, maxBackoffMs: 20 };
 async function drive(url: string): Promise<{ failed: number; altered: number }> {
   let failed = 0;
   let altered = 0;
-  await Promise.all(Array.from({ length: N }, async (_, i) => {
-    const body = JSON.stringify({ instances: [[i, 1]] });
-    const res = await post(`${url}/v1/models/m:predict`, body);
-    if (res.status !== 200) failed++;
-    else if (res.body.toString() !== JSON.stringify({ predictions: [i + 1] })) altered++;
-  }));
+  await Promise.all(
+    Array.from({ length: N }, async (_, i) => {
+      const body = JSON.stringify({ instances: [[i, 1]] });
+      const res = await post(`${url}/v1/models/m:predict`, body);
+      if (res.status !== 200) failed++;
+      else if (res.body.toString() !== JSON.stringify({ predictions: [i + 1] })) altered++;
+    }),
+  );
   return { failed, altered };
 }
 
-const cases: { name: string; behaviour?: SinkBehaviour; noSink?: boolean; timeoutMs?: number; expect: (c: Record<string, number>) => void }[] = [
-  { name: "logger down for the whole run", noSink: true, expect: (c) => {
-    assert.equal(c.sent, 0);
-    assert.equal(c.failed + c.dropped, c.attempted);
-    assert.ok(c.retried > 0, "connection failures are retried");
-  } },
-  { name: "logger answering 500", behaviour: { kind: "status", status: 500 }, expect: (c) => {
-    assert.equal(c.sent, 0);
-    assert.ok(c.retried > 0);
-  } },
+const cases: {
+  name: string;
+  behaviour?: SinkBehaviour;
+  noSink?: boolean;
+  timeoutMs?: number;
+  expect: (c: Record<string, number>) => void;
+}[] = [
+  {
+    name: "logger down for the whole run",
+    noSink: true,
+    expect: (c) => {
+      assert.equal(c.sent, 0);
+      assert.equal(c.failed + c.dropped, c.attempted);
+      assert.ok(c.retried > 0, "connection failures are retried");
+    },
+  },
+  {
+    name: "logger answering 500",
+    behaviour: { kind: "status", status: 500 },
+    expect: (c) => {
+      assert.equal(c.sent, 0);
+      assert.ok(c.retried > 0);
+    },
+  },
   { name: "logger answering 503", behaviour: { kind: "status", status: 503 }, expect: (c) => assert.equal(c.sent, 0) },
-  { name: "logger answering 400 (not retried: the event itself is refused)", behaviour: { kind: "status", status: 400 }, expect: (c) => {
-    assert.equal(c.sent, 0);
-    assert.equal(c.retried, 0);
-  } },
-  { name: "logger slower than the callout timeout", behaviour: { kind: "delay", ms: 400 }, timeoutMs: 50, expect: (c) => assert.equal(c.sent, 0) },
+  {
+    name: "logger answering 400 (not retried: the event itself is refused)",
+    behaviour: { kind: "status", status: 400 },
+    expect: (c) => {
+      assert.equal(c.sent, 0);
+      assert.equal(c.retried, 0);
+    },
+  },
+  {
+    name: "logger slower than the callout timeout",
+    behaviour: { kind: "delay", ms: 400 },
+    timeoutMs: 50,
+    expect: (c) => assert.equal(c.sent, 0),
+  },
   { name: "logger resetting connections", behaviour: { kind: "reset" }, expect: (c) => assert.equal(c.sent, 0) },
   { name: "logger answering garbage", behaviour: { kind: "garbage" }, expect: (c) => assert.equal(c.sent, 0) },
-  { name: "logger accepting with 202 (a Knative broker)", behaviour: { kind: "ok", status: 202 }, expect: (c) => assert.equal(c.sent, c.attempted) },
+  {
+    name: "logger accepting with 202 (a Knative broker)",
+    behaviour: { kind: "ok", status: 202 },
+    expect: (c) => assert.equal(c.sent, c.attempted),
+  },
 ];
 
 describe("logger faults never harm inference traffic", () => {
   for (const k of cases) {
     test(k.name, async () => {
       const stack = await startStack({
-        pluginConfig: pluginConfig({ retry: FAST_RETRY, logger: { ...(pluginConfig().logger as object), timeoutMs: k.timeoutMs ?? 2000 } }),
+        pluginConfig: pluginConfig({
+          retry: FAST_RETRY,
+          logger: { ...(pluginConfig().logger as object), timeoutMs: k.timeoutMs ?? 2000 },
+        }),
         noSink: k.noSink,
         sink: k.behaviour ? { behaviour: k.behaviour } : undefined,
       });
@@ -61,7 +93,10 @@ describe("logger faults never harm inference traffic", () => {
         assert.equal(c.attempted, 2 * N);
         assert.equal(c.sent + c.failed + c.dropped, c.attempted, `counters add up: ${JSON.stringify(c)}`);
         k.expect(c);
-        assert.ok(stack.host.memoryBytes <= Math.max(memBefore, 4 * 65536) * 4, `Wasm memory stays bounded (${memBefore} → ${stack.host.memoryBytes})`);
+        assert.ok(
+          stack.host.memoryBytes <= Math.max(memBefore, 4 * 65536) * 4,
+          `Wasm memory stays bounded (${memBefore} → ${stack.host.memoryBytes})`,
+        );
         assert.ok(!stack.host.failed, "the VM never trapped");
       } finally {
         await stack.close();

@@ -14,7 +14,10 @@ describe("mode all, as KServe's TestLogger", () => {
   let stack: Stack;
   before(async () => {
     stack = await startStack({
-      pluginConfig: pluginConfig({ metadataHeaders: ["X-Tenant", "x-b3-traceid", "Foo"], annotations: { "serving.example.com/tenant": "acme" } }),
+      pluginConfig: pluginConfig({
+        metadataHeaders: ["X-Tenant", "x-b3-traceid", "Foo"],
+        annotations: { "serving.example.com/tenant": "acme" },
+      }),
       nodeMetadata: podMetadata("sklearn-iris", "models"),
     });
   });
@@ -50,7 +53,10 @@ describe("mode all, as KServe's TestLogger", () => {
       assert.ok(Date.parse(e.headers["ce-recordedtime"]!) >= Date.parse(e.headers["ce-time"]!), "recordedtime ≥ time");
       assert.deepEqual(JSON.parse(e.headers["ce-annotations"]!), { "serving.example.com/tenant": "acme" });
     }
-    assert.ok(Date.parse(resp.headers["ce-time"]!) >= Date.parse(req.headers["ce-time"]!), "response time ≥ request time");
+    assert.ok(
+      Date.parse(resp.headers["ce-time"]!) >= Date.parse(req.headers["ce-time"]!),
+      "response time ≥ request time",
+    );
     const c = await settledCounters(stack);
     assert.deepEqual([c.attempted, c.sent, c.failed, c.dropped], [2, 2, 0, 0]);
   });
@@ -58,10 +64,23 @@ describe("mode all, as KServe's TestLogger", () => {
   test("several metadata headers at once, every value, canonical keys, matched case-insensitively (KServe #4248)", async () => {
     // Two separate "Foo" header lines (fetch would merge them into one).
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${stack.url}/v1/models/sklearn-iris:predict`, {
-        method: "POST",
-        headers: { "content-type": "application/json", "x-tenant": "acme", "X-B3-TraceId": "abc", foo: ["bar", "baz"], "ce-id": "m-1" },
-      }, (res) => { res.resume(); res.on("end", () => resolve(res.statusCode ?? 0)); });
+      const req = http.request(
+        `${stack.url}/v1/models/sklearn-iris:predict`,
+        {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "x-tenant": "acme",
+            "X-B3-TraceId": "abc",
+            foo: ["bar", "baz"],
+            "ce-id": "m-1",
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on("error", reject);
       req.end('{"instances":[[1]]}');
     });
@@ -69,7 +88,11 @@ describe("mode all, as KServe's TestLogger", () => {
     const evs = await events(stack, 2);
     for (const e of evs) {
       const md = JSON.parse(e.headers["ce-metadata"]!);
-      assert.deepEqual(Object.keys(md), ["Foo", "X-B3-Traceid", "X-Tenant"], "Go's canonical names, sorted as Go marshals a map");
+      assert.deepEqual(
+        Object.keys(md),
+        ["Foo", "X-B3-Traceid", "X-Tenant"],
+        "Go's canonical names, sorted as Go marshals a map",
+      );
       assert.deepEqual(md["X-Tenant"], ["acme"]);
       assert.deepEqual(md["X-B3-Traceid"], ["abc"]);
       assert.deepEqual(md.Foo, ["bar", "baz"], "one array element per header line, in order");
@@ -89,16 +112,25 @@ describe("mode all, as KServe's TestLogger", () => {
     assert.equal(b.status, 200);
     await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[2]]}', { "ce-id": "after-probes" });
     const evs = await events(stack, 2);
-    assert.deepEqual(evs.map((e) => e.event.id), ["after-probes", "after-probes"], "only the inference call was logged");
+    assert.deepEqual(
+      evs.map((e) => e.event.id),
+      ["after-probes", "after-probes"],
+      "only the inference call was logged",
+    );
   });
 
   test("a non-200 response yields the request event only (KServe logs response events for 200 only)", async () => {
-    const res = await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[3]]}', { "x-test-status": "500", "ce-id": "err-1" });
+    const res = await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[3]]}', {
+      "x-test-status": "500",
+      "ce-id": "err-1",
+    });
     assert.equal(res.status, 500);
     await post(`${stack.url}/v1/models/sklearn-iris:predict`, '{"instances":[[4]]}', { "ce-id": "ok-2" });
     const evs = await events(stack, 3);
     assert.deepEqual(evs.map((e) => `${e.event.id} ${e.event.type}`).sort(), [
-      `err-1 ${TYPE_REQUEST}`, `ok-2 ${TYPE_REQUEST}`, `ok-2 ${TYPE_RESPONSE}`,
+      `err-1 ${TYPE_REQUEST}`,
+      `ok-2 ${TYPE_REQUEST}`,
+      `ok-2 ${TYPE_RESPONSE}`,
     ]);
   });
 
@@ -109,7 +141,11 @@ describe("mode all, as KServe's TestLogger", () => {
     const [req] = byType(evs, TYPE_REQUEST);
     assert.equal(req!.body.length, 0);
     assert.equal(req!.headers["content-type"], undefined);
-    assert.equal(byType(evs, TYPE_RESPONSE)[0]!.headers["content-type"], undefined, "the request's (absent) content type, as KServe");
+    assert.equal(
+      byType(evs, TYPE_RESPONSE)[0]!.headers["content-type"],
+      undefined,
+      "the request's (absent) content type, as KServe",
+    );
   });
 });
 
@@ -117,10 +153,16 @@ describe("ids", () => {
   test("Ce-Id first, then x-request-id, then a generated UUID; request and response share it", async () => {
     const stack = await startStack({ pluginConfig: pluginConfig(), sidecar: { generateRequestId: false } });
     try {
-      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "ce-id": "from-ce-id", "x-request-id": "from-xrid" });
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+        "ce-id": "from-ce-id",
+        "x-request-id": "from-xrid",
+      });
       await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-request-id": "from-xrid" });
       await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}');
-      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "ce-id": "x".repeat(300), "x-request-id": "long-ce-id-ignored" });
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+        "ce-id": "x".repeat(300),
+        "x-request-id": "long-ce-id-ignored",
+      });
       const evs = await events(stack, 8);
       const ids = [...new Set(evs.map((e) => e.event.id))];
       assert.equal(ids.length, 4, "one id per exchange, shared by its two events");
@@ -137,7 +179,11 @@ describe("ids", () => {
 });
 
 describe("modes", () => {
-  for (const [mode, types] of [["request", [TYPE_REQUEST]], ["response", [TYPE_RESPONSE]], ["all", [TYPE_REQUEST, TYPE_RESPONSE]]] as const) {
+  for (const [mode, types] of [
+    ["request", [TYPE_REQUEST]],
+    ["response", [TYPE_RESPONSE]],
+    ["all", [TYPE_REQUEST, TYPE_RESPONSE]],
+  ] as const) {
     test(`mode ${mode} logs ${types.map((t) => t.split(".").pop()).join(" and ")}`, async () => {
       const stack = await startStack({ pluginConfig: pluginConfig({ mode }) });
       try {
@@ -156,7 +202,10 @@ describe("modes", () => {
 
 describe("identity", () => {
   test("without node metadata, the pluginConfig's values and KServe's default source are used", async () => {
-    const stack = await startStack({ pluginConfig: pluginConfig({ component: "transformer", endpoint: "default" }), nodeMetadata: {} });
+    const stack = await startStack({
+      pluginConfig: pluginConfig({ component: "transformer", endpoint: "default" }),
+      nodeMetadata: {},
+    });
     try {
       await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}');
       const [e] = await events(stack, 1);
@@ -171,7 +220,9 @@ describe("identity", () => {
 
   test("endpoint comes from the installer's revision map by the pod's Knative revision label", async () => {
     const stack = await startStack({
-      pluginConfig: pluginConfig({ endpoints: { "sklearn-iris-predictor-00001": "default", "sklearn-iris-predictor-00002": "canary" } }),
+      pluginConfig: pluginConfig({
+        endpoints: { "sklearn-iris-predictor-00001": "default", "sklearn-iris-predictor-00002": "canary" },
+      }),
       nodeMetadata: podMetadata("sklearn-iris", "models", "predictor", "sklearn-iris-predictor-00002"),
     });
     try {
@@ -189,7 +240,7 @@ describe("annotations", () => {
     const annotations = {
       "serving.example.com/tenant": "acme, inc.",
       "serving.example.com/expr": "a=b=c",
-      "serving.example.com/quote": "say \"hi\" \\ back",
+      "serving.example.com/quote": 'say "hi" \\ back',
       "serving.example.com/multi": "line1\nline2\r\n\ttabbed",
       "serving.example.com/html": "<script>&amp;</script>",
       "serving.example.com/unicode": "Zürich 東京 ✓ 😀 \u2028",
@@ -205,7 +256,11 @@ describe("annotations", () => {
         assert.ok(!/[\u0000-\u001f\u007f]/.test(raw), "no control character reaches the header");
         assert.deepEqual(JSON.parse(raw), annotations);
         assert.deepEqual(JSON.parse(ext(e, "annotations") as string), annotations, "read through the cloudevents SDK");
-        assert.deepEqual(Object.keys(JSON.parse(raw)), Object.keys(annotations).sort(), "sorted keys, as Go marshals a map");
+        assert.deepEqual(
+          Object.keys(JSON.parse(raw)),
+          Object.keys(annotations).sort(),
+          "sorted keys, as Go marshals a map",
+        );
       }
     } finally {
       await stack.close();
@@ -228,7 +283,10 @@ describe("logAllResponses (kserve #6036)", () => {
   test("logs non-200 responses with a statuscode extension", async () => {
     const stack = await startStack({ pluginConfig: pluginConfig({ logAllResponses: true }) });
     try {
-      const res = await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-test-status": "503", "ce-id": "s503" });
+      const res = await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+        "x-test-status": "503",
+        "ce-id": "s503",
+      });
       assert.equal(res.status, 503);
       const evs = await events(stack, 2);
       const [resp] = byType(evs, TYPE_RESPONSE);

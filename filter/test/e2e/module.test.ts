@@ -26,9 +26,25 @@ test("imports: only env.proxy_* host functions and WASI preview1 functions (what
 
 test("exports: memory, malloc, _initialize, the ABI version and the callbacks Envoy calls", () => {
   const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  for (const e of ["memory", "malloc", "proxy_on_memory_allocate", "_initialize", "proxy_abi_version_0_2_0", "proxy_on_context_create", "proxy_on_vm_start",
-    "proxy_on_configure", "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_response_headers", "proxy_on_response_body",
-    "proxy_on_http_call_response", "proxy_on_tick", "proxy_on_log", "proxy_on_done", "proxy_on_delete"]) {
+  for (const e of [
+    "memory",
+    "malloc",
+    "proxy_on_memory_allocate",
+    "_initialize",
+    "proxy_abi_version_0_2_0",
+    "proxy_on_context_create",
+    "proxy_on_vm_start",
+    "proxy_on_configure",
+    "proxy_on_request_headers",
+    "proxy_on_request_body",
+    "proxy_on_response_headers",
+    "proxy_on_response_body",
+    "proxy_on_http_call_response",
+    "proxy_on_tick",
+    "proxy_on_log",
+    "proxy_on_done",
+    "proxy_on_delete",
+  ]) {
     assert.ok(exports.has(e), `exports ${e}`);
   }
   assert.ok(!exports.has("_start"), "no _start: Envoy would call it as a command");
@@ -36,9 +52,16 @@ test("exports: memory, malloc, _initialize, the ABI version and the callbacks En
 
 test("the README lists exactly the module's imports", () => {
   const readme = readFileSync("README.md", "utf8");
-  const para = readme.slice(readme.indexOf("- Imports of the module"), readme.indexOf("Exports:", readme.indexOf("- Imports of the module")));
+  const para = readme.slice(
+    readme.indexOf("- Imports of the module"),
+    readme.indexOf("Exports:", readme.indexOf("- Imports of the module")),
+  );
   // the names after the parenthesis (which names what is NOT imported)
-  const listed = [...para.slice(para.indexOf("):")).matchAll(/`((?:env|wasi_[a-z0-9_]+)\.[A-Za-z_.]+)`/g)].map((m) => m[1]!).sort();
-  const actual = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`).sort();
+  const listed = [...para.slice(para.indexOf("):")).matchAll(/`((?:env|wasi_[a-z0-9_]+)\.[A-Za-z_.]+)`/g)]
+    .map((m) => m[1]!)
+    .sort();
+  const actual = WebAssembly.Module.imports(module)
+    .map((i) => `${i.module}.${i.name}`)
+    .sort();
   assert.deepEqual(listed, actual, "README lists every import and nothing else");
 });

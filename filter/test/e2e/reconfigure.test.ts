@@ -19,7 +19,10 @@ describe("reconfiguration", () => {
   test("under load: every request succeeds, each exchange carries old or new annotations, none is lost", async () => {
     // A cap above the load, so that only a reconfiguration could lose an event.
     const limits = { maxInflightCallouts: 1024 };
-    const stack = await startStack({ pluginConfig: pluginConfig({ annotations: OLD, limits }), sink: { behaviour: { kind: "delay", ms: 30 } } });
+    const stack = await startStack({
+      pluginConfig: pluginConfig({ annotations: OLD, limits }),
+      sink: { behaviour: { kind: "delay", ms: 30 } },
+    });
     try {
       let failed = 0;
       const send = async (i: number): Promise<void> => {
@@ -41,7 +44,10 @@ describe("reconfiguration", () => {
       const byId = new Map<string, string[]>();
       for (const e of evs) {
         const a = e.headers["ce-annotations"]!;
-        assert.ok(a === JSON.stringify(OLD) || a === JSON.stringify(Object.fromEntries(Object.entries(NEW).sort())), `annotations are one configuration's: ${a}`);
+        assert.ok(
+          a === JSON.stringify(OLD) || a === JSON.stringify(Object.fromEntries(Object.entries(NEW).sort())),
+          `annotations are one configuration's: ${a}`,
+        );
         byId.set(e.event.id, [...(byId.get(e.event.id) ?? []), a]);
       }
       for (const [id, as] of byId) {
@@ -59,10 +65,14 @@ describe("reconfiguration", () => {
     const stack = await startStack({ pluginConfig: pluginConfig({ annotations: OLD }) });
     try {
       const done = new Promise<number>((resolve, reject) => {
-        const req = http.request(`${stack.url}/echo`, { method: "POST", headers: { "content-type": "application/json", "ce-id": "straddling" } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = http.request(
+          `${stack.url}/echo`,
+          { method: "POST", headers: { "content-type": "application/json", "ce-id": "straddling" } },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on("error", reject);
         req.write('{"instances":');
         // Once the model has the request headers, the filter has seen them: the
@@ -77,7 +87,8 @@ describe("reconfiguration", () => {
       assert.equal(await withDeadline(done, "the straddling request"), 200);
       await post(`${stack.url}/echo`, "{}", { "ce-id": "after" });
       const evs = await events(stack, 4);
-      for (const e of evs.filter((x) => x.event.id === "straddling")) assert.equal(e.headers["ce-annotations"], JSON.stringify(OLD));
+      for (const e of evs.filter((x) => x.event.id === "straddling"))
+        assert.equal(e.headers["ce-annotations"], JSON.stringify(OLD));
       for (const e of evs.filter((x) => x.event.id === "after")) assert.ok(e.headers["ce-annotations"]!.includes("v2"));
     } finally {
       await stack.close();
@@ -89,12 +100,16 @@ describe("reconfiguration", () => {
     try {
       const res = stack.sidecar.reconfigure(pluginConfig({ annotations: NEW, mode: "everything" }));
       assert.equal(res.accepted, false);
-      assert.match(stack.host.logText(), /kserve-logger: invalid pluginConfig: mode: must be all, request or response, not "everything"/);
+      assert.match(
+        stack.host.logText(),
+        /kserve-logger: invalid pluginConfig: mode: must be all, request or response, not "everything"/,
+      );
       const r = await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[5]]}', { "ce-id": "still" });
       assert.equal(r.status, 200);
       assert.equal(r.body.toString(), '{"predictions":[5]}');
       const evs = await events(stack, 2);
-      for (const e of evs) assert.equal(e.headers["ce-annotations"], JSON.stringify(OLD), "the previous configuration stays in force");
+      for (const e of evs)
+        assert.equal(e.headers["ce-annotations"], JSON.stringify(OLD), "the previous configuration stays in force");
       assert.equal(Number(stack.host.metric("kserve_logger_config_rejected") ?? 0n), 1);
     } finally {
       await stack.close();

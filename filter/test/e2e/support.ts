@@ -24,7 +24,9 @@ export function withDeadline<T>(p: Promise<T>, what: string, ms = DEADLINE_MS): 
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}`)), ms);
+    }),
   ]);
 }
 
@@ -35,7 +37,14 @@ export async function events(stack: Stack, n: number): Promise<ReceivedEvent[]> 
 export function counters(stack: Stack): Record<string, number> {
   const m = stack.host.metrics();
   const get = (k: string): number => Number(m[`kserve_logger_events_${k}`] ?? 0n);
-  return { attempted: get("attempted"), sent: get("sent"), failed: get("failed"), dropped: get("dropped"), retried: get("retried"), truncated: get("truncated") };
+  return {
+    attempted: get("attempted"),
+    sent: get("sent"),
+    failed: get("failed"),
+    dropped: get("dropped"),
+    retried: get("retried"),
+    truncated: get("truncated"),
+  };
 }
 
 // Waits until every event has settled (no callout in flight, no retry waiting:
@@ -45,7 +54,8 @@ export async function settledCounters(stack: Stack, attempted?: number): Promise
     for (;;) {
       await stack.host.idle();
       const c = counters(stack);
-      if (c.sent + c.failed + c.dropped >= c.attempted && (attempted === undefined || c.attempted >= attempted)) return c;
+      if (c.sent + c.failed + c.dropped >= c.attempted && (attempted === undefined || c.attempted >= attempted))
+        return c;
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -60,8 +70,16 @@ export function ext(e: ReceivedEvent, name: string): unknown {
   return (e.event as unknown as Record<string, unknown>)[name];
 }
 
-export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
+export async function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Buffer }> {
   const payload = typeof body === "string" ? body : new Uint8Array(body);
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: payload,
+  });
   return { status: res.status, body: Buffer.from(await res.arrayBuffer()) };
 }

@@ -26,7 +26,7 @@ test("a body within the cap is whole, without ce-truncated", async () => {
   assert.equal(ev.headers["ce-truncated"], undefined);
 });
 
-test("redactPaths: the values there become \"[REDACTED]\" in the event, never in the traffic; ce-redaction: applied", async () => {
+test('redactPaths: the values there become "[REDACTED]" in the event, never in the traffic; ce-redaction: applied', async () => {
   emu = await Emulator.start(pluginConfig({ redactPaths: ["instances.*.ssn"] }));
   const request = '{"instances":[{"ssn":"078-05-1120","age":41},{"ssn":"219-09-9999","age":7}]}';
   const s = emu.exchange({ request });
@@ -55,7 +55,10 @@ test("limits.maxRedactBytes: a larger body is not scanned but left out, and coun
 });
 
 test("mode: request logs only requests, response only responses", async () => {
-  for (const [mode, type] of [["request", TYPE_REQUEST], ["response", TYPE_RESPONSE]] as const) {
+  for (const [mode, type] of [
+    ["request", TYPE_REQUEST],
+    ["response", TYPE_RESPONSE],
+  ] as const) {
     emu = await Emulator.start(pluginConfig({ mode }));
     emu.exchange();
     assert.equal(emu.only().headers["ce-type"], type, mode);
@@ -66,7 +69,10 @@ test("mode: request logs only requests, response only responses", async () => {
 test("a non-200 response: no response event unless logAllResponses, which adds ce-statuscode", async () => {
   emu = await Emulator.start(pluginConfig());
   emu.exchange({ status: 500, response: '{"error":"boom"}' });
-  assert.deepEqual(emu.callouts().map((c) => c.headers["ce-type"]), [TYPE_REQUEST]);
+  assert.deepEqual(
+    emu.callouts().map((c) => c.headers["ce-type"]),
+    [TYPE_REQUEST],
+  );
   emu.close();
   emu = await Emulator.start(pluginConfig({ logAllResponses: true }));
   emu.exchange({ status: 500, response: '{"error":"boom"}' });
@@ -78,7 +84,9 @@ test("a non-200 response: no response event unless logAllResponses, which adds c
 test("limits.maxHeldBytes: a body the budget cannot hold is cut where it stops (ce-truncated + ce-overbudget), counted", async () => {
   // Buffers are pooled in power-of-two classes and charged at their capacity: a 600 KiB body holds
   // 1 MiB, so a 2 MiB budget (less 1 KiB per stream) has no room for a second one at the same time
-  emu = await Emulator.start(pluginConfig({ mode: "request", limits: { maxHeldBytes: 2 * 1048576, maxBodyBytes: 1048576 } }));
+  emu = await Emulator.start(
+    pluginConfig({ mode: "request", limits: { maxHeldBytes: 2 * 1048576, maxBodyBytes: 1048576 } }),
+  );
   const big = `"${"x".repeat(600 * 1024)}"`;
   const first = emu.requestOnly({ request: big });
   const second = emu.requestOnly({ request: big });

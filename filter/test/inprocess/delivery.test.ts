@@ -23,7 +23,11 @@ test("an exchange makes a request and a response event, posted to the logger's c
   assert.equal(res!.body.toString(), '{"predictions":[2]}');
   assert.equal(res!.headers["ce-id"], req!.headers["ce-id"], "one id for both halves of an exchange");
   assert.equal(req!.headers["ce-time"], "2026-01-01T00:00:00Z", "ce-time is read from the host's clock");
-  assert.deepEqual(emu.events(), { attempted: 2, sent: 0, failed: 0, dropped: 0, retried: 0, truncated: 0 }, "nothing is sent before the logger answers");
+  assert.deepEqual(
+    emu.events(),
+    { attempted: 2, sent: 0, failed: 0, dropped: 0, retried: 0, truncated: 0 },
+    "nothing is sent before the logger answers",
+  );
   emu.answer(202);
   assert.deepEqual(emu.events(), { attempted: 2, sent: 2, failed: 0, dropped: 0, retried: 0, truncated: 0 });
   assert.equal(emu.callouts().length, 0);

@@ -57,8 +57,17 @@ export class Emulator {
   static async start(config: object = pluginConfig(), options: WasmHostOptions = {}): Promise<Emulator> {
     const clock = { now: 1_767_225_600_000_000_000n }; // 2026-01-01T00:00:00Z
     const host = await WasmHost.load(WASM, {
-      rootId: "kserve-logger", failOpen: true, callouts: "manual", ticks: "manual", clock: () => clock.now, clusters: { [CLUSTER]: "127.0.0.1:9" },
-      nodeMetadata: { NAME: "sklearn-iris-predictor-00001-deployment-x2k4q", NAMESPACE: "models", LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" } },
+      rootId: "kserve-logger",
+      failOpen: true,
+      callouts: "manual",
+      ticks: "manual",
+      clock: () => clock.now,
+      clusters: { [CLUSTER]: "127.0.0.1:9" },
+      nodeMetadata: {
+        NAME: "sklearn-iris-predictor-00001-deployment-x2k4q",
+        NAMESPACE: "models",
+        LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" },
+      },
       ...options,
     });
     const res = host.configure(config);
@@ -78,8 +87,13 @@ export class Emulator {
     const s = this.host.newStream();
     const body = x.request ?? '{"instances":[[6.8,2.8,4.8,1.4]]}';
     s.sendRequestHeaders([
-      [":authority", "sklearn-iris.models.example.com"], [":path", x.path ?? "/v1/models/sklearn-iris:predict"], [":method", "POST"], [":scheme", "http"],
-      ["content-type", "application/json"], ["content-length", String(Buffer.byteLength(body))], ...(x.requestHeaders ?? []),
+      [":authority", "sklearn-iris.models.example.com"],
+      [":path", x.path ?? "/v1/models/sklearn-iris:predict"],
+      [":method", "POST"],
+      [":scheme", "http"],
+      ["content-type", "application/json"],
+      ["content-length", String(Buffer.byteLength(body))],
+      ...(x.requestHeaders ?? []),
     ]);
     s.sendRequestBody(body, { endOfStream: true });
     return s;
@@ -88,7 +102,12 @@ export class Emulator {
   /** The response half, then the stream's end. */
   respond(s: HttpStream, x: Exchange = {}): void {
     const body = x.response ?? '{"predictions":[1]}';
-    s.sendResponseHeaders([[":status", String(x.status ?? 200)], ["content-type", "application/json"], ["content-length", String(Buffer.byteLength(body))], ...(x.responseHeaders ?? [])]);
+    s.sendResponseHeaders([
+      [":status", String(x.status ?? 200)],
+      ["content-type", "application/json"],
+      ["content-length", String(Buffer.byteLength(body))],
+      ...(x.responseHeaders ?? []),
+    ]);
     s.sendResponseBody(body, { endOfStream: true });
     s.complete();
   }
@@ -96,7 +115,11 @@ export class Emulator {
   /** GetHttpCalloutAttributes: the callouts waiting for an answer, oldest first. */
   callouts(): Callout[] {
     return this.host.pendingCallouts().map((c) => ({
-      token: c.token, cluster: c.cluster, timeoutMs: c.timeoutMs, headers: c.headers.toObject(), body: Buffer.from(c.body),
+      token: c.token,
+      cluster: c.cluster,
+      timeoutMs: c.timeoutMs,
+      headers: c.headers.toObject(),
+      body: Buffer.from(c.body),
     }));
   }
 
@@ -109,7 +132,8 @@ export class Emulator {
 
   /** CallOnHttpCallResponse: the logger answers `status` to a callout (all pending ones when no token). */
   answer(status = 202, token?: number): void {
-    for (const t of token === undefined ? this.callouts().map((c) => c.token) : [token]) this.host.answerCallout(t, { status });
+    for (const t of token === undefined ? this.callouts().map((c) => c.token) : [token])
+      this.host.answerCallout(t, { status });
   }
 
   /** Moves the clock on by `ms`, then fires the root's tick (Envoy's timer would). */
@@ -125,7 +149,8 @@ export class Emulator {
   /** attempted, sent, failed, dropped, retried, truncated */
   events(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const k of ["attempted", "sent", "failed", "dropped", "retried", "truncated"]) out[k] = this.counter(`events_${k}`);
+    for (const k of ["attempted", "sent", "failed", "dropped", "retried", "truncated"])
+      out[k] = this.counter(`events_${k}`);
     return out;
   }
 

@@ -20,7 +20,10 @@ test("identity: ce-source is the pod, ce-inferenceservicename / ce-namespace / c
 });
 
 test("identity without node metadata (a waypoint, a foreign host): pluginConfig's values are used", async () => {
-  emu = await Emulator.start(pluginConfig({ inferenceService: "iris", namespace: "ns1", source: "http://iris/", mode: "request" }), { nodeMetadata: {} });
+  emu = await Emulator.start(
+    pluginConfig({ inferenceService: "iris", namespace: "ns1", source: "http://iris/", mode: "request" }),
+    { nodeMetadata: {} },
+  );
   emu.exchange();
   const h = emu.only().headers;
   assert.equal(h["ce-inferenceservicename"], "iris");
@@ -40,8 +43,19 @@ test("ce-id: the request's Ce-Id when it has one, else one per exchange", async 
 });
 
 test("metadataHeaders: the named request headers go into ce-metadata as KServe's agent writes them; annotations as ce-annotations", async () => {
-  emu = await Emulator.start(pluginConfig({ mode: "request", metadataHeaders: ["X-Tenant"], annotations: { "serving.example.com/team": "a", "a.example.com/tier": "gold" } }));
-  emu.exchange({ requestHeaders: [["x-tenant", "acme"], ["x-other", "not copied"]] });
+  emu = await Emulator.start(
+    pluginConfig({
+      mode: "request",
+      metadataHeaders: ["X-Tenant"],
+      annotations: { "serving.example.com/team": "a", "a.example.com/tier": "gold" },
+    }),
+  );
+  emu.exchange({
+    requestHeaders: [
+      ["x-tenant", "acme"],
+      ["x-other", "not copied"],
+    ],
+  });
   const h = emu.only().headers;
   assert.deepEqual(JSON.parse(h["ce-metadata"]!), { "X-Tenant": ["acme"] });
   assert.equal(h["ce-annotations"], '{"a.example.com/tier":"gold","serving.example.com/team":"a"}', "sorted keys");

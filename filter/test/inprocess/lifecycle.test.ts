@@ -17,7 +17,10 @@ test("batch.maxEvents: the events wait until a batch is full, then leave in one 
   const batch = emu.only();
   assert.equal(batch.headers["content-type"], BATCH_TYPE);
   const events = JSON.parse(batch.body.toString()) as { type: string; id: string; data: unknown }[];
-  assert.deepEqual(events.map((e) => e.type), [TYPE_REQUEST, TYPE_RESPONSE, TYPE_REQUEST, TYPE_RESPONSE]);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    [TYPE_REQUEST, TYPE_RESPONSE, TYPE_REQUEST, TYPE_RESPONSE],
+  );
   assert.deepEqual(events[0]!.data, { instances: [[6.8, 2.8, 4.8, 1.4]] }, "a JSON body is the event's data");
   emu.answer(202);
   assert.equal(emu.counter("events_sent"), 4, "a batch counts as the events it carries");
@@ -35,7 +38,9 @@ test("batch.intervalMs: a batch that is not full leaves once its first event has
 });
 
 test("batch.maxBytes: a batch leaves with the event that takes it to the size", async () => {
-  emu = await Emulator.start(pluginConfig({ mode: "request", batch: { maxEvents: 100, maxBytes: 2048, intervalMs: 60_000 } }));
+  emu = await Emulator.start(
+    pluginConfig({ mode: "request", batch: { maxEvents: 100, maxBytes: 2048, intervalMs: 60_000 } }),
+  );
   const body = JSON.stringify({ instances: ["x".repeat(500)] });
   let n = 0;
   while (emu.callouts().length === 0 && n < 10) {
@@ -51,7 +56,9 @@ test("batch.maxBytes: a batch leaves with the event that takes it to the size", 
 });
 
 test("a failed batch is retried whole and counted as its events", async () => {
-  emu = await Emulator.start(pluginConfig({ batch: { maxEvents: 2 }, retry: { maxRetries: 1, initialBackoffMs: 100, maxBackoffMs: 100 } }));
+  emu = await Emulator.start(
+    pluginConfig({ batch: { maxEvents: 2 }, retry: { maxRetries: 1, initialBackoffMs: 100, maxBackoffMs: 100 } }),
+  );
   emu.exchange();
   const batch = emu.only();
   emu.answer(503);

@@ -15,12 +15,20 @@ describe("reliability scenarios", () => {
       assert.equal(f.unaccounted, 0, `sent + failed + dropped = attempted: ${JSON.stringify(f)}`);
       // Linear memory is a high-water mark: bounded by the caps here; growth with traffic
       // would show in the soak (soak.test.ts, and 100,000 exchanges in docs/reliability.md).
-      assert.ok(f.wasmEndBytes <= WASM_BOUND, `Wasm memory bounded (${f.wasmStartBytes} → ${f.wasmHalfBytes} → ${f.wasmEndBytes})`);
-      if (sc.name.startsWith("reconfiguration") || sc.name.startsWith("logger up") || sc.name.startsWith("configuration refused")) {
+      assert.ok(
+        f.wasmEndBytes <= WASM_BOUND,
+        `Wasm memory bounded (${f.wasmStartBytes} → ${f.wasmHalfBytes} → ${f.wasmEndBytes})`,
+      );
+      if (
+        sc.name.startsWith("reconfiguration") ||
+        sc.name.startsWith("logger up") ||
+        sc.name.startsWith("configuration refused")
+      ) {
         assert.equal(f.sent, f.attempted, "no event lost");
         assert.equal(f.received, f.attempted, "the sink received every event");
       }
-      if (sc.noSink || sc.behaviour?.kind === "status" || sc.behaviour?.kind === "reset") assert.ok(f.retried > 0, "failures are retried");
+      if (sc.noSink || sc.behaviour?.kind === "status" || sc.behaviour?.kind === "reset")
+        assert.ok(f.retried > 0, "failures are retried");
     });
   }
 });

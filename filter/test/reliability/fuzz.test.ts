@@ -17,9 +17,11 @@ import { CLUSTER, pluginConfig, withDeadline } from "../e2e/support.js";
 // xorshift32: the same inputs on every run; SEED=n explores others.
 let state = Number(process.env.SEED ?? 0x9e3779b9) >>> 0 || 1;
 function rnd(n: number): number {
-  state ^= state << 13; state >>>= 0;
+  state ^= state << 13;
+  state >>>= 0;
   state ^= state >>> 17;
-  state ^= state << 5; state >>>= 0;
+  state ^= state << 5;
+  state >>>= 0;
   return state % n;
 }
 const pick = <T>(xs: readonly T[]): T => xs[rnd(xs.length)]!;
@@ -30,17 +32,60 @@ function randomBytes(n: number, alphabet?: number[]): Buffer {
   return b;
 }
 
-const WEIRD_STRINGS = ["", " ", "\n", "\r\n", "\u0000", "\u007f", "\u0085", "é", "日本", "😀", "\ud800", "a\"b", "\\", "<&>", "x".repeat(70_000), "%00", "ce-id: injected"];
-const WEIRD_VALUES: unknown[] = [null, true, false, 0, -1, 1e308, -1e308, 1.5, 2 ** 53 + 1, 1e-320, [], {}, [[[[]]]], "", "all", WEIRD_STRINGS];
+const WEIRD_STRINGS = [
+  "",
+  " ",
+  "\n",
+  "\r\n",
+  "\u0000",
+  "\u007f",
+  "\u0085",
+  "é",
+  "日本",
+  "😀",
+  "\ud800",
+  'a"b',
+  "\\",
+  "<&>",
+  "x".repeat(70_000),
+  "%00",
+  "ce-id: injected",
+];
+const WEIRD_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  1.5,
+  2 ** 53 + 1,
+  1e-320,
+  [],
+  {},
+  [[[[]]]],
+  "",
+  "all",
+  WEIRD_STRINGS,
+];
 
 function randomValue(depth = 0): unknown {
   switch (rnd(depth > 3 ? 4 : 7)) {
-    case 0: return pick(WEIRD_VALUES);
-    case 1: return pick(WEIRD_STRINGS);
-    case 2: return rnd(2) ? rnd(100000) : -rnd(100000);
-    case 3: return pick(["all", "request", "response", "predictor", "raw", "percent", "/", "default", "canary"]);
-    case 4: return Array.from({ length: rnd(4) }, () => randomValue(depth + 1));
-    default: return Object.fromEntries(Array.from({ length: rnd(4) }, () => [pick(["a", "mode", "k/v", "x-tenant", ""]), randomValue(depth + 1)]));
+    case 0:
+      return pick(WEIRD_VALUES);
+    case 1:
+      return pick(WEIRD_STRINGS);
+    case 2:
+      return rnd(2) ? rnd(100000) : -rnd(100000);
+    case 3:
+      return pick(["all", "request", "response", "predictor", "raw", "percent", "/", "default", "canary"]);
+    case 4:
+      return Array.from({ length: rnd(4) }, () => randomValue(depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: rnd(4) }, () => [pick(["a", "mode", "k/v", "x-tenant", ""]), randomValue(depth + 1)]),
+      );
   }
 }
 
@@ -50,22 +95,29 @@ const SECTIONS = CONFIG_FIELDS.filter((f) => f.type === T_SECTION).map((f) => f.
 
 // One generated configuration, as raw bytes.
 function randomConfig(): Buffer {
-  const base: Record<string, unknown> = pluginConfig({ annotations: { "serving.example.com/tenant": "acme" }, metadataHeaders: ["X-Tenant"] });
+  const base: Record<string, unknown> = pluginConfig({
+    annotations: { "serving.example.com/tenant": "acme" },
+    metadataHeaders: ["X-Tenant"],
+  });
   const kind = rnd(10);
   if (kind === 0) return randomBytes(rnd(200)); // noise, mostly invalid UTF-8
   if (kind === 1) return Buffer.from("[".repeat(1 + rnd(5000)) + "]".repeat(rnd(5000))); // deep nesting
-  if (kind === 2) { // duplicate keys
+  if (kind === 2) {
+    // duplicate keys
     const json = JSON.stringify(base);
     return Buffer.from(json.slice(0, -1) + `,"mode":"all","mode":"request"}`);
   }
-  if (kind === 3) { // truncated
+  if (kind === 3) {
+    // truncated
     const json = Buffer.from(JSON.stringify(base));
     return json.subarray(0, rnd(json.length));
   }
-  if (kind === 4) { // invalid UTF-8 inside a string
+  if (kind === 4) {
+    // invalid UTF-8 inside a string
     const json = Buffer.from(JSON.stringify({ ...base, source: "SRC" }));
     const at = json.indexOf("SRC");
-    json[at] = 0xff; json[at + 1] = 0xc3;
+    json[at] = 0xff;
+    json[at + 1] = 0xc3;
     return json;
   }
   const cfg: Record<string, unknown> = { ...base };
@@ -87,7 +139,11 @@ describe("fuzz", () => {
   before(async () => {
     sink = await CloudEventSink.start();
     host = await WasmHost.load(readFileSync(WASM_PATH), {
-      rootId: ROOT_ID, failOpen: false, nodeMetadata: podMetadata("sklearn-iris", "models"), clusters: { [CLUSTER]: sink.address }, maxLogEntries: 100_000,
+      rootId: ROOT_ID,
+      failOpen: false,
+      nodeMetadata: podMetadata("sklearn-iris", "models"),
+      clusters: { [CLUSTER]: sink.address },
+      maxLogEntries: 100_000,
     });
   });
   after(async () => {
@@ -96,7 +152,8 @@ describe("fuzz", () => {
   });
 
   test("3,000 generated configurations: never a trap; each refusal is one log line naming the field; accepted ones emit valid events", async () => {
-    let accepted = 0, refused = 0;
+    let accepted = 0,
+      refused = 0;
     for (let i = 0; i < 3000; i++) {
       const cfg = randomConfig();
       host.clearLogs();
@@ -106,7 +163,14 @@ describe("fuzz", () => {
         accepted++;
         if (res.unchanged) continue;
         const s = host.newStream();
-        s.sendRequestHeaders([[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"], ["content-type", "application/json"], ["x-tenant", "t"]]);
+        s.sendRequestHeaders([
+          [":authority", "m"],
+          [":path", "/"],
+          [":method", "POST"],
+          [":scheme", "http"],
+          ["content-type", "application/json"],
+          ["x-tenant", "t"],
+        ]);
         s.sendRequestBody('{"instances":[[1]]}', { endOfStream: true });
         s.sendResponseHeaders([[":status", "200"]]);
         s.sendResponseBody("{}", { endOfStream: true });
@@ -115,7 +179,11 @@ describe("fuzz", () => {
         refused++;
         const lines = host.logs("error").filter((l) => l.message.includes("invalid pluginConfig"));
         assert.ok(lines.length >= 1, `refusal #${i} is logged: ${host.logText()}`);
-        assert.match(lines[0]!.message, /^kserve-logger: invalid pluginConfig: [A-Za-z][\w.[\]"/ -]*: /, "the line names the field");
+        assert.match(
+          lines[0]!.message,
+          /^kserve-logger: invalid pluginConfig: [A-Za-z][\w.[\]"/ -]*: /,
+          "the line names the field",
+        );
       }
     }
     await withDeadline(host.idle(), "callouts to settle");
@@ -125,10 +193,19 @@ describe("fuzz", () => {
   });
 
   test("5,000 requests with hostile header values: no header injected, every event valid, nothing refused by the host", async () => {
-    assert.ok(host.configure(Buffer.from(JSON.stringify(pluginConfig({
-      metadataHeaders: ["X-Tenant", "X-Other"], annotations: { "serving.example.com/tenant": "acme\r\nce-type: forged" },
-      limits: { maxInflightCallouts: 1024 },
-    })))).accepted);
+    assert.ok(
+      host.configure(
+        Buffer.from(
+          JSON.stringify(
+            pluginConfig({
+              metadataHeaders: ["X-Tenant", "X-Other"],
+              annotations: { "serving.example.com/tenant": "acme\r\nce-type: forged" },
+              limits: { maxInflightCallouts: 1024 },
+            }),
+          ),
+        ),
+      ).accepted,
+    );
     sink.clear();
     const before = host.metrics();
     const hostile = [0x0d, 0x0a, 0x00, 0x7f, 0x20, 0x3a, 0x22, 0x5c, 0xc3, 0xa9, 0xff, 0x41];
@@ -136,29 +213,58 @@ describe("fuzz", () => {
     for (let i = 0; i < N; i++) {
       const v = (): Buffer => randomBytes(rnd(4) === 0 ? 1000 + rnd(70_000) : rnd(40), hostile);
       const s = host.newStream();
-      s.sendRequestHeaders([[":authority", "m"], [":path", "/"], [":method", "POST"], [":scheme", "http"],
-        ["ce-id", v()], ["x-request-id", v()], ["content-type", v()], ["x-tenant", v()], ["x-tenant", v()], ["x-other", v()]]);
+      s.sendRequestHeaders([
+        [":authority", "m"],
+        [":path", "/"],
+        [":method", "POST"],
+        [":scheme", "http"],
+        ["ce-id", v()],
+        ["x-request-id", v()],
+        ["content-type", v()],
+        ["x-tenant", v()],
+        ["x-tenant", v()],
+        ["x-other", v()],
+      ]);
       s.sendRequestBody(randomBytes(rnd(100)), { endOfStream: true });
       s.complete();
       if (i % 200 === 199) await host.idle();
     }
     await withDeadline(host.idle(), "callouts to settle");
     const after = host.metrics();
-    const d = (k: string): number => Number((after[`kserve_logger_events_${k}`] ?? 0n) - (before[`kserve_logger_events_${k}`] ?? 0n));
+    const d = (k: string): number =>
+      Number((after[`kserve_logger_events_${k}`] ?? 0n) - (before[`kserve_logger_events_${k}`] ?? 0n));
     assert.equal(d("attempted"), N);
     assert.equal(d("failed"), 0, "the host never refused a callout for its header bytes");
     assert.equal(d("sent"), N);
     await withDeadline(sink.waitFor(N), "the sink to receive every event");
     assert.equal(sink.rejected.length, 0, `invalid CloudEvents: ${JSON.stringify(sink.rejected.slice(0, 2))}`);
-    const allowed = new Set(["host", "content-length", "content-type", "ce-specversion", "ce-type", "ce-source", "ce-id", "ce-time", "ce-recordedtime",
-      "ce-inferenceservicename", "ce-namespace", "ce-component", "ce-endpoint", "ce-metadata", "ce-metadatatruncated", "ce-annotations", "connection"]);
+    const allowed = new Set([
+      "host",
+      "content-length",
+      "content-type",
+      "ce-specversion",
+      "ce-type",
+      "ce-source",
+      "ce-id",
+      "ce-time",
+      "ce-recordedtime",
+      "ce-inferenceservicename",
+      "ce-namespace",
+      "ce-component",
+      "ce-endpoint",
+      "ce-metadata",
+      "ce-metadatatruncated",
+      "ce-annotations",
+      "connection",
+    ]);
     for (const e of sink.events) {
       for (const name of Object.keys(e.headers)) assert.ok(allowed.has(name), `unexpected header ${name}`);
       assert.equal(e.event.type, "org.kubeflow.serving.inference.request", "no forged type");
       assert.equal(JSON.parse(e.headers["ce-annotations"]!)["serving.example.com/tenant"], "acme\r\nce-type: forged");
       const md = JSON.parse(e.headers["ce-metadata"]!);
       assert.ok(Buffer.byteLength(e.headers["ce-metadata"]!) <= 8192, "metadata within limits.maxMetadataBytes");
-      if (e.headers["ce-metadatatruncated"] === undefined) assert.equal((md["X-Tenant"] ?? []).length, 2, "both X-Tenant values kept when nothing was left out");
+      if (e.headers["ce-metadatatruncated"] === undefined)
+        assert.equal((md["X-Tenant"] ?? []).length, 2, "both X-Tenant values kept when nothing was left out");
     }
   });
 });

@@ -21,7 +21,11 @@ test("thousands of connections that announce 1 MiB and send one byte cost bytes,
       // 3000 × 1 MiB announced = 2.9 GiB if buffers were sized from content-length.
       assert.ok(held.wasmBytes < 64 * MiB, `linear memory ${held.wasmBytes} bytes with 3000 held connections`);
       assert.equal(stack.host.failed, false, "the VM did not trap");
-      assert.equal(Number(stack.host.metric("kserve_logger_events_over_budget") ?? 0n), 0, "nothing reached the budget");
+      assert.equal(
+        Number(stack.host.metric("kserve_logger_events_over_budget") ?? 0n),
+        0,
+        "nothing reached the budget",
+      );
     } finally {
       held.close();
     }
@@ -37,7 +41,9 @@ test("thousands of connections that announce 1 MiB and send one byte cost bytes,
 
 test("bodies past limits.maxHeldBytes are cut where the budget ends, marked ce-overbudget, counted, and inference is untouched", async () => {
   const budget = 4 * MiB;
-  const stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxHeldBytes: budget, maxBodyBytes: MiB, maxInflightCallouts: 256 } }) });
+  const stack = await startStack({
+    pluginConfig: pluginConfig({ limits: { maxHeldBytes: budget, maxBodyBytes: MiB, maxInflightCallouts: 256 } }),
+  });
   try {
     // Each held stream has captured half of its 512 KiB and holds a 512 KiB buffer: about 7 fit in 4 MiB.
     const n = 20;
@@ -47,7 +53,10 @@ test("bodies past limits.maxHeldBytes are cut where the budget ends, marked ce-o
     assert.deepEqual(statuses, Array(n).fill(200), "every inference answered 200");
     // Linear memory never shrinks: this is the high-water mark of the whole run.
     const slack = Math.max(4 * MiB, budget / 8);
-    assert.ok(held.wasmBytes <= budget + slack + 4 * MiB, `linear memory ${held.wasmBytes} within budget + GC slack + 4 MiB`);
+    assert.ok(
+      held.wasmBytes <= budget + slack + 4 * MiB,
+      `linear memory ${held.wasmBytes} within budget + GC slack + 4 MiB`,
+    );
     assert.ok(stack.host.memoryBytes <= budget + slack + 4 * MiB, `linear memory ${stack.host.memoryBytes} at the end`);
     const c = await settledCounters(stack, 2 * n);
     assert.deepEqual([c.sent, c.failed, c.dropped], [2 * n, 0, 0], "every event delivered");
@@ -60,15 +69,27 @@ test("bodies past limits.maxHeldBytes are cut where the budget ends, marked ce-o
       assert.equal(ext(e, "truncated"), "true");
       assert.ok(e.body.length < size);
     }
-    for (const e of requests.filter((x) => ext(x, "overbudget") === undefined)) assert.equal(e.body.length, size, "a body within the budget is whole");
-    assert.equal(Number(stack.host.metric("kserve_logger_events_over_budget")), cut.length, "each cut event counted once");
+    for (const e of requests.filter((x) => ext(x, "overbudget") === undefined))
+      assert.equal(e.body.length, size, "a body within the budget is whole");
+    assert.equal(
+      Number(stack.host.metric("kserve_logger_events_over_budget")),
+      cut.length,
+      "each cut event counted once",
+    );
     assert.equal(stack.host.failed, false);
     // Everything was given back: one at a time, the same bodies all fit again.
     const body = JSON.stringify({ instances: [Array(size / 2 - 10).fill(1)] }).slice(0, size);
     for (let i = 0; i < 10; i++) assert.equal((await post(`${stack.url}/v1/models/m:predict`, body)).status, 200);
     await settledCounters(stack, 2 * n + 20);
-    assert.equal(Number(stack.host.metric("kserve_logger_events_over_budget")), cut.length, "no charge was left behind");
-    assert.ok(Number(stack.host.metric("kserve_logger_held_bytes")) <= budget, "the held-bytes gauge reports within the budget");
+    assert.equal(
+      Number(stack.host.metric("kserve_logger_events_over_budget")),
+      cut.length,
+      "no charge was left behind",
+    );
+    assert.ok(
+      Number(stack.host.metric("kserve_logger_held_bytes")) <= budget,
+      "the held-bytes gauge reports within the budget",
+    );
   } finally {
     await stack.close();
   }
@@ -108,7 +129,9 @@ test("a stream the budget has no room for is passed through and its events are c
 });
 
 test("a body over limits.maxRedactBytes is not redacted but left out (ce-redaction: omitted, counted)", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig({ redactPaths: ["instances.*.ssn"], limits: { maxRedactBytes: 4096 } }) });
+  const stack = await startStack({
+    pluginConfig: pluginConfig({ redactPaths: ["instances.*.ssn"], limits: { maxRedactBytes: 4096 } }),
+  });
   try {
     const small = JSON.stringify({ instances: [{ ssn: "123-45-6789", x: 1 }] });
     const large = JSON.stringify({ instances: Array.from({ length: 300 }, (_, i) => ({ ssn: "123-45-6789", x: i })) });
@@ -127,7 +150,9 @@ test("a body over limits.maxRedactBytes is not redacted but left out (ce-redacti
 });
 
 test("a crafted body (deep arrays, 32 paths with stars) is redacted exactly, with every path applied", async () => {
-  const paths = Array.from({ length: 32 }, (_, i) => Array.from({ length: 1 + (i % 16) }, (_, j) => (j % 2 ? "*" : "a")).join("."));
+  const paths = Array.from({ length: 32 }, (_, i) =>
+    Array.from({ length: 1 + (i % 16) }, (_, j) => (j % 2 ? "*" : "a")).join("."),
+  );
   const stack = await startStack({ pluginConfig: pluginConfig({ redactPaths: paths }) });
   try {
     const nested = (d: number): unknown => (d === 0 ? 1 : { a: [nested(d - 1), nested(d - 1)] });
@@ -145,7 +170,8 @@ test("a crafted body (deep arrays, 32 paths with stars) is redacted exactly, wit
 test("a pluginConfig of 600 KB or of 18,000 keys is refused at once, naming the limit", async () => {
   const host = await WasmHost.load(readFileSync(WASM_PATH), { rootId: ROOT_ID });
   try {
-    const keys = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, "v"]));
+    const keys = (n: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, "v"]));
     const big = host.configure(JSON.stringify(pluginConfig({ annotations: keys(60000) })));
     assert.equal(big.accepted, false);
     assert.match(host.logText(), /pluginConfig: is \d+ bytes, more than the limit of 262144/);
@@ -165,19 +191,44 @@ test("a pluginConfig of 600 KB or of 18,000 keys is refused at once, naming the 
 test("ids with C1 controls, U+2028 or invalid UTF-8 are never copied raw into ce-id", async () => {
   const stack = await startStack({ pluginConfig: pluginConfig() });
   try {
-    const bad = [Buffer.from("id-\xC2\x85-x", "latin1"), Buffer.from("id-\u2028-x", "utf8"), Buffer.from("\xFF\xFEid", "latin1")];
+    const bad = [
+      Buffer.from("id-\xC2\x85-x", "latin1"),
+      Buffer.from("id-\u2028-x", "utf8"),
+      Buffer.from("\xFF\xFEid", "latin1"),
+    ];
     for (const v of bad) {
-      const status = await rawRequest(stack.url, "/v1/models/m:predict", [["ce-id", v], ["x-request-id", Buffer.from("fallback-id")]], '{"instances":[[1]]}');
+      const status = await rawRequest(
+        stack.url,
+        "/v1/models/m:predict",
+        [
+          ["ce-id", v],
+          ["x-request-id", Buffer.from("fallback-id")],
+        ],
+        '{"instances":[[1]]}',
+      );
       assert.equal(status, 200);
     }
-    const status = await rawRequest(stack.url, "/v1/models/m:predict", [["x-request-id", Buffer.from("\xC2\x9Bbad", "latin1")]], '{"instances":[[1]]}');
+    const status = await rawRequest(
+      stack.url,
+      "/v1/models/m:predict",
+      [["x-request-id", Buffer.from("\xC2\x9Bbad", "latin1")]],
+      '{"instances":[[1]]}',
+    );
     assert.equal(status, 200);
     const evs = await events(stack, 8);
     for (const e of evs.slice(0, 6)) assert.equal(e.event.id, "fallback-id", "the clean x-request-id is used instead");
-    for (const e of evs.slice(6)) assert.match(e.event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "else a fresh UUID");
+    for (const e of evs.slice(6))
+      assert.match(
+        e.event.id,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        "else a fresh UUID",
+      );
     for (const e of evs) {
       const raw = e.rawHeaders.join("\n");
-      assert.ok(!/[\u0080-\u009f\u2028\u2029\ufffd]/.test(raw), "no C1, separator or replacement character in any header");
+      assert.ok(
+        !/[\u0080-\u009f\u2028\u2029\ufffd]/.test(raw),
+        "no C1, separator or replacement character in any header",
+      );
     }
   } finally {
     await stack.close();
@@ -185,7 +236,10 @@ test("ids with C1 controls, U+2028 or invalid UTF-8 are never copied raw into ce
 });
 
 test("a logger answering 100 MiB cannot make the host hold it: the callout is reset at Envoy's 32 MiB and inference carries on", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig({ retry: { maxRetries: 0 } }), sink: { behaviour: { kind: "big-answer", bytes: 100 * MiB } } });
+  const stack = await startStack({
+    pluginConfig: pluginConfig({ retry: { maxRetries: 0 } }),
+    sink: { behaviour: { kind: "big-answer", bytes: 100 * MiB } },
+  });
   try {
     for (let i = 0; i < 3; i++) {
       const res = await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1,2]]}');
@@ -202,7 +256,10 @@ test("a logger answering 100 MiB cannot make the host hold it: the callout is re
 });
 
 test("a logger answering 1 MiB (under the limit) is an ordinary success", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig(), sink: { behaviour: { kind: "big-answer", bytes: MiB } } });
+  const stack = await startStack({
+    pluginConfig: pluginConfig(),
+    sink: { behaviour: { kind: "big-answer", bytes: MiB } },
+  });
   try {
     await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1,2]]}');
     const c = await withDeadline(settledCounters(stack, 2), "settled");

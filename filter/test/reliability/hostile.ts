@@ -68,7 +68,7 @@ function readResponse(s: net.Socket): Promise<number> {
 
 async function settledMemory(stack: Stack): Promise<void> {
   let last = -1;
-  for (let same = 0; same < 3; ) {
+  for (let same = 0; same < 3;) {
     await stack.host.idle();
     await new Promise((r) => setTimeout(r, 50));
     const m = stack.host.memoryBytes;
@@ -94,9 +94,13 @@ export async function heldBodies(stack: Stack, o: HeldOptions): Promise<Held> {
       sockets.push(s);
     }
   }
-  await withDeadline((async () => {
-    while (stack.host.contextCounts().streams - before < o.connections) await new Promise((r) => setTimeout(r, 20));
-  })(), `${o.connections} streams open in the VM (have ${stack.host.contextCounts().streams - before})`, 120_000);
+  await withDeadline(
+    (async () => {
+      while (stack.host.contextCounts().streams - before < o.connections) await new Promise((r) => setTimeout(r, 20));
+    })(),
+    `${o.connections} streams open in the VM (have ${stack.host.contextCounts().streams - before})`,
+    120_000,
+  );
   await settledMemory(stack);
   return {
     get wasmBytes() {
@@ -116,10 +120,21 @@ export async function heldBodies(stack: Stack, o: HeldOptions): Promise<Held> {
 }
 
 /** One request with header bytes sent exactly as given (latin1 on the wire); its status. */
-export async function rawRequest(url: string, path: string, headers: [string, Buffer][], body: string): Promise<number> {
+export async function rawRequest(
+  url: string,
+  path: string,
+  headers: [string, Buffer][],
+  body: string,
+): Promise<number> {
   const u = new URL(url);
   const s = await connect({ host: u.hostname, port: Number(u.port) });
-  const lines = [`POST ${path} HTTP/1.1`, `Host: ${u.host}`, "Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`, "Connection: close"];
+  const lines = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${u.host}`,
+    "Content-Type: application/json",
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    "Connection: close",
+  ];
   const parts: Buffer[] = [Buffer.from(lines.join("\r\n") + "\r\n")];
   for (const [k, v] of headers) parts.push(Buffer.from(`${k}: `), v, Buffer.from("\r\n"));
   parts.push(Buffer.from("\r\n"), Buffer.from(body));
@@ -145,28 +160,70 @@ export interface HostileFigures {
 
 /** The held-connection scenarios of docs/reliability.md: the VM's memory against its budget. */
 export async function hostileScenarios(
-  start: (config: Record<string, unknown>) => Promise<Stack>, baseConfig: (extra?: Record<string, unknown>) => Record<string, unknown>,
+  start: (config: Record<string, unknown>) => Promise<Stack>,
+  baseConfig: (extra?: Record<string, unknown>) => Record<string, unknown>,
 ): Promise<HostileFigures[]> {
   const MiB = 1024 * 1024;
-  const runs: { scenario: string; connections: number; announce: number; send: number; budget: number; complete: boolean }[] = [
-    { scenario: "announce 1 MiB, send 1 byte, hold", connections: 4000, announce: MiB, send: 1, budget: 64 * MiB, complete: false },
-    { scenario: "announce 128 KiB, send 64 KiB, hold, then finish", connections: 2000, announce: 128 * 1024, send: 64 * 1024, budget: 64 * MiB, complete: true },
-    { scenario: "512 KiB bodies, half sent and held, 4 MiB budget", connections: 20, announce: 512 * 1024, send: 256 * 1024, budget: 4 * MiB, complete: true },
+  const runs: {
+    scenario: string;
+    connections: number;
+    announce: number;
+    send: number;
+    budget: number;
+    complete: boolean;
+  }[] = [
+    {
+      scenario: "announce 1 MiB, send 1 byte, hold",
+      connections: 4000,
+      announce: MiB,
+      send: 1,
+      budget: 64 * MiB,
+      complete: false,
+    },
+    {
+      scenario: "announce 128 KiB, send 64 KiB, hold, then finish",
+      connections: 2000,
+      announce: 128 * 1024,
+      send: 64 * 1024,
+      budget: 64 * MiB,
+      complete: true,
+    },
+    {
+      scenario: "512 KiB bodies, half sent and held, 4 MiB budget",
+      connections: 20,
+      announce: 512 * 1024,
+      send: 256 * 1024,
+      budget: 4 * MiB,
+      complete: true,
+    },
   ];
   const out: HostileFigures[] = [];
   for (const r of runs) {
-    const stack = await start(baseConfig({ limits: { maxHeldBytes: r.budget, maxBodyBytes: MiB, maxInflightCallouts: 4096 } }));
+    const stack = await start(
+      baseConfig({ limits: { maxHeldBytes: r.budget, maxBodyBytes: MiB, maxInflightCallouts: 4096 } }),
+    );
     try {
       const before = stack.host.memoryBytes;
-      const held = await heldBodies(stack, { connections: r.connections, announce: r.announce, send: r.send, complete: r.complete });
+      const held = await heldBodies(stack, {
+        connections: r.connections,
+        announce: r.announce,
+        send: r.send,
+        complete: r.complete,
+      });
       let ok = 0;
       if (r.complete) ok = (await held.finish()).filter((s) => s === 200).length;
       else held.close();
       await stack.host.idle();
       out.push({
-        scenario: r.scenario, connections: r.connections, announced: r.announce, sent: r.send, budget: r.budget,
-        wasmBefore: before, wasmPeak: stack.host.memoryBytes,
-        overBudget: Number(stack.host.metric("kserve_logger_events_over_budget") ?? 0n), statuses200: ok,
+        scenario: r.scenario,
+        connections: r.connections,
+        announced: r.announce,
+        sent: r.send,
+        budget: r.budget,
+        wasmBefore: before,
+        wasmPeak: stack.host.memoryBytes,
+        overBudget: Number(stack.host.metric("kserve_logger_events_over_budget") ?? 0n),
+        statuses200: ok,
         traps: Number(stack.host.metric("host.wasm_vm_failed") ?? 0n),
       });
     } finally {

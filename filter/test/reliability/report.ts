@@ -26,7 +26,9 @@ const rows: Figures[] = [];
 for (const sc of SCENARIOS) {
   const f = await runScenario(sc, requests);
   rows.push(f);
-  console.error(`${f.scenario}: failed ${f.inferenceFailed}, altered ${f.bodiesAltered}, attempted ${f.attempted}, sent ${f.sent}, failed ${f.failed}, retried ${f.retried}, dropped ${f.dropped}, unaccounted ${f.unaccounted}, wasm ${f.wasmStartBytes}→${f.wasmHalfBytes}→${f.wasmEndBytes}`);
+  console.error(
+    `${f.scenario}: failed ${f.inferenceFailed}, altered ${f.bodiesAltered}, attempted ${f.attempted}, sent ${f.sent}, failed ${f.failed}, retried ${f.retried}, dropped ${f.dropped}, unaccounted ${f.unaccounted}, wasm ${f.wasmStartBytes}→${f.wasmHalfBytes}→${f.wasmEndBytes}`,
+  );
 }
 const s = await soak(soakN, (l) => console.error(l));
 console.error(`soak: ${JSON.stringify(s)}`);
@@ -42,17 +44,27 @@ const slack = (b: number): number => Math.max(4 * 1048576, b / 8);
 const hostileTable = [
   "| held connections | each announces | each sends before holding | budget (maxHeldBytes) | Wasm memory before → peak | peak ≤ budget + GC slack + 4 MiB | events over budget | inference 200 | VM traps |",
   "| --- | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |",
-  ...hostile.map((h) => `| ${h.scenario}: ${h.connections.toLocaleString("en")} | ${kib(h.announced)} | ${h.sent < 1024 ? `${h.sent} B` : kib(h.sent)} | ${mib(h.budget)} | ${mib(h.wasmBefore)} → ${mib(h.wasmPeak)} | ${ok(h.wasmPeak <= h.budget + slack(h.budget) + 4 * 1048576)} | ${h.overBudget} | ${h.statuses200 || "(held, then closed)"} | ${h.traps} |`),
+  ...hostile.map(
+    (h) =>
+      `| ${h.scenario}: ${h.connections.toLocaleString("en")} | ${kib(h.announced)} | ${h.sent < 1024 ? `${h.sent} B` : kib(h.sent)} | ${mib(h.budget)} | ${mib(h.wasmBefore)} → ${mib(h.wasmPeak)} | ${ok(h.wasmPeak <= h.budget + slack(h.budget) + 4 * 1048576)} | ${h.overBudget} | ${h.statuses200 || "(held, then closed)"} | ${h.traps} |`,
+  ),
 ].join("\n");
 const held4000 = hostile[0]!;
 const perStream = Math.max(0, (held4000.wasmPeak - held4000.wasmBefore) / held4000.connections);
-const redactRows = redact.map((r) => `| ${r.body} | ${r.paths} | ${r.omitted ? "omitted" : r.mbps.toFixed(0)} MB/s |`).join("\n");
-const configRows = configs.map((c) => `| ${c.shape} | ${kib(c.bytes)} | ${(c.ns / 1e6).toFixed(2)} ms | ${c.result.slice(0, 80)} |`).join("\n");
+const redactRows = redact
+  .map((r) => `| ${r.body} | ${r.paths} | ${r.omitted ? "omitted" : r.mbps.toFixed(0)} MB/s |`)
+  .join("\n");
+const configRows = configs
+  .map((c) => `| ${c.shape} | ${kib(c.bytes)} | ${(c.ns / 1e6).toFixed(2)} ms | ${c.result.slice(0, 80)} |`)
+  .join("\n");
 
 const table = [
   "| scenario | inference requests | failed (must be 0) | bodies altered (must be 0) | events attempted | sent | failed | retried | dropped | unaccounted (must be 0) | sink received | Wasm memory (high-water mark): start → half → end | |",
   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
-  ...rows.map((f) => `| ${f.scenario} | ${f.requests} | ${f.inferenceFailed} | ${f.bodiesAltered} | ${f.attempted} | ${f.sent} | ${f.failed} | ${f.retried} | ${f.dropped} | ${f.unaccounted} | ${f.received} | ${kib(f.wasmStartBytes)} → ${kib(f.wasmHalfBytes)} → ${kib(f.wasmEndBytes)} | ${ok(f.inferenceFailed === 0 && f.bodiesAltered === 0 && f.unaccounted === 0 && f.wasmEndBytes <= WASM_BOUND)} ${f.note} |`),
+  ...rows.map(
+    (f) =>
+      `| ${f.scenario} | ${f.requests} | ${f.inferenceFailed} | ${f.bodiesAltered} | ${f.attempted} | ${f.sent} | ${f.failed} | ${f.retried} | ${f.dropped} | ${f.unaccounted} | ${f.received} | ${kib(f.wasmStartBytes)} → ${kib(f.wasmHalfBytes)} → ${kib(f.wasmEndBytes)} | ${ok(f.inferenceFailed === 0 && f.bodiesAltered === 0 && f.unaccounted === 0 && f.wasmEndBytes <= WASM_BOUND)} ${f.note} |`,
+  ),
 ].join("\n");
 
 const reconf = rows.find((r) => r.scenario.startsWith("reconfiguration"))!;

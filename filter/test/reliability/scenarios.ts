@@ -47,27 +47,46 @@ export const SCENARIOS: Scenario[] = [
   { name: "logger up", note: "baseline" },
   { name: "logger down for the whole run", note: "connection refused; retried, then failed", noSink: true },
   {
-    name: "logger flapping (reset / 200 every 25 requests)", note: "retries recover what the up phases can take",
-    step: (s, i) => { if (i % 25 === 0) s.sink!.setBehaviour((i / 25) % 2 === 0 ? { kind: "reset" } : { kind: "ok" }); },
+    name: "logger flapping (reset / 200 every 25 requests)",
+    note: "retries recover what the up phases can take",
+    step: (s, i) => {
+      if (i % 25 === 0) s.sink!.setBehaviour((i / 25) % 2 === 0 ? { kind: "reset" } : { kind: "ok" });
+    },
   },
-  { name: "logger slower than the timeout (400 ms vs 100 ms)", note: "504 from the callout timeout", behaviour: { kind: "delay", ms: 400 }, config: { logger: { timeoutMs: 100 } } },
+  {
+    name: "logger slower than the timeout (400 ms vs 100 ms)",
+    note: "504 from the callout timeout",
+    behaviour: { kind: "delay", ms: 400 },
+    config: { logger: { timeoutMs: 100 } },
+  },
   { name: "logger answering 500", note: "retried, then failed", behaviour: { kind: "status", status: 500 } },
   { name: "logger answering 503", note: "retried, then failed", behaviour: { kind: "status", status: 503 } },
   { name: "logger resetting connections", note: "callout reset (0,0,0)", behaviour: { kind: "reset" } },
   { name: "logger answering garbage", note: "not HTTP", behaviour: { kind: "garbage" } },
   {
-    name: "reconfiguration under load (every 50 requests)", note: "events lost to reconfiguration = attempted − sent",
+    name: "reconfiguration under load (every 50 requests)",
+    note: "events lost to reconfiguration = attempted − sent",
     behaviour: { kind: "delay", ms: 20 },
-    step: (s, i) => { if (i > 0 && i % 50 === 0) s.sidecar.reconfigure(scenarioConfig({ annotations: { "serving.example.com/model-version": `v${i}` } })); },
+    step: (s, i) => {
+      if (i > 0 && i % 50 === 0)
+        s.sidecar.reconfigure(scenarioConfig({ annotations: { "serving.example.com/model-version": `v${i}` } }));
+    },
   },
   {
-    name: "configuration refused mid-run", note: "the previous configuration stays in force",
-    step: (s, i, n) => { if (i === Math.floor(n / 2)) s.sidecar.reconfigure(scenarioConfig({ mode: "sometimes" })); },
+    name: "configuration refused mid-run",
+    note: "the previous configuration stays in force",
+    step: (s, i, n) => {
+      if (i === Math.floor(n / 2)) s.sidecar.reconfigure(scenarioConfig({ mode: "sometimes" }));
+    },
   },
 ];
 
 export function scenarioConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const base = pluginConfig({ retry: FAST_RETRY, limits: { maxInflightCallouts: 256 }, annotations: { "serving.example.com/model-version": "v0" } });
+  const base = pluginConfig({
+    retry: FAST_RETRY,
+    limits: { maxInflightCallouts: 256 },
+    annotations: { "serving.example.com/model-version": "v0" },
+  });
   const logger = { ...(base.logger as object), ...((extra.logger as object | undefined) ?? {}) };
   return { ...base, ...extra, logger };
 }
@@ -84,23 +103,28 @@ export async function runScenario(sc: Scenario, requests = 400, concurrency = 16
     await settledCounters(stack);
     const wasmStart = stack.host.memoryBytes;
     const warm = countersOf(await settledCounters(stack));
-    let failed = 0, altered = 0, next = 0;
+    let failed = 0,
+      altered = 0,
+      next = 0;
     const half = Math.floor(requests / 2);
     let wasmHalf = 0;
-    const wave = (until: number): Promise<unknown> => Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < until) {
-        const i = next++;
-        sc.step?.(stack, i, requests);
-        const body = JSON.stringify({ instances: [[i, 2, 3]] });
-        try {
-          const res = await post(`${stack.url}/v1/models/m:predict`, body);
-          if (res.status !== 200) failed++;
-          else if (res.body.toString() !== JSON.stringify({ predictions: [i + 5] })) altered++;
-        } catch {
-          failed++;
-        }
-      }
-    }));
+    const wave = (until: number): Promise<unknown> =>
+      Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < until) {
+            const i = next++;
+            sc.step?.(stack, i, requests);
+            const body = JSON.stringify({ instances: [[i, 2, 3]] });
+            try {
+              const res = await post(`${stack.url}/v1/models/m:predict`, body);
+              if (res.status !== 200) failed++;
+              else if (res.body.toString() !== JSON.stringify({ predictions: [i + 5] })) altered++;
+            } catch {
+              failed++;
+            }
+          }
+        }),
+      );
     await wave(half);
     await settledCounters(stack);
     wasmHalf = stack.host.memoryBytes;
@@ -108,17 +132,33 @@ export async function runScenario(sc: Scenario, requests = 400, concurrency = 16
     const c = countersOf(await settledCounters(stack, warm.attempted + 2 * requests));
     const d = (k: keyof typeof c): number => c[k] - warm[k];
     return {
-      scenario: sc.name, requests, inferenceFailed: failed, bodiesAltered: altered,
-      attempted: d("attempted"), sent: d("sent"), failed: d("failed"), retried: d("retried"), dropped: d("dropped"),
+      scenario: sc.name,
+      requests,
+      inferenceFailed: failed,
+      bodiesAltered: altered,
+      attempted: d("attempted"),
+      sent: d("sent"),
+      failed: d("failed"),
+      retried: d("retried"),
+      dropped: d("dropped"),
       unaccounted: d("attempted") - d("sent") - d("failed") - d("dropped"),
       received: stack.sink ? stack.sink.events.length - warm.sent : 0,
-      wasmStartBytes: wasmStart, wasmHalfBytes: wasmHalf, wasmEndBytes: stack.host.memoryBytes, note: sc.note,
+      wasmStartBytes: wasmStart,
+      wasmHalfBytes: wasmHalf,
+      wasmEndBytes: stack.host.memoryBytes,
+      note: sc.note,
     };
   } finally {
     await stack.close();
   }
 }
 
-function countersOf(c: Record<string, number>): { attempted: number; sent: number; failed: number; retried: number; dropped: number } {
+function countersOf(c: Record<string, number>): {
+  attempted: number;
+  sent: number;
+  failed: number;
+  retried: number;
+  dropped: number;
+} {
   return { attempted: c.attempted!, sent: c.sent!, failed: c.failed!, retried: c.retried!, dropped: c.dropped! };
 }

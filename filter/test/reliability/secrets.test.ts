@@ -11,7 +11,12 @@ import { events, pluginConfig, post } from "../e2e/support.js";
 test("credential headers on requests never appear in events", async () => {
   const stack = await startStack({ pluginConfig: pluginConfig({ metadataHeaders: ["X-Tenant"] }) });
   try {
-    await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { authorization: "Bearer s3cr3t", cookie: "session=s3cr3t", "x-api-key": "s3cr3t", "x-tenant": "acme" });
+    await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+      authorization: "Bearer s3cr3t",
+      cookie: "session=s3cr3t",
+      "x-api-key": "s3cr3t",
+      "x-tenant": "acme",
+    });
     const evs = await events(stack, 2);
     for (const e of evs) {
       const all = JSON.stringify(e.headers) + e.body.toString();
@@ -29,16 +34,25 @@ test("a configuration that lists a credential header is refused unless allowSens
     for (const name of ["Authorization", "cookie", "Set-Cookie", "Proxy-Authorization", "X-Api-Key"]) {
       const res = host.configure(pluginConfig({ metadataHeaders: [name] }));
       assert.equal(res.accepted, false, `${name} refused`);
-      assert.match(host.logText(), new RegExp(`metadataHeaders\\[0\\]: "${name}" carries credentials; list it in allowSensitiveHeaders`));
+      assert.match(
+        host.logText(),
+        new RegExp(`metadataHeaders\\[0\\]: "${name}" carries credentials; list it in allowSensitiveHeaders`),
+      );
     }
-    assert.equal(host.configure(pluginConfig({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["authorization"] })).accepted, true);
+    assert.equal(
+      host.configure(pluginConfig({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["authorization"] }))
+        .accepted,
+      true,
+    );
   } finally {
     host.close();
   }
 });
 
 test("explicitly allowed, a credential header is logged (the operator's choice, by name)", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["Authorization"] }) });
+  const stack = await startStack({
+    pluginConfig: pluginConfig({ metadataHeaders: ["Authorization"], allowSensitiveHeaders: ["Authorization"] }),
+  });
   try {
     await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { authorization: "Bearer visible" });
     const [e] = await events(stack, 1);
@@ -52,12 +66,33 @@ test("the filter and the installer refuse the same header names: one rule, token
   const { isSensitiveHeader } = await import("../../../installer/src/sensitive.js");
   const host = await WasmHost.load(readFileSync(WASM_PATH), { rootId: ROOT_ID });
   try {
-    const names = ["Authorization", "X-Forwarded-Authorization", "X-Original-Authorization", "X-Authorization", "X-Auth-Token",
-      "X-Api-Key", "Api-Key", "X-Csrf-Token", "X-Session-Id", "X-Forwarded-Client-Cert", "X-Amz-Security-Token", "Cookie",
-      "X-Tenant", "X-Request-Id", "X-Author", "X-Model-Version", "X-Tokenizer", "Content-Type"];
+    const names = [
+      "Authorization",
+      "X-Forwarded-Authorization",
+      "X-Original-Authorization",
+      "X-Authorization",
+      "X-Auth-Token",
+      "X-Api-Key",
+      "Api-Key",
+      "X-Csrf-Token",
+      "X-Session-Id",
+      "X-Forwarded-Client-Cert",
+      "X-Amz-Security-Token",
+      "Cookie",
+      "X-Tenant",
+      "X-Request-Id",
+      "X-Author",
+      "X-Model-Version",
+      "X-Tokenizer",
+      "Content-Type",
+    ];
     for (const name of names) {
       const accepted = host.configure(pluginConfig({ metadataHeaders: [name] })).accepted;
-      assert.equal(accepted, !isSensitiveHeader(name), `${name}: filter ${accepted ? "accepts" : "refuses"}, installer agrees`);
+      assert.equal(
+        accepted,
+        !isSensitiveHeader(name),
+        `${name}: filter ${accepted ? "accepts" : "refuses"}, installer agrees`,
+      );
     }
     assert.equal(host.configure(pluginConfig({ metadataHeaders: ["X-Tenant"] })).accepted, true);
   } finally {
@@ -75,7 +110,10 @@ test("a bearer token in X-Forwarded-Authorization never reaches ce-metadata", as
   }
   const stack = await startStack({ pluginConfig: pluginConfig({ metadataHeaders: ["X-Tenant"] }) });
   try {
-    await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-forwarded-authorization": "Bearer s3cr3t", "x-tenant": "acme" });
+    await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+      "x-forwarded-authorization": "Bearer s3cr3t",
+      "x-tenant": "acme",
+    });
     for (const e of await events(stack, 2)) assert.ok(!JSON.stringify(e.headers).includes("s3cr3t"));
   } finally {
     await stack.close();

@@ -23,7 +23,14 @@ export interface SoakFigures {
   seconds: number;
 }
 
-const REQ_BODY = Buffer.from(JSON.stringify({ instances: [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]] }));
+const REQ_BODY = Buffer.from(
+  JSON.stringify({
+    instances: [
+      [6.8, 2.8, 4.8, 1.4],
+      [6.0, 3.4, 4.5, 1.6],
+    ],
+  }),
+);
 const RESP_BODY = Buffer.from(JSON.stringify({ predictions: [1, 1] }));
 const BATCH = 100;
 
@@ -33,10 +40,19 @@ function rssMiB(): number {
 
 function exchange(host: WasmHost, i: number): void {
   const s = host.newStream();
-  s.sendRequestHeaders([[":authority", "sklearn-iris.models"], [":path", "/v1/models/sklearn-iris:predict"], [":method", "POST"], [":scheme", "http"],
-    ["content-type", "application/json"], ["x-request-id", `soak-${i}`]]);
+  s.sendRequestHeaders([
+    [":authority", "sklearn-iris.models"],
+    [":path", "/v1/models/sklearn-iris:predict"],
+    [":method", "POST"],
+    [":scheme", "http"],
+    ["content-type", "application/json"],
+    ["x-request-id", `soak-${i}`],
+  ]);
   s.sendRequestBody(REQ_BODY, { endOfStream: true });
-  s.sendResponseHeaders([[":status", "200"], ["content-type", "application/json"]]);
+  s.sendResponseHeaders([
+    [":status", "200"],
+    ["content-type", "application/json"],
+  ]);
   s.sendResponseBody(RESP_BODY, { endOfStream: true });
   s.complete();
 }
@@ -44,7 +60,13 @@ function exchange(host: WasmHost, i: number): void {
 function counters(host: WasmHost): Record<string, number> {
   const m = host.metrics();
   const get = (k: string): number => Number(m[`kserve_logger_events_${k}`] ?? 0n);
-  return { attempted: get("attempted"), sent: get("sent"), failed: get("failed"), dropped: get("dropped"), retried: get("retried") };
+  return {
+    attempted: get("attempted"),
+    sent: get("sent"),
+    failed: get("failed"),
+    dropped: get("dropped"),
+    retried: get("retried"),
+  };
 }
 
 async function settle(host: WasmHost): Promise<void> {
@@ -60,7 +82,10 @@ export async function soak(exchanges = 100_000, log: (s: string) => void = () =>
   const t0 = performance.now();
   const sink = await CloudEventSink.start({ record: false }); // the sink must not hold 100,000 events in this process
   const host = await WasmHost.load(readFileSync(WASM_PATH), {
-    rootId: ROOT_ID, failOpen: true, nodeMetadata: podMetadata("sklearn-iris", "models"), clusters: { [CLUSTER]: "127.0.0.1:1" },
+    rootId: ROOT_ID,
+    failOpen: true,
+    nodeMetadata: podMetadata("sklearn-iris", "models"),
+    clusters: { [CLUSTER]: "127.0.0.1:1" },
   });
   try {
     const res = host.configure(scenarioConfig({ limits: { maxInflightCallouts: 1024 } }));
@@ -85,7 +110,12 @@ export async function soak(exchanges = 100_000, log: (s: string) => void = () =>
     global.gc?.();
     const c = counters(host);
     return {
-      exchanges, attempted: c.attempted! - 2, sent: c.sent! , failed: c.failed! - 2, retried: c.retried!, dropped: c.dropped!,
+      exchanges,
+      attempted: c.attempted! - 2,
+      sent: c.sent!,
+      failed: c.failed! - 2,
+      retried: c.retried!,
+      dropped: c.dropped!,
       received: sink.accepted,
       wasmBytes: { start: start.wasm, switch: sw.wasm, end: host.memoryBytes },
       rssMiB: { start: start.rss, switch: sw.rss, end: rssMiB() },

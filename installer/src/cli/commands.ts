@@ -10,7 +10,21 @@ import { validateObject } from "../validate/index.js";
 import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "../wasmplugin.js";
 import { clusterTarget, targetIsvcs } from "./cluster.js";
 import type { Io } from "./context.js";
-import { CLUSTER, CLUSTER_HELP, controlNamespace, dryRun, FILES, OUTPUT, outputFormat, readFiles, RENDER_HELP, RENDER_OPTIONS, renderOptions, type Command, type Values } from "./flags.js";
+import {
+  CLUSTER,
+  CLUSTER_HELP,
+  controlNamespace,
+  dryRun,
+  FILES,
+  OUTPUT,
+  outputFormat,
+  readFiles,
+  RENDER_HELP,
+  RENDER_OPTIONS,
+  renderOptions,
+  type Command,
+  type Values,
+} from "./flags.js";
 import { statusRows, statusTable } from "./status.js";
 import { WATCH_HELP, WATCH_OPTIONS, watchCommand } from "./watch.js";
 
@@ -65,10 +79,17 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   apply: {
-    summary: "Render and server-side apply the logging of InferenceServices read from the cluster (idempotent; prunes what is no longer wanted)",
-    usage: "apply (NAME ... | --all) [-n NS | -A] --module-url URL [render flags] [--dry-run=client|server] [--kubeconfig FILE]",
+    summary:
+      "Render and server-side apply the logging of InferenceServices read from the cluster (idempotent; prunes what is no longer wanted)",
+    usage:
+      "apply (NAME ... | --all) [-n NS | -A] --module-url URL [render flags] [--dry-run=client|server] [--kubeconfig FILE]",
     options: { ...RENDER_OPTIONS, ...CLUSTER },
-    help: { ...CLUSTER_HELP, ...Object.fromEntries(Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))) },
+    help: {
+      ...CLUSTER_HELP,
+      ...Object.fromEntries(
+        Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o")),
+      ),
+    },
     async run(v, io, positionals) {
       const dry = dryRun(v);
       const opts = renderOptions(v);
@@ -93,8 +114,9 @@ export const COMMANDS: Record<string, Command> = {
       const t = clusterTarget(v, positionals, true, io);
       // by name, not by ISVC lookup: the ISVC may already be gone
       const targets = t.all
-        ? (await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`))
-            .map((o) => [o.metadata!.namespace!, o.metadata!.labels![LABEL_ISVC]!] as const)
+        ? (
+            await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`)
+          ).map((o) => [o.metadata!.namespace!, o.metadata!.labels![LABEL_ISVC]!] as const)
         : t.names.map((n) => [t.namespace!, n] as const);
       const seen = new Set<string>();
       for (const [ns, name] of targets) {
@@ -111,23 +133,33 @@ export const COMMANDS: Record<string, Command> = {
     summary: "Switch logging on for InferenceServices or a whole namespace (no pod restart), then apply",
     usage: "enable (NAME ... | --namespace-wide) [-n NS] --module-url URL [render flags] [--kubeconfig FILE]",
     options: { ...RENDER_OPTIONS, ...CLUSTER, "namespace-wide": { type: "boolean" } },
-    help: { "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled on the Namespace)", ...CLUSTER_HELP },
+    help: {
+      "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled on the Namespace)",
+      ...CLUSTER_HELP,
+    },
     run: (v, io, positionals) => toggle(true, v, io, positionals),
   },
   disable: {
-    summary: "Switch logging off for InferenceServices or a whole namespace: their WasmPlugins are deleted (no pod restart)",
+    summary:
+      "Switch logging off for InferenceServices or a whole namespace: their WasmPlugins are deleted (no pod restart)",
     usage: "disable (NAME ... | --namespace-wide) [-n NS] [--kubeconfig FILE]",
     options: { ...CLUSTER, "namespace-wide": { type: "boolean" } },
-    help: { "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled=false on the Namespace)", ...CLUSTER_HELP },
+    help: {
+      "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled=false on the Namespace)",
+      ...CLUSTER_HELP,
+    },
     run: (v, io, positionals) => toggle(false, v, io, positionals),
   },
   watch: {
-    summary: "Controller: keep the logging of every InferenceService in line as they change (list+watch; runs until SIGTERM)",
-    usage: "watch (-A | -n NS [-n NS ...]) --module-url URL [--module-sha256 HEX] [render flags] [--health-addr :8081] [--kubeconfig FILE]",
+    summary:
+      "Controller: keep the logging of every InferenceService in line as they change (list+watch; runs until SIGTERM)",
+    usage:
+      "watch (-A | -n NS [-n NS ...]) --module-url URL [--module-sha256 HEX] [render flags] [--health-addr :8081] [--kubeconfig FILE]",
     options: WATCH_OPTIONS,
     help: WATCH_HELP,
     run(v, io, positionals) {
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (watch takes -A or -n)`);
+      if (positionals.length > 0)
+        throw new UsageError(`unexpected argument "${positionals[0]}" (watch takes -A or -n)`);
       return watchCommand(v, io);
     },
   },
@@ -140,10 +172,15 @@ export const COMMANDS: Record<string, Command> = {
       const t = clusterTarget(v, positionals, false, io);
       // NAME: that ISVC only (it must exist); several names, those.
       if (positionals.length > 0) await targetIsvcs(t);
-      const plugins = (await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`))
-        .filter((p) => positionals.length === 0 || positionals.includes(p.metadata?.labels?.[LABEL_ISVC] ?? ""));
-      const isvcs = new Map((await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace))
-        .map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o as unknown as Record<string, unknown>]));
+      const plugins = (
+        await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`)
+      ).filter((p) => positionals.length === 0 || positionals.includes(p.metadata?.labels?.[LABEL_ISVC] ?? ""));
+      const isvcs = new Map(
+        (await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace)).map((o) => [
+          `${o.metadata?.namespace}/${o.metadata?.name}`,
+          o as unknown as Record<string, unknown>,
+        ]),
+      );
       const rows = statusRows(plugins, isvcs);
       if (v.output !== undefined) {
         io.stdout(formatObjects([{ items: rows }], outputFormat(v)));
@@ -153,21 +190,23 @@ export const COMMANDS: Record<string, Command> = {
       if (rows.length === 0) io.stderr("No InferenceService is logged by kserve-wasm-logger here.\n");
       const twice = rows.filter((r) => r.source === "spec").length;
       if (twice > 0) {
-        io.stderr(`${twice} of them also have spec.<component>.logger, so KServe's agent logs them too (every event twice); ` +
-          `move the logger into the kserve-wasm-logger/logger.<component> annotation to switch the agent off (docs/migration.md).\n`);
+        io.stderr(
+          `${twice} of them also have spec.<component>.logger, so KServe's agent logs them too (every event twice); ` +
+            `move the logger into the kserve-wasm-logger/logger.<component> annotation to switch the agent off (docs/migration.md).\n`,
+        );
       }
       return 0;
     },
   },
 };
 
-
 async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Promise<number> {
   const t = clusterTarget(v, positionals, v["namespace-wide"] !== true, io);
   if (t.namespace === undefined) throw new UsageError("-A is not supported here; name the namespace with -n");
   const ns = t.namespace;
   const opts = on ? renderOptions(v) : undefined;
-  if (v["namespace-wide"] === true && positionals.length > 0) throw new UsageError("give names or --namespace-wide, not both");
+  if (v["namespace-wide"] === true && positionals.length > 0)
+    throw new UsageError("give names or --namespace-wide, not both");
   // Every named ISVC must exist before any switch is written: a typo changes nothing (rc 1).
   const isvcs = v["namespace-wide"] === true ? await targetIsvcs({ ...t, all: true }) : await targetIsvcs(t);
   if (v["namespace-wide"] === true) {

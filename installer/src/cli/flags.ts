@@ -27,7 +27,9 @@ export const OUTPUT: Options = { output: { type: "string", short: "o" } };
 export const NAMESPACE: Options = { namespace: { type: "string", short: "n" } };
 
 export const RENDER_OPTIONS: Options = {
-  ...FILES, ...OUTPUT, ...NAMESPACE,
+  ...FILES,
+  ...OUTPUT,
+  ...NAMESPACE,
   "module-url": { type: "string" },
   "module-sha256": { type: "string" },
   "module-file": { type: "string" },
@@ -66,40 +68,56 @@ export const RENDER_OPTIONS: Options = {
 
 export const RENDER_HELP: Record<string, string> = {
   "-f, --filename FILE|-": "InferenceService manifests (YAML or JSON, several documents, kind: List); repeatable",
-  "-n, --namespace NS": "namespace of ISVCs that name none (default \"default\"); an ISVC naming another is an error",
+  "-n, --namespace NS": 'namespace of ISVCs that name none (default "default"); an ISVC naming another is an error',
   "-o, --output yaml|json": "output format (default yaml)",
   "--module-url URL": "where Istio fetches the filter: oci://…, https://…, http://…, file:///… (required)",
   "--module-sha256 HEX": "sha256 Istio verifies the module with (for oci:// the image manifest digest)",
-  "--module-file FILE": "compute --module-sha256 from the module file, e.g. build/kserve-logger.wasm (http(s)/file URLs)",
-  "--module-oci-layout DIR": "take --module-sha256 from the image manifest digest of an OCI image layout, e.g. build/kserve-logger-oci (`make oci`; oci:// URLs)",
+  "--module-file FILE":
+    "compute --module-sha256 from the module file, e.g. build/kserve-logger.wasm (http(s)/file URLs)",
+  "--module-oci-layout DIR":
+    "take --module-sha256 from the image manifest digest of an OCI image layout, e.g. build/kserve-logger-oci (`make oci`; oci:// URLs)",
   "--default-logger-url URL": `logger URL for loggers without one, KServe's ConfigMap logger.defaultUrl (default ${DEFAULT_LOGGER_URL})`,
   "--cluster-domain DOMAIN": "Kubernetes cluster domain (default cluster.local)",
   "--allow-annotation KEY": "send this metadataAnnotations key although it looks sensitive; repeatable",
   "--allow-header NAME": "copy this metadataHeaders name although it carries credentials; repeatable",
   "--disallowed-annotation KEY": "add to KServe's disallowed annotation list (as the ConfigMap can); repeatable",
   "--strict": "a selected annotation the ISVC lacks is an error (default: warning, skipped, as KServe does)",
-  "--logger-timeout-ms N": "logger callout timeout, pluginConfig logger.timeoutMs (default 5000, 1..60000; alias --timeout-ms)",
+  "--logger-timeout-ms N":
+    "logger callout timeout, pluginConfig logger.timeoutMs (default 5000, 1..60000; alias --timeout-ms)",
   "--max-body-bytes N": "pluginConfig limits.maxBodyBytes (filter default 1048576, 0..67108864)",
-  "--max-metadata-bytes N": "pluginConfig limits.maxMetadataBytes: cap of the ce-metadata header (filter default 8192, 2..65536)",
-  "--batch-max-events N": "send events in CloudEvents batches (application/cloudevents-batch+json) of at most N events, 1..1000 (pluginConfig batch.maxEvents; default: one request per event, as KServe's agent)",
-  "--batch-max-bytes N": "a batch leaves at this size, 1024..16777216 (pluginConfig batch.maxBytes, filter default 1048576; implies batch mode)",
-  "--batch-interval-ms N": "a batch leaves when its first event has waited this long, 1..60000 (pluginConfig batch.intervalMs, filter default 1000; implies batch mode)",
+  "--max-metadata-bytes N":
+    "pluginConfig limits.maxMetadataBytes: cap of the ce-metadata header (filter default 8192, 2..65536)",
+  "--batch-max-events N":
+    "send events in CloudEvents batches (application/cloudevents-batch+json) of at most N events, 1..1000 (pluginConfig batch.maxEvents; default: one request per event, as KServe's agent)",
+  "--batch-max-bytes N":
+    "a batch leaves at this size, 1024..16777216 (pluginConfig batch.maxBytes, filter default 1048576; implies batch mode)",
+  "--batch-interval-ms N":
+    "a batch leaves when its first event has waited this long, 1..60000 (pluginConfig batch.intervalMs, filter default 1000; implies batch mode)",
   "--max-inflight-callouts N": "pluginConfig limits.maxInflightCallouts (filter default 64, 1..4096)",
   "--drain-timeout-ms N": "pluginConfig limits.drainTimeoutMs (filter default 10000, 0..120000)",
-  "--max-held-bytes N": "pluginConfig limits.maxHeldBytes: all bytes a worker's VM holds for logging (filter default 67108864, 1048576..1073741824)",
-  "--max-redact-bytes N": "pluginConfig limits.maxRedactBytes: larger bodies are left out instead of redacted (filter default 1048576, 0..16777216)",
-  "--istio-root-namespace NS": "Istio's root namespace (meshConfig.rootNamespace, default istio-system): ISVCs there, in kube-system and in kube-public are refused",
-  "--allow-logger-query": "allow logger URL query parameters whose names look like credentials (token, api_key, ...); they are copied into every WasmPlugin",
-  "--allow-logger-address": "allow a logger on loopback, link-local (169.254.x) or unspecified addresses, port 0, or Envoy's/Istio's own ports (15000, 15001, 15004, 15006, 15020, 15021, 15090)",
-  "--fail-strategy FAIL_OPEN|FAIL_RELOAD": "WasmPlugin failStrategy (default FAIL_OPEN); FAIL_RELOAD (Istio ≥ 1.27) reloads a crashed VM so logging resumes",
+  "--max-held-bytes N":
+    "pluginConfig limits.maxHeldBytes: all bytes a worker's VM holds for logging (filter default 67108864, 1048576..1073741824)",
+  "--max-redact-bytes N":
+    "pluginConfig limits.maxRedactBytes: larger bodies are left out instead of redacted (filter default 1048576, 0..16777216)",
+  "--istio-root-namespace NS":
+    "Istio's root namespace (meshConfig.rootNamespace, default istio-system): ISVCs there, in kube-system and in kube-public are refused",
+  "--allow-logger-query":
+    "allow logger URL query parameters whose names look like credentials (token, api_key, ...); they are copied into every WasmPlugin",
+  "--allow-logger-address":
+    "allow a logger on loopback, link-local (169.254.x) or unspecified addresses, port 0, or Envoy's/Istio's own ports (15000, 15001, 15004, 15006, 15020, 15021, 15090)",
+  "--fail-strategy FAIL_OPEN|FAIL_RELOAD":
+    "WasmPlugin failStrategy (default FAIL_OPEN); FAIL_RELOAD (Istio ≥ 1.27) reloads a crashed VM so logging resumes",
   "--max-retries N": "pluginConfig retry.maxRetries (filter default 2, 0..10)",
   "--retry-initial-backoff-ms N": "pluginConfig retry.initialBackoffMs (filter default 100, 1..60000)",
-  "--retry-max-backoff-ms N": "pluginConfig retry.maxBackoffMs (filter default 2000, 1..300000, not below the initial backoff)",
+  "--retry-max-backoff-ms N":
+    "pluginConfig retry.maxBackoffMs (filter default 2000, 1..300000, not below the initial backoff)",
   "--retry-budget-bytes N": "pluginConfig retry.budgetBytes (filter default 8388608, 0..268435456)",
-  "--redact-path PATH": "JSON path whose values are replaced by \"[REDACTED]\" in both bodies, e.g. instances.*.ssn; repeatable (pluginConfig redactPaths, at most 32)",
+  "--redact-path PATH":
+    'JSON path whose values are replaced by "[REDACTED]" in both bodies, e.g. instances.*.ssn; repeatable (pluginConfig redactPaths, at most 32)',
   "--source URI": "pluginConfig source: ce-source when the pod name is unknown (filter default http://localhost:9081/)",
   "--log-all-responses": "also log non-200 responses (pluginConfig logAllResponses)",
-  "--ce-endpoint traffic|kserve": "traffic (default): ce-endpoint is default/canary from the ISVC's traffic split; kserve: as KServe's agent sends it, the pod label endpoint (normally empty)",
+  "--ce-endpoint traffic|kserve":
+    "traffic (default): ce-endpoint is default/canary from the ISVC's traffic split; kserve: as KServe's agent sends it, the pod label endpoint (normally empty)",
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
 };
 
@@ -138,7 +156,9 @@ export function renderOptions(v: Values): RenderOptions {
   if (redactBytes !== undefined) limits.maxRedactBytes = redactBytes;
   const failStrategy = v["fail-strategy"] as string | undefined;
   if (failStrategy !== undefined && !(FAIL_STRATEGIES as readonly string[]).includes(failStrategy)) {
-    throw new UsageError(`--fail-strategy: "${failStrategy}" is not FAIL_OPEN or FAIL_RELOAD (FAIL_CLOSE would let a logging fault fail inference)`);
+    throw new UsageError(
+      `--fail-strategy: "${failStrategy}" is not FAIL_OPEN or FAIL_RELOAD (FAIL_CLOSE would let a logging fault fail inference)`,
+    );
   }
   const retry: NonNullable<RenderOptions["retry"]> = {};
   const retries = intOption(v, "max-retries");
@@ -163,15 +183,20 @@ export function renderOptions(v: Values): RenderOptions {
   if (batchInterval !== undefined) batch.intervalMs = batchInterval;
   const redact = (v["redact-path"] as string[] | undefined) ?? [];
   const enc = v["header-encoding"] as string | undefined;
-  if (enc !== undefined && enc !== "raw" && enc !== "percent") throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
+  if (enc !== undefined && enc !== "raw" && enc !== "percent")
+    throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
   const ceEndpoint = v["ce-endpoint"] as string | undefined;
   if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
     throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
   }
   const opts: RenderOptions = {
     ...DEFAULT_RENDER_OPTIONS,
-    module: moduleRef(v["module-url"] as string | undefined, v["module-sha256"] as string | undefined, v["module-file"] as string | undefined,
-      v["module-oci-layout"] as string | undefined),
+    module: moduleRef(
+      v["module-url"] as string | undefined,
+      v["module-sha256"] as string | undefined,
+      v["module-file"] as string | undefined,
+      v["module-oci-layout"] as string | undefined,
+    ),
     defaultLoggerUrl: (v["default-logger-url"] as string | undefined) ?? DEFAULT_LOGGER_URL,
     clusterDomain: (v["cluster-domain"] as string | undefined) ?? "cluster.local",
     allowAnnotations: (v["allow-annotation"] as string[] | undefined) ?? [],
@@ -208,7 +233,7 @@ export const CLUSTER: Options = {
 export const CLUSTER_HELP: Record<string, string> = {
   "NAME ...": "InferenceServices to act on (or --all)",
   "--all": "every InferenceService of the namespace",
-  "-n, --namespace NS": "namespace (default: the kubeconfig context's, else \"default\")",
+  "-n, --namespace NS": 'namespace (default: the kubeconfig context\'s, else "default")',
   "-A, --all-namespaces": "every namespace (implies --all)",
   "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
   "--dry-run client|server": "client: print what would be done; server: send with dryRun=All",

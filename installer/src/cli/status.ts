@@ -21,7 +21,9 @@ export interface StatusRow {
 /** One row per WasmPlugin of ours; `isvcs` by "namespace/name" tells where each logger spec lives. */
 export function statusRows(plugins: KubernetesObject[], isvcs: Map<string, Record<string, unknown>>): StatusRow[] {
   return plugins.map((p) => {
-    const cfg = (p as unknown as { spec?: { pluginConfig?: { annotations?: Record<string, string>; mode?: string } } }).spec?.pluginConfig ?? {};
+    const cfg =
+      (p as unknown as { spec?: { pluginConfig?: { annotations?: Record<string, string>; mode?: string } } }).spec
+        ?.pluginConfig ?? {};
     const ns = p.metadata?.namespace ?? "";
     const name = p.metadata?.labels?.[LABEL_ISVC] ?? "";
     const component = p.metadata?.labels?.[LABEL_COMPONENT] ?? "";
@@ -40,11 +42,30 @@ export function statusRows(plugins: KubernetesObject[], isvcs: Map<string, Recor
 
 /** kubectl-style columns, padded to the widest cell. */
 export function statusTable(rows: StatusRow[]): string {
-  const table = [["NAMESPACE", "INFERENCESERVICE", "COMPONENT", "MODE", "LOGGER", "SOURCE", "ANNOTATIONS"],
-    ...rows.map((r) => [r.namespace, r.inferenceService, r.component, r.mode, r.logger, r.source,
-      Object.entries(r.annotations).map(([k, x]) => `${k}=${x}`).join(",")])];
+  const table = [
+    ["NAMESPACE", "INFERENCESERVICE", "COMPONENT", "MODE", "LOGGER", "SOURCE", "ANNOTATIONS"],
+    ...rows.map((r) => [
+      r.namespace,
+      r.inferenceService,
+      r.component,
+      r.mode,
+      r.logger,
+      r.source,
+      Object.entries(r.annotations)
+        .map(([k, x]) => `${k}=${x}`)
+        .join(","),
+    ]),
+  ];
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return table.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2))).join("").trimEnd() + "\n").join("");
+  return table
+    .map(
+      (row) =>
+        row
+          .map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2)))
+          .join("")
+          .trimEnd() + "\n",
+    )
+    .join("");
 }
 
 // Where a logged component's logger spec lives, as parseIsvc read it: "spec" (KServe injects

@@ -11,43 +11,60 @@ import { GuardedKube, namespacedWatchPermissions, WATCH_PERMISSIONS } from "../k
 import { DEFAULT_CONTROL_NAMESPACE, SWITCH_CONFIGMAP } from "../kube/switch.js";
 import { ControllerMetrics } from "../metrics.js";
 import { connect, type Io } from "./context.js";
-import { controlNamespace, intOption, RENDER_HELP, RENDER_OPTIONS, renderOptions, type Options, type Values } from "./flags.js";
+import {
+  controlNamespace,
+  intOption,
+  RENDER_HELP,
+  RENDER_OPTIONS,
+  renderOptions,
+  type Options,
+  type Values,
+} from "./flags.js";
 
 export const WATCH_OPTIONS: Options = {
-    ...Object.fromEntries(Object.entries(RENDER_OPTIONS).filter(([k]) => !["filename", "output", "namespace"].includes(k))),
-    namespace: { type: "string", short: "n", multiple: true },
-    "all-namespaces": { type: "boolean", short: "A" },
-    kubeconfig: { type: "string" },
-    "control-namespace": { type: "string" },
-    "health-addr": { type: "string" },
-    "resync-seconds": { type: "string" },
-    "leader-elect": { type: "boolean" },
-    "request-timeout-ms": { type: "string" },
-    "lease-duration-ms": { type: "string" },
-    "lease-renew-deadline-ms": { type: "string" },
-    "lease-retry-ms": { type: "string" },
-    "watch-timeout-seconds": { type: "string" },
-    "backoff-initial-ms": { type: "string" },
-    "backoff-max-ms": { type: "string" },
-  };
+  ...Object.fromEntries(
+    Object.entries(RENDER_OPTIONS).filter(([k]) => !["filename", "output", "namespace"].includes(k)),
+  ),
+  namespace: { type: "string", short: "n", multiple: true },
+  "all-namespaces": { type: "boolean", short: "A" },
+  kubeconfig: { type: "string" },
+  "control-namespace": { type: "string" },
+  "health-addr": { type: "string" },
+  "resync-seconds": { type: "string" },
+  "leader-elect": { type: "boolean" },
+  "request-timeout-ms": { type: "string" },
+  "lease-duration-ms": { type: "string" },
+  "lease-renew-deadline-ms": { type: "string" },
+  "lease-retry-ms": { type: "string" },
+  "watch-timeout-seconds": { type: "string" },
+  "backoff-initial-ms": { type: "string" },
+  "backoff-max-ms": { type: "string" },
+};
 
 export const WATCH_HELP: Record<string, string> = {
-    "-A, --all-namespaces": "watch InferenceServices in every namespace",
-    "-n, --namespace NS": "watch this namespace; repeatable (default: the kubeconfig context's namespace)",
-    "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
-    "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
-    "--health-addr HOST:PORT": "serve /healthz, /readyz (ready once everything is listed) and /metrics (Prometheus) here (default :8081; \"\" turns them off)",
-    "--resync-seconds N": "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
-    "--request-timeout-ms N": "an API request (other than a watch) without an answer this long fails and is retried (default 30000)",
-    "--leader-elect": `run as one of several replicas: only the holder of Lease ${LEASE_NAME} in the control namespace reconciles (coordination.k8s.io)`,
-    "--lease-duration-ms N": "how long a Lease not renewed stays its holder's (default 15000)",
-    "--lease-renew-deadline-ms N": "the leader gives up leading when it could not renew for this long (default 10000, below the duration)",
-    "--lease-retry-ms N": "how often candidates try the Lease and the leader renews it (default 2000)",
-    "--watch-timeout-seconds N": "the server ends each watch after this long and it is reopened from the last version (default 300)",
-    "--backoff-initial-ms N": `first retry delay after an API error, doubled per failure (default ${DEFAULT_BACKOFF.initialMs})`,
-    "--backoff-max-ms N": `longest retry delay (default ${DEFAULT_BACKOFF.maxMs})`,
-    ...Object.fromEntries(Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))),
-  };
+  "-A, --all-namespaces": "watch InferenceServices in every namespace",
+  "-n, --namespace NS": "watch this namespace; repeatable (default: the kubeconfig context's namespace)",
+  "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
+  "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
+  "--health-addr HOST:PORT":
+    'serve /healthz, /readyz (ready once everything is listed) and /metrics (Prometheus) here (default :8081; "" turns them off)',
+  "--resync-seconds N":
+    "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
+  "--request-timeout-ms N":
+    "an API request (other than a watch) without an answer this long fails and is retried (default 30000)",
+  "--leader-elect": `run as one of several replicas: only the holder of Lease ${LEASE_NAME} in the control namespace reconciles (coordination.k8s.io)`,
+  "--lease-duration-ms N": "how long a Lease not renewed stays its holder's (default 15000)",
+  "--lease-renew-deadline-ms N":
+    "the leader gives up leading when it could not renew for this long (default 10000, below the duration)",
+  "--lease-retry-ms N": "how often candidates try the Lease and the leader renews it (default 2000)",
+  "--watch-timeout-seconds N":
+    "the server ends each watch after this long and it is reopened from the last version (default 300)",
+  "--backoff-initial-ms N": `first retry delay after an API error, doubled per failure (default ${DEFAULT_BACKOFF.initialMs})`,
+  "--backoff-max-ms N": `longest retry delay (default ${DEFAULT_BACKOFF.maxMs})`,
+  ...Object.fromEntries(
+    Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o")),
+  ),
+};
 
 export async function watchCommand(v: Values, io: Io): Promise<number> {
   const render = renderOptions(v);
@@ -59,8 +76,12 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
     if (n < min) throw new UsageError(`--${name}: must be at least ${min}`);
     return n;
   };
-  const backoff = { initialMs: positiveInt("backoff-initial-ms", DEFAULT_BACKOFF.initialMs, 1), maxMs: positiveInt("backoff-max-ms", DEFAULT_BACKOFF.maxMs, 1) };
-  if (backoff.maxMs < backoff.initialMs) throw new UsageError("--backoff-max-ms: must not be below --backoff-initial-ms");
+  const backoff = {
+    initialMs: positiveInt("backoff-initial-ms", DEFAULT_BACKOFF.initialMs, 1),
+    maxMs: positiveInt("backoff-max-ms", DEFAULT_BACKOFF.maxMs, 1),
+  };
+  if (backoff.maxMs < backoff.initialMs)
+    throw new UsageError("--backoff-max-ms: must not be below --backoff-initial-ms");
   const resyncSeconds = positiveInt("resync-seconds", 600);
   const watchTimeoutSeconds = positiveInt("watch-timeout-seconds", 300, 1);
   const healthAddr = (v["health-addr"] as string | undefined) ?? ":8081";
@@ -80,19 +101,33 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
     renewDeadlineMs: positiveInt("lease-renew-deadline-ms", 10000, 1),
     retryMs: positiveInt("lease-retry-ms", 2000, 10),
   };
-  if (leaderElect && lease.renewDeadlineMs >= lease.durationMs) throw new UsageError("--lease-renew-deadline-ms: must be below --lease-duration-ms");
+  if (leaderElect && lease.renewDeadlineMs >= lease.durationMs)
+    throw new UsageError("--lease-renew-deadline-ms: must be below --lease-duration-ms");
   let elector: LeaderElector | undefined;
-  const makeController = (): Controller => new Controller(elector ? leaderGated(guarded, () => elector!.mayWrite()) : guarded, {
-    namespaces, controlNamespace: control, render, backoff, watchTimeoutSeconds, resyncSeconds,
-    log: line(io.stdout), logError: line(io.stderr), metrics,
-  });
+  const makeController = (): Controller =>
+    new Controller(elector ? leaderGated(guarded, () => elector!.mayWrite()) : guarded, {
+      namespaces,
+      controlNamespace: control,
+      render,
+      backoff,
+      watchTimeoutSeconds,
+      resyncSeconds,
+      log: line(io.stdout),
+      logError: line(io.stderr),
+      metrics,
+    });
   let controller: Controller | undefined;
   let stopping = false;
   let health: HealthServer | undefined;
   if (healthAddr !== "") {
     try {
       // a standby replica is ready: it is there to take over
-      health = await startHealthServer(healthAddr, () => (controller ? controller.ready : leaderElect) && !stopping, () => !stopping, () => metrics!.text());
+      health = await startHealthServer(
+        healthAddr,
+        () => (controller ? controller.ready : leaderElect) && !stopping,
+        () => !stopping,
+        () => metrics!.text(),
+      );
     } catch (e) {
       throw new InputError(`--health-addr ${healthAddr}: ${(e as Error).message}`);
     }
@@ -108,29 +143,39 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
     process.once("SIGTERM", on("SIGTERM"));
     process.once("SIGINT", on("SIGINT"));
   });
-  io.stdout(`watching ${namespaces ? `namespace(s) ${namespaces.join(", ")}` : "all namespaces"}; switch ConfigMap ${control}/${SWITCH_CONFIGMAP}` +
-    `${health ? `; health on ${health.address}` : ""}\n`);
+  io.stdout(
+    `watching ${namespaces ? `namespace(s) ${namespaces.join(", ")}` : "all namespaces"}; switch ConfigMap ${control}/${SWITCH_CONFIGMAP}` +
+      `${health ? `; health on ${health.address}` : ""}\n`,
+  );
   if (!leaderElect) {
     controller = makeController();
     controller.start();
   } else {
     const identity = `${process.env.POD_NAME ?? hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    elector = new LeaderElector(guarded, {
-      namespace: control, identity, leaseDurationMs: lease.durationMs, renewDeadlineMs: lease.renewDeadlineMs, retryPeriodMs: lease.retryMs,
-      log: line(io.stderr),
-    }, {
-      startedLeading: () => {
-        io.stdout(`leading: lease ${control}/${LEASE_NAME} held as ${identity}; reconciling\n`);
-        controller = makeController();
-        controller.start();
+    elector = new LeaderElector(
+      guarded,
+      {
+        namespace: control,
+        identity,
+        leaseDurationMs: lease.durationMs,
+        renewDeadlineMs: lease.renewDeadlineMs,
+        retryPeriodMs: lease.retryMs,
+        log: line(io.stderr),
       },
-      stoppedLeading: (why) => {
-        io.stdout(`no longer leading (${why}): writes stopped, standing by\n`);
-        const c = controller;
-        controller = undefined;
-        void c?.stop();
+      {
+        startedLeading: () => {
+          io.stdout(`leading: lease ${control}/${LEASE_NAME} held as ${identity}; reconciling\n`);
+          controller = makeController();
+          controller.start();
+        },
+        stoppedLeading: (why) => {
+          io.stdout(`no longer leading (${why}): writes stopped, standing by\n`);
+          const c = controller;
+          controller = undefined;
+          void c?.stop();
+        },
       },
-    });
+    );
     io.stdout(`standing by for lease ${control}/${LEASE_NAME} as ${identity}\n`);
     elector.start();
   }

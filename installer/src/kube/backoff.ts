@@ -40,8 +40,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** A short, single-line description of an API or network error. */
 export function errorText(e: unknown): string {
-  const any = e as { code?: unknown; statusCode?: unknown; body?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  const status = typeof any?.code === "number" ? any.code : typeof any?.statusCode === "number" ? any.statusCode : undefined;
+  const any = e as {
+    code?: unknown;
+    statusCode?: unknown;
+    body?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  const status =
+    typeof any?.code === "number" ? any.code : typeof any?.statusCode === "number" ? any.statusCode : undefined;
   let msg = typeof any?.message === "string" ? any.message : String(e);
   if (typeof any?.body === "string") {
     try {
@@ -50,7 +57,8 @@ export function errorText(e: unknown): string {
     } catch {
       // not a Status
     }
-  } else if (any?.body && typeof (any.body as { message?: unknown }).message === "string") msg = (any.body as { message: string }).message;
+  } else if (any?.body && typeof (any.body as { message?: unknown }).message === "string")
+    msg = (any.body as { message: string }).message;
   const cause = any?.cause ? ` (${String(any.cause.code ?? any.cause.message ?? "")})` : "";
   return `${status !== undefined ? `HTTP ${status}: ` : ""}${msg.split("\n")[0]}${cause}`;
 }

@@ -1,7 +1,15 @@
 // The Kubernetes operations the installer needs, behind one small interface so that commands
 // and the controller can run against a real API server or an in-process fake, both reached
 // through the real @kubernetes/client-node.
-import { ApiException, CustomObjectsApi, KubeConfig, KubernetesObjectApi, PatchStrategy, Watch, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  Watch,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../wasmplugin.js";
 import { collectionPath, resourceOf } from "./resources.js";
 
@@ -36,15 +44,24 @@ export interface Kube {
   get(ref: ObjectRef): Promise<KubernetesObject | undefined>;
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubernetesObject[]>;
   /** every page of a list, with the version of the snapshot */
-  listWithVersion(apiVersion: string, kind: string, namespace?: string, selectors?: { labelSelector?: string; fieldSelector?: string }): Promise<ListResult>;
+  listWithVersion(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    selectors?: { labelSelector?: string; fieldSelector?: string },
+  ): Promise<ListResult>;
   /**
    * A watch stream. onEvent gets each event; onDone is called once when the stream ends:
    * null for a clean end (server timeout, connection closed), else the error (HTTP status in
    * `statusCode`, e.g. 410 when the server answers the request itself with Gone).
    */
   watch(
-    apiVersion: string, kind: string, namespace: string | undefined, params: WatchParams,
-    onEvent: (type: WatchEventType, object: KubernetesObject) => void, onDone: (err: unknown) => void,
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    params: WatchParams,
+    onEvent: (type: WatchEventType, object: KubernetesObject) => void,
+    onDone: (err: unknown) => void,
   ): Promise<WatchHandle>;
   /** POST: 409 when it exists already (leader election relies on it) */
   create(obj: object): Promise<KubernetesObject>;
@@ -95,22 +112,52 @@ export class ClientNodeKube implements Kube {
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
-  private async page(apiVersion: string, kind: string, namespace: string | undefined, selectors: { labelSelector?: string; fieldSelector?: string },
-    cont: string | undefined): Promise<{ items: KubernetesObject[]; metadata?: unknown }> {
+  private async page(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    selectors: { labelSelector?: string; fieldSelector?: string },
+    cont: string | undefined,
+  ): Promise<{ items: KubernetesObject[]; metadata?: unknown }> {
     const r = resourceOf(apiVersion, kind);
     if (!isCustomGroup(r.group)) {
-      return this.api.list(apiVersion, kind, namespace, undefined, undefined, undefined, selectors.fieldSelector, selectors.labelSelector, PAGE_SIZE, cont);
+      return this.api.list(
+        apiVersion,
+        kind,
+        namespace,
+        undefined,
+        undefined,
+        undefined,
+        selectors.fieldSelector,
+        selectors.labelSelector,
+        PAGE_SIZE,
+        cont,
+      );
     }
     const [group, version] = apiVersion.split("/") as [string, string];
-    const q = { group, version, plural: r.plural, _continue: cont, fieldSelector: selectors.fieldSelector, labelSelector: selectors.labelSelector, limit: PAGE_SIZE };
-    return (namespace !== undefined && r.namespaced
-      ? await this.custom.listNamespacedCustomObject({ ...q, namespace })
-      : await this.custom.listClusterCustomObject(q)) as { items: KubernetesObject[]; metadata?: unknown };
+    const q = {
+      group,
+      version,
+      plural: r.plural,
+      _continue: cont,
+      fieldSelector: selectors.fieldSelector,
+      labelSelector: selectors.labelSelector,
+      limit: PAGE_SIZE,
+    };
+    return (
+      namespace !== undefined && r.namespaced
+        ? await this.custom.listNamespacedCustomObject({ ...q, namespace })
+        : await this.custom.listClusterCustomObject(q)
+    ) as { items: KubernetesObject[]; metadata?: unknown };
   }
 
   async get(ref: ObjectRef) {
     try {
-      return await this.api.read({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } });
+      return await this.api.read({
+        apiVersion: ref.apiVersion,
+        kind: ref.kind,
+        metadata: { name: ref.name, namespace: ref.namespace },
+      });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -121,7 +168,12 @@ export class ClientNodeKube implements Kube {
     return (await this.listWithVersion(apiVersion, kind, namespace, { labelSelector })).items;
   }
 
-  async listWithVersion(apiVersion: string, kind: string, namespace?: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}) {
+  async listWithVersion(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ) {
     const items: KubernetesObject[] = [];
     let cont: string | undefined;
     let resourceVersion = "";
@@ -130,15 +182,20 @@ export class ClientNodeKube implements Kube {
       // list items come without apiVersion/kind
       items.push(...page.items.map((i) => ({ ...i, apiVersion, kind })));
       // the pages of one list are one snapshot: the first page's version is the list's
-      if (resourceVersion === "") resourceVersion = (page.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "";
+      if (resourceVersion === "")
+        resourceVersion = (page.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "";
       cont = continueToken(page.metadata);
     } while (cont);
     return { items, resourceVersion };
   }
 
   async watch(
-    apiVersion: string, kind: string, namespace: string | undefined, params: WatchParams,
-    onEvent: (type: WatchEventType, object: KubernetesObject) => void, onDone: (err: unknown) => void,
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    params: WatchParams,
+    onEvent: (type: WatchEventType, object: KubernetesObject) => void,
+    onDone: (err: unknown) => void,
   ): Promise<WatchHandle> {
     const w = new Watch(this.kc);
     // client-node aborts a watch that is silent this long; the server closes it after
@@ -147,10 +204,15 @@ export class ClientNodeKube implements Kube {
     const query: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") query[k] = v;
     const path = collectionPath(resourceOf(apiVersion, kind), namespace);
-    const ctl = await w.watch(path, query, (type: string, obj: KubernetesObject) => {
-      if (type !== "ERROR" && type !== "BOOKMARK") obj = { ...obj, apiVersion, kind };
-      onEvent(type as WatchEventType, obj);
-    }, onDone);
+    const ctl = await w.watch(
+      path,
+      query,
+      (type: string, obj: KubernetesObject) => {
+        if (type !== "ERROR" && type !== "BOOKMARK") obj = { ...obj, apiVersion, kind };
+        onEvent(type as WatchEventType, obj);
+      },
+      onDone,
+    );
     return { stop: () => ctl.abort() };
   }
 
@@ -160,12 +222,24 @@ export class ClientNodeKube implements Kube {
 
   async apply(obj: object, dryRun?: "client" | "server") {
     if (dryRun === "client") return obj as KubernetesObject;
-    return this.api.patch(obj as KubernetesObject, undefined, dryRun === "server" ? "All" : undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    return this.api.patch(
+      obj as KubernetesObject,
+      undefined,
+      dryRun === "server" ? "All" : undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
   }
 
   async mergePatch(ref: ObjectRef, patch: object, create?: object) {
     const p = patch as { metadata?: object };
-    const spec = { ...patch, apiVersion: ref.apiVersion, kind: ref.kind, metadata: { ...p.metadata, name: ref.name, namespace: ref.namespace } } as KubernetesObject;
+    const spec = {
+      ...patch,
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      metadata: { ...p.metadata, name: ref.name, namespace: ref.namespace },
+    } as KubernetesObject;
     try {
       await this.api.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
     } catch (e) {
@@ -177,7 +251,11 @@ export class ClientNodeKube implements Kube {
   async delete(ref: ObjectRef, dryRun?: "client" | "server") {
     if (dryRun === "client") return (await this.get(ref)) !== undefined;
     try {
-      await this.api.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, dryRun === "server" ? "All" : undefined);
+      await this.api.delete(
+        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+        undefined,
+        dryRun === "server" ? "All" : undefined,
+      );
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -197,17 +275,22 @@ export function withRequestTimeout(kube: Kube, ms: number): Kube {
     let timer: NodeJS.Timeout;
     return Promise.race([
       p.finally(() => clearTimeout(timer)),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer from the API server in ${ms} ms`)), ms); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no answer from the API server in ${ms} ms`)), ms);
+      }),
     ]);
   };
   return {
     get: (ref) => timed(`get ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.get(ref)),
-    list: (apiVersion, kind, namespace, labelSelector) => timed(`list ${kind}`, kube.list(apiVersion, kind, namespace, labelSelector)),
-    listWithVersion: (apiVersion, kind, namespace, selectors) => timed(`list ${kind}`, kube.listWithVersion(apiVersion, kind, namespace, selectors)),
+    list: (apiVersion, kind, namespace, labelSelector) =>
+      timed(`list ${kind}`, kube.list(apiVersion, kind, namespace, labelSelector)),
+    listWithVersion: (apiVersion, kind, namespace, selectors) =>
+      timed(`list ${kind}`, kube.listWithVersion(apiVersion, kind, namespace, selectors)),
     watch: (...a) => kube.watch(...a),
     create: (obj) => timed("create", kube.create(obj)),
     apply: (obj, dryRun) => timed("apply", kube.apply(obj, dryRun)),
-    mergePatch: (ref, patch, create) => timed(`patch ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.mergePatch(ref, patch, create)),
+    mergePatch: (ref, patch, create) =>
+      timed(`patch ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.mergePatch(ref, patch, create)),
     delete: (ref, dryRun) => timed(`delete ${ref.kind} ${ref.namespace ?? ""}/${ref.name}`, kube.delete(ref, dryRun)),
   };
 }

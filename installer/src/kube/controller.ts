@@ -62,26 +62,62 @@ export class Controller {
   /** reconciles that ended (tests wait on it) */
   reconciles = 0;
 
-  constructor(private readonly kube: Kube, private readonly o: ControllerOptions) {
+  constructor(
+    private readonly kube: Kube,
+    private readonly o: ControllerOptions,
+  ) {
     const scopes = o.namespaces ?? [undefined];
     const common = {
-      backoff: o.backoff, watchTimeoutSeconds: o.watchTimeoutSeconds, log: o.logError, onSynced: () => this.onSynced(),
+      backoff: o.backoff,
+      watchTimeoutSeconds: o.watchTimeoutSeconds,
+      log: o.logError,
+      onSynced: () => this.onSynced(),
       onTrouble: (kind: string, what: "error" | "gone") => o.metrics?.watchTrouble.inc({ kind, what }),
     };
     for (const ns of scopes) {
-      this.isvcs.push(new Reflector(kube, { ...common, apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, namespace: ns,
-        onChange: (_t, obj) => this.enqueue(objectKey(obj)) }));
+      this.isvcs.push(
+        new Reflector(kube, {
+          ...common,
+          apiVersion: ISVC_API_VERSION,
+          kind: ISVC_KIND,
+          namespace: ns,
+          onChange: (_t, obj) => this.enqueue(objectKey(obj)),
+        }),
+      );
       for (const k of MANAGED_KINDS) {
-        this.managed.push(new Reflector(kube, { ...common, apiVersion: k.apiVersion, kind: k.kind, namespace: ns,
-          labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`, onChange: (_t, obj) => this.onManaged(obj) }));
+        this.managed.push(
+          new Reflector(kube, {
+            ...common,
+            apiVersion: k.apiVersion,
+            kind: k.kind,
+            namespace: ns,
+            labelSelector: `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`,
+            onChange: (_t, obj) => this.onManaged(obj),
+          }),
+        );
       }
     }
     const onNs = (t: ChangeType, obj: KubernetesObject, old?: KubernetesObject) => this.onNamespace(t, obj, old);
     this.namespaces = o.namespaces
-      ? o.namespaces.map((n) => new Reflector(kube, { ...common, apiVersion: "v1", kind: "Namespace", fieldSelector: `metadata.name=${n}`, onChange: onNs }))
+      ? o.namespaces.map(
+          (n) =>
+            new Reflector(kube, {
+              ...common,
+              apiVersion: "v1",
+              kind: "Namespace",
+              fieldSelector: `metadata.name=${n}`,
+              onChange: onNs,
+            }),
+        )
       : [new Reflector(kube, { ...common, apiVersion: "v1", kind: "Namespace", onChange: onNs })];
-    this.configMap = new Reflector(kube, { ...common, apiVersion: "v1", kind: "ConfigMap", namespace: o.controlNamespace,
-      fieldSelector: `metadata.name=${SWITCH_CONFIGMAP}`, onChange: (t, obj, old) => this.onSwitchConfigMap(t, obj, old) });
+    this.configMap = new Reflector(kube, {
+      ...common,
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      namespace: o.controlNamespace,
+      fieldSelector: `metadata.name=${SWITCH_CONFIGMAP}`,
+      onChange: (t, obj, old) => this.onSwitchConfigMap(t, obj, old),
+    });
     this.all = [...this.isvcs, ...this.managed, ...this.namespaces, this.configMap];
   }
 
@@ -115,7 +151,9 @@ export class Controller {
     this.o.metrics?.synced.set(1);
     const isvcCount = this.isvcs.reduce((n, r) => n + r.store.size, 0);
     const managedCount = this.managed.reduce((n, r) => n + r.store.size, 0);
-    this.o.log(`synced: ${isvcCount} InferenceService(s), ${managedCount} object(s) of ours; watching ${this.o.namespaces ? `namespace(s) ${this.o.namespaces.join(", ")}` : "all namespaces"}`);
+    this.o.log(
+      `synced: ${isvcCount} InferenceService(s), ${managedCount} object(s) of ours; watching ${this.o.namespaces ? `namespace(s) ${this.o.namespaces.join(", ")}` : "all namespaces"}`,
+    );
     this.enqueueAll();
   }
 
@@ -198,9 +236,10 @@ export class Controller {
 
   private observedFor(ns: string, isvc: string): KubernetesObject[] {
     const out: KubernetesObject[] = [];
-    for (const r of this.managed) for (const o of r.store.values()) {
-      if (o.metadata?.namespace === ns && o.metadata?.labels?.[LABEL_ISVC] === isvc) out.push(o);
-    }
+    for (const r of this.managed)
+      for (const o of r.store.values()) {
+        if (o.metadata?.namespace === ns && o.metadata?.labels?.[LABEL_ISVC] === isvc) out.push(o);
+      }
     return out;
   }
 
@@ -232,7 +271,8 @@ export class Controller {
       }
       return true;
     }
-    const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as { data?: Record<string, string> } | undefined;
+    const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as
+      { data?: Record<string, string> } | undefined;
     const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => ({
       namespaceEnabled: namespaceEnabled(this.namespaces.map((r) => r.store.get(`/${n}`)).find((x) => x !== undefined)),
       disabledIsvcs: disabledIn(cm?.data, n),
@@ -266,8 +306,7 @@ export class Controller {
         this.appliedOnce.delete(k);
         this.o.metrics?.objects.inc({ action: "deleted", kind: a.ref.kind });
         this.o.log(`deleted ${what} (${a.reason})`);
-      }
-      else if (a.verb === "unchanged") this.appliedOnce.add(k);
+      } else if (a.verb === "unchanged") this.appliedOnce.add(k);
     }
     return true;
   }
@@ -291,7 +330,11 @@ function describeRef(o: KubernetesObject | ObjectRef): string {
 }
 
 /** Why `observed` must be re-applied to become `desired`; undefined when it need not. */
-export function difference(desired: KubernetesObject, observed: KubernetesObject | undefined, appliedBefore = false): string | undefined {
+export function difference(
+  desired: KubernetesObject,
+  observed: KubernetesObject | undefined,
+  appliedBefore = false,
+): string | undefined {
   if (!observed) return appliedBefore ? "missing: recreated" : "created";
   const parts: string[] = [];
   const ds = (desired as { spec?: Record<string, unknown> }).spec ?? {};
@@ -323,16 +366,21 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
+  if (Array.isArray(a))
+    return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
   const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ak.length === bk.length &&
+    ak.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 function subset(want: unknown, have: unknown): boolean {
   if (want === undefined) return true;
   if (typeof want !== "object" || want === null) return want === have;
   if (typeof have !== "object" || have === null) return false;
-  if (Array.isArray(want)) return Array.isArray(have) && want.length === have.length && want.every((x, i) => subset(x, have[i]));
+  if (Array.isArray(want))
+    return Array.isArray(have) && want.length === have.length && want.every((x, i) => subset(x, have[i]));
   return Object.entries(want).every(([k, v]) => subset(v, (have as Record<string, unknown>)[k]));
 }

@@ -54,8 +54,11 @@ export class LeaderElector {
   private busy?: Promise<void>;
   private readonly ref: ObjectRef;
 
-  constructor(private readonly kube: Kube, private readonly o: LeaseOptions,
-    private readonly on: { startedLeading(): void; stoppedLeading(why: string): void }) {
+  constructor(
+    private readonly kube: Kube,
+    private readonly o: LeaseOptions,
+    private readonly on: { startedLeading(): void; stoppedLeading(why: string): void },
+  ) {
     this.ref = { apiVersion: LEASE_API_VERSION, kind: "Lease", namespace: o.namespace, name: o.name ?? LEASE_NAME };
   }
 
@@ -86,7 +89,9 @@ export class LeaderElector {
       const cur = await this.kube.get(this.ref);
       const spec = (cur as { spec?: LeaseSpec } | undefined)?.spec;
       if (cur && spec?.holderIdentity === this.o.identity) {
-        await this.kube.apply(this.lease(cur.metadata?.resourceVersion, { ...spec, holderIdentity: "", leaseDurationSeconds: 1 }));
+        await this.kube.apply(
+          this.lease(cur.metadata?.resourceVersion, { ...spec, holderIdentity: "", leaseDurationSeconds: 1 }),
+        );
         this.o.log(`released lease ${this.ref.namespace}/${this.ref.name}`);
       }
     } catch (e) {
@@ -96,7 +101,8 @@ export class LeaderElector {
 
   private lease(resourceVersion: string | undefined, spec: LeaseSpec): KubernetesObject & { spec: LeaseSpec } {
     return {
-      apiVersion: LEASE_API_VERSION, kind: "Lease",
+      apiVersion: LEASE_API_VERSION,
+      kind: "Lease",
       metadata: { name: this.ref.name, namespace: this.ref.namespace, ...(resourceVersion ? { resourceVersion } : {}) },
       spec,
     };
@@ -136,16 +142,22 @@ export class LeaderElector {
     const durationSeconds = Math.max(1, Math.ceil(this.o.leaseDurationMs / 1000));
     if (!cur) {
       try {
-        await this.kube.create(this.lease(undefined, {
-          holderIdentity: this.o.identity, leaseDurationSeconds: durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0,
-        }));
+        await this.kube.create(
+          this.lease(undefined, {
+            holderIdentity: this.o.identity,
+            leaseDurationSeconds: durationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          }),
+        );
         return "held";
       } catch (e) {
         if (conflict(e)) return "other";
         throw e;
       }
     }
-    const spec = ((cur as { spec?: LeaseSpec }).spec) ?? {};
+    const spec = (cur as { spec?: LeaseSpec }).spec ?? {};
     const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.acquireTime]);
     if (record !== this.observed) {
       this.observed = record;
@@ -156,13 +168,15 @@ export class LeaderElector {
     const leaseMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
     if (!mine && holder !== "" && this.observedAt + leaseMs > now.getTime()) return "other";
     try {
-      await this.kube.apply(this.lease(cur.metadata?.resourceVersion, {
-        holderIdentity: this.o.identity,
-        leaseDurationSeconds: durationSeconds,
-        acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(now),
-        renewTime: microTime(now),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-      }));
+      await this.kube.apply(
+        this.lease(cur.metadata?.resourceVersion, {
+          holderIdentity: this.o.identity,
+          leaseDurationSeconds: durationSeconds,
+          acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(now),
+          renewTime: microTime(now),
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+        }),
+      );
       if (!mine) this.o.log(`took lease ${this.ref.namespace}/${this.ref.name}${holder ? ` from ${holder}` : ""}`);
       return "held";
     } catch (e) {

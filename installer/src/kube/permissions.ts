@@ -22,12 +22,33 @@ export interface Permission {
 
 export const WATCH_PERMISSIONS: readonly Permission[] = [
   { group: "serving.kserve.io", resource: "inferenceservices", verbs: ["list", "watch"], scope: "cluster" },
-  { group: "extensions.istio.io", resource: "wasmplugins", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
-  { group: "networking.istio.io", resource: "serviceentries", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
-  { group: "networking.istio.io", resource: "destinationrules", verbs: ["list", "watch", "create", "patch", "delete"], scope: "cluster" },
+  {
+    group: "extensions.istio.io",
+    resource: "wasmplugins",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
+  {
+    group: "networking.istio.io",
+    resource: "serviceentries",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
+  {
+    group: "networking.istio.io",
+    resource: "destinationrules",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
   { group: "", resource: "namespaces", verbs: ["list", "watch"], scope: "cluster" },
   // only the switch ConfigMap: list/watch by name work because the watch uses fieldSelector metadata.name
-  { group: "", resource: "configmaps", verbs: ["list", "watch"], scope: "control-namespace", resourceNames: ["kserve-wasm-logger"] },
+  {
+    group: "",
+    resource: "configmaps",
+    verbs: ["list", "watch"],
+    scope: "control-namespace",
+    resourceNames: ["kserve-wasm-logger"],
+  },
   // leader election (--leader-elect): the Lease of the control namespace only
   { group: "coordination.k8s.io", resource: "leases", verbs: ["get", "create", "patch"], scope: "control-namespace" },
 ];
@@ -50,16 +71,30 @@ export class PermissionError extends Error {}
 
 /** A Kube that only lets through what the table grants (checked before the request is sent). */
 export class GuardedKube implements Kube {
-  constructor(private readonly inner: Kube, private readonly table: readonly Permission[], private readonly controlNamespace: string,
-    private readonly watched: readonly string[] = []) {}
+  constructor(
+    private readonly inner: Kube,
+    private readonly table: readonly Permission[],
+    private readonly controlNamespace: string,
+    private readonly watched: readonly string[] = [],
+  ) {}
 
   private check(verbs: Verb[], apiVersion: string, kind: string, namespace: string | undefined): void {
     const r = resourceOf(apiVersion, kind);
     for (const verb of verbs) {
-      const ok = this.table.some((p) => p.group === r.group && p.resource === r.plural && p.verbs.includes(verb) &&
-        (p.scope === "cluster" || (p.scope === "control-namespace" ? namespace === this.controlNamespace
-          : namespace !== undefined && this.watched.includes(namespace))));
-      if (!ok) throw new PermissionError(`not granted to watch mode: ${verb} ${r.plural}${r.group ? "." + r.group : ""}${namespace ? ` in ${namespace}` : ""} (installer/src/kube/permissions.ts)`);
+      const ok = this.table.some(
+        (p) =>
+          p.group === r.group &&
+          p.resource === r.plural &&
+          p.verbs.includes(verb) &&
+          (p.scope === "cluster" ||
+            (p.scope === "control-namespace"
+              ? namespace === this.controlNamespace
+              : namespace !== undefined && this.watched.includes(namespace))),
+      );
+      if (!ok)
+        throw new PermissionError(
+          `not granted to watch mode: ${verb} ${r.plural}${r.group ? "." + r.group : ""}${namespace ? ` in ${namespace}` : ""} (installer/src/kube/permissions.ts)`,
+        );
     }
   }
 
@@ -71,12 +106,23 @@ export class GuardedKube implements Kube {
     this.check(["list"], apiVersion, kind, namespace);
     return this.inner.list(apiVersion, kind, namespace, labelSelector);
   }
-  listWithVersion(apiVersion: string, kind: string, namespace?: string, selectors?: { labelSelector?: string; fieldSelector?: string }) {
+  listWithVersion(
+    apiVersion: string,
+    kind: string,
+    namespace?: string,
+    selectors?: { labelSelector?: string; fieldSelector?: string },
+  ) {
     this.check(["list"], apiVersion, kind, namespace);
     return this.inner.listWithVersion(apiVersion, kind, namespace, selectors);
   }
-  watch(apiVersion: string, kind: string, namespace: string | undefined, params: WatchParams,
-    onEvent: (type: WatchEventType, object: KubernetesObject) => void, onDone: (err: unknown) => void) {
+  watch(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    params: WatchParams,
+    onEvent: (type: WatchEventType, object: KubernetesObject) => void,
+    onDone: (err: unknown) => void,
+  ) {
     this.check(["watch"], apiVersion, kind, namespace);
     return this.inner.watch(apiVersion, kind, namespace, params, onEvent, onDone);
   }

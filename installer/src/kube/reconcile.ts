@@ -54,11 +54,23 @@ export interface Plan {
   ok: boolean;
 }
 
-export function planIsvc(isvcObj: unknown, opts: RenderOptions, switches: SwitchState | ((namespace: string) => SwitchState)): Plan {
+export function planIsvc(
+  isvcObj: unknown,
+  opts: RenderOptions,
+  switches: SwitchState | ((namespace: string) => SwitchState),
+): Plan {
   const meta = (isvcObj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {};
   const d = new Diagnostics(`${meta.namespace ?? "?"}/${meta.name ?? "?"}`);
   const isvc = parseIsvc(isvcObj, meta.namespace ?? "default", d);
-  if (!isvc) return { namespace: meta.namespace ?? "default", name: meta.name ?? "", enabled: false, desired: [], diagnostics: d.items, ok: false };
+  if (!isvc)
+    return {
+      namespace: meta.namespace ?? "default",
+      name: meta.name ?? "",
+      enabled: false,
+      desired: [],
+      diagnostics: d.items,
+      ok: false,
+    };
   const sw = typeof switches === "function" ? switches(isvc.namespace) : switches;
   const enabled = isEnabled(sw, isvc.name);
   const desired = (enabled ? renderIsvc(isvc, opts, d) : []) as KubernetesObject[];
@@ -70,7 +82,12 @@ export function planIsvc(isvcObj: unknown, opts: RenderOptions, switches: Switch
  * Server-side apply of a plan's objects and deletion of what we made for the ISVC that the plan
  * no longer wants. `existing` (what we made earlier) is listed from the cluster unless given.
  */
-export async function applyPlan(kube: Kube, plan: Plan, dryRun?: "client" | "server", existing?: KubernetesObject[]): Promise<Action[]> {
+export async function applyPlan(
+  kube: Kube,
+  plan: Plan,
+  dryRun?: "client" | "server",
+  existing?: KubernetesObject[],
+): Promise<Action[]> {
   existing ??= await ownedObjects(kube, plan.namespace, plan.name);
   const key = (r: ObjectRef) => `${r.kind}/${r.namespace}/${r.name}`;
   const before = new Map(existing.map((o) => [key(refOf(o)), o.metadata?.resourceVersion]));
@@ -85,10 +102,20 @@ export async function applyPlan(kube: Kube, plan: Plan, dryRun?: "client" | "ser
   for (const o of existing) {
     const ref = refOf(o);
     if (wanted.has(key(ref))) continue;
-    if (await kube.delete(ref, dryRun)) actions.push({ verb: "deleted", ref, reason: plan.enabled ? "no longer wanted" : "logging disabled" });
+    if (await kube.delete(ref, dryRun))
+      actions.push({ verb: "deleted", ref, reason: plan.enabled ? "no longer wanted" : "logging disabled" });
   }
   if (!plan.enabled && actions.length === 0) {
-    actions.push({ verb: "skipped", ref: { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", namespace: plan.namespace, name: plan.name }, reason: "logging disabled" });
+    actions.push({
+      verb: "skipped",
+      ref: {
+        apiVersion: "serving.kserve.io/v1beta1",
+        kind: "InferenceService",
+        namespace: plan.namespace,
+        name: plan.name,
+      },
+      reason: "logging disabled",
+    });
   }
   return actions;
 }
@@ -108,7 +135,12 @@ export async function reconcileIsvc(
   return { actions: await applyPlan(kube, plan, dryRun), diagnostics: plan.diagnostics, ok: true };
 }
 
-export async function deleteIsvcObjects(kube: Kube, namespace: string, isvc: string, dryRun?: "client" | "server"): Promise<Action[]> {
+export async function deleteIsvcObjects(
+  kube: Kube,
+  namespace: string,
+  isvc: string,
+  dryRun?: "client" | "server",
+): Promise<Action[]> {
   const actions: Action[] = [];
   for (const o of await ownedObjects(kube, namespace, isvc)) {
     if (await kube.delete(refOf(o), dryRun)) actions.push({ verb: "deleted", ref: refOf(o) });

@@ -48,7 +48,10 @@ export class Reflector {
   private readonly backoff: Backoff;
   readonly name: string;
 
-  constructor(private readonly kube: Kube, private readonly o: ReflectorOptions) {
+  constructor(
+    private readonly kube: Kube,
+    private readonly o: ReflectorOptions,
+  ) {
     this.backoff = new Backoff(o.backoff);
     const plural = resourceOf(o.apiVersion, o.kind).plural;
     this.name = `${plural}${o.namespace ? ` -n ${o.namespace}` : o.kind === "Namespace" ? "" : " (all namespaces)"}${o.labelSelector ? ` -l ${o.labelSelector}` : ""}${o.fieldSelector ? ` --field-selector ${o.fieldSelector}` : ""}`;
@@ -108,7 +111,10 @@ export class Reflector {
 
   private async list(): Promise<void> {
     const { kube, o } = this;
-    const res = await kube.listWithVersion(o.apiVersion, o.kind, o.namespace, { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector });
+    const res = await kube.listWithVersion(o.apiVersion, o.kind, o.namespace, {
+      labelSelector: o.labelSelector,
+      fieldSelector: o.fieldSelector,
+    });
     if (this.stopped) return;
     this.answered();
     this.lists++;
@@ -151,8 +157,10 @@ export class Reflector {
         handle?.stop();
         if (this.stopped) return resolve(events);
         if (gone) return reject(gone);
-        const status = (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
-        if (status === 410) return reject(new GoneError(`resourceVersion ${this.resourceVersion} is too old (410 Gone)`));
+        const status =
+          (err as { statusCode?: number; code?: number } | null)?.statusCode ?? (err as { code?: number } | null)?.code;
+        if (status === 410)
+          return reject(new GoneError(`resourceVersion ${this.resourceVersion} is too old (410 Gone)`));
         if (failure) return reject(failure);
         // client-side inactivity timeout: like a server-side close
         if (err && (err as Error).name !== "TimeoutError" && (err as Error).name !== "AbortError") return reject(err);
@@ -165,7 +173,8 @@ export class Reflector {
         if (settled || this.stopped) return;
         if (type === "ERROR") {
           const st = obj as { code?: number; message?: string; reason?: string };
-          if (st.code === 410) gone = new GoneError(`resourceVersion ${this.resourceVersion} is too old (410 ${st.reason ?? "Gone"})`);
+          if (st.code === 410)
+            gone = new GoneError(`resourceVersion ${this.resourceVersion} is too old (410 ${st.reason ?? "Gone"})`);
           else failure = Object.assign(new Error(st.message ?? "watch error"), { code: st.code });
           handle?.stop();
           return;
@@ -186,20 +195,29 @@ export class Reflector {
         if (rv) this.resourceVersion = rv;
         this.backoff.reset();
       };
-      this.kube.watch(o.apiVersion, o.kind, o.namespace, {
-        resourceVersion: this.resourceVersion,
-        labelSelector: o.labelSelector,
-        fieldSelector: o.fieldSelector,
-        allowWatchBookmarks: true,
-        timeoutSeconds: o.watchTimeoutSeconds,
-      }, onEvent, finish).then((h) => {
-        // the stream may have ended (or stop() come) before the handle did
-        if (settled || gone || failure) h.stop();
-        else {
-          handle = h;
-          this.answered();
-        }
-      }, finish);
+      this.kube
+        .watch(
+          o.apiVersion,
+          o.kind,
+          o.namespace,
+          {
+            resourceVersion: this.resourceVersion,
+            labelSelector: o.labelSelector,
+            fieldSelector: o.fieldSelector,
+            allowWatchBookmarks: true,
+            timeoutSeconds: o.watchTimeoutSeconds,
+          },
+          onEvent,
+          finish,
+        )
+        .then((h) => {
+          // the stream may have ended (or stop() come) before the handle did
+          if (settled || gone || failure) h.stop();
+          else {
+            handle = h;
+            this.answered();
+          }
+        }, finish);
     });
   }
 }

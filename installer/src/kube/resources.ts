@@ -11,11 +11,41 @@ export interface Resource {
 export const RESOURCES: readonly Resource[] = [
   { apiVersion: "v1", kind: "Namespace", group: "", plural: "namespaces", namespaced: false },
   { apiVersion: "v1", kind: "ConfigMap", group: "", plural: "configmaps", namespaced: true },
-  { apiVersion: "serving.kserve.io/v1beta1", kind: "InferenceService", group: "serving.kserve.io", plural: "inferenceservices", namespaced: true },
-  { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", group: "extensions.istio.io", plural: "wasmplugins", namespaced: true },
-  { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", group: "networking.istio.io", plural: "serviceentries", namespaced: true },
-  { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", group: "networking.istio.io", plural: "destinationrules", namespaced: true },
-  { apiVersion: "coordination.k8s.io/v1", kind: "Lease", group: "coordination.k8s.io", plural: "leases", namespaced: true },
+  {
+    apiVersion: "serving.kserve.io/v1beta1",
+    kind: "InferenceService",
+    group: "serving.kserve.io",
+    plural: "inferenceservices",
+    namespaced: true,
+  },
+  {
+    apiVersion: "extensions.istio.io/v1alpha1",
+    kind: "WasmPlugin",
+    group: "extensions.istio.io",
+    plural: "wasmplugins",
+    namespaced: true,
+  },
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "ServiceEntry",
+    group: "networking.istio.io",
+    plural: "serviceentries",
+    namespaced: true,
+  },
+  {
+    apiVersion: "networking.istio.io/v1",
+    kind: "DestinationRule",
+    group: "networking.istio.io",
+    plural: "destinationrules",
+    namespaced: true,
+  },
+  {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    group: "coordination.k8s.io",
+    plural: "leases",
+    namespaced: true,
+  },
 ];
 
 export function resourceOf(apiVersion: string, kind: string): Resource {
@@ -27,5 +57,7 @@ export function resourceOf(apiVersion: string, kind: string): Resource {
 /** Collection path: /api/v1/namespaces/NS/configmaps, /apis/G/V/wasmplugins (all namespaces). */
 export function collectionPath(r: Resource, namespace?: string): string {
   const base = r.group === "" ? `/api/${r.apiVersion}` : `/apis/${r.apiVersion}`;
-  return r.namespaced && namespace !== undefined ? `${base}/namespaces/${namespace}/${r.plural}` : `${base}/${r.plural}`;
+  return r.namespaced && namespace !== undefined
+    ? `${base}/namespaces/${namespace}/${r.plural}`
+    : `${base}/${r.plural}`;
 }

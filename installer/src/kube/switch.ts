@@ -29,7 +29,11 @@ export function switchKey(namespace: string, isvc: string): string {
 /** ISVC names of `namespace` that the switch ConfigMap's data disables. */
 export function disabledIn(data: Record<string, string> | undefined, namespace: string): Set<string> {
   const prefix = `${namespace}.`;
-  return new Set(Object.entries(data ?? {}).filter(([k, v]) => v === "disabled" && k.startsWith(prefix)).map(([k]) => k.slice(prefix.length)));
+  return new Set(
+    Object.entries(data ?? {})
+      .filter(([k, v]) => v === "disabled" && k.startsWith(prefix))
+      .map(([k]) => k.slice(prefix.length)),
+  );
 }
 
 export function namespaceEnabled(ns: KubernetesObject | undefined): boolean {
@@ -38,7 +42,12 @@ export function namespaceEnabled(ns: KubernetesObject | undefined): boolean {
 
 export async function readSwitches(kube: Kube, namespace: string, controlNamespace: string): Promise<SwitchState> {
   const ns = await kube.get({ apiVersion: "v1", kind: "Namespace", name: namespace });
-  const cm = (await kube.get({ apiVersion: "v1", kind: "ConfigMap", namespace: controlNamespace, name: SWITCH_CONFIGMAP })) as { data?: Record<string, string> } | undefined;
+  const cm = (await kube.get({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace: controlNamespace,
+    name: SWITCH_CONFIGMAP,
+  })) as { data?: Record<string, string> } | undefined;
   return { namespaceEnabled: namespaceEnabled(ns), disabledIsvcs: disabledIn(cm?.data, namespace) };
 }
 
@@ -48,17 +57,36 @@ export function isEnabled(s: SwitchState, isvc: string): boolean {
 
 export async function setNamespaceSwitch(kube: Kube, namespace: string, enabled: boolean): Promise<void> {
   // null removes the label: "enabled" is the default
-  await kube.mergePatch({ apiVersion: "v1", kind: "Namespace", name: namespace }, { metadata: { labels: { [SWITCH_LABEL]: enabled ? null : "false" } } });
+  await kube.mergePatch(
+    { apiVersion: "v1", kind: "Namespace", name: namespace },
+    { metadata: { labels: { [SWITCH_LABEL]: enabled ? null : "false" } } },
+  );
 }
 
-export async function setIsvcSwitch(kube: Kube, namespace: string, isvc: string, enabled: boolean, controlNamespace: string): Promise<void> {
+export async function setIsvcSwitch(
+  kube: Kube,
+  namespace: string,
+  isvc: string,
+  enabled: boolean,
+  controlNamespace: string,
+): Promise<void> {
   const ref = { apiVersion: "v1", kind: "ConfigMap", namespace: controlNamespace, name: SWITCH_CONFIGMAP };
   const key = switchKey(namespace, isvc);
   if (enabled && !(await kube.get(ref))) return; // no ConfigMap: nothing is disabled
-  await kube.mergePatch(ref, { data: { [key]: enabled ? null : "disabled" } }, enabled ? undefined : {
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name: SWITCH_CONFIGMAP, namespace: controlNamespace, labels: { "app.kubernetes.io/managed-by": "kserve-wasm-logger" } },
-    data: { [key]: "disabled" },
-  });
+  await kube.mergePatch(
+    ref,
+    { data: { [key]: enabled ? null : "disabled" } },
+    enabled
+      ? undefined
+      : {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: {
+            name: SWITCH_CONFIGMAP,
+            namespace: controlNamespace,
+            labels: { "app.kubernetes.io/managed-by": "kserve-wasm-logger" },
+          },
+          data: { [key]: "disabled" },
+        },
+  );
 }

@@ -1,7 +1,18 @@
 // x-kubernetes-validations: CEL rules evaluated with @bufbuild/cel, with the Kubernetes CEL
 // library functions the Istio CRDs use (isURL, url, and the URL accessors). Values are handed
 // to CEL as Kubernetes does: objects and maps as CEL maps, integers (type: integer) as int.
-import { celFunc, celMethod, CelScalar, isCelError, mapType, listType, plan, parse, celEnv, type CelFunc } from "@bufbuild/cel";
+import {
+  celFunc,
+  celMethod,
+  CelScalar,
+  isCelError,
+  mapType,
+  listType,
+  plan,
+  parse,
+  celEnv,
+  type CelFunc,
+} from "@bufbuild/cel";
 import { GoUrlError, parseRequestURI } from "./go-url.js";
 
 // Kubernetes' URL is an opaque type; here it is a CEL map only these functions produce.
@@ -14,7 +25,13 @@ function urlValue(s: string): Map<string, string> {
   } catch (e) {
     throw new Error(`URL parse error during conversion from string: ${(e as GoUrlError).message}`, { cause: e });
   }
-  return new Map([["scheme", u.scheme], ["host", u.host], ["path", u.path], ["rawQuery", u.rawQuery], ["opaque", u.opaque]]);
+  return new Map([
+    ["scheme", u.scheme],
+    ["host", u.host],
+    ["path", u.path],
+    ["rawQuery", u.rawQuery],
+    ["opaque", u.opaque],
+  ]);
 }
 
 function hostname(host: string): string {
@@ -90,12 +107,17 @@ export function toCel(value: unknown, schema: SchemaNode | undefined): unknown {
   if (value !== null && typeof value === "object") {
     const m = new Map<string, unknown>();
     for (const [k, v] of Object.entries(value)) {
-      const sub = schema?.properties?.[k] ?? (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined);
+      const sub =
+        schema?.properties?.[k] ??
+        (typeof schema?.additionalProperties === "object" ? schema.additionalProperties : undefined);
       m.set(k, toCel(v, sub));
     }
     return m;
   }
-  if (typeof value === "number" && (schema?.type === "integer" || (schema?.type === undefined && Number.isInteger(value)))) {
+  if (
+    typeof value === "number" &&
+    (schema?.type === "integer" || (schema?.type === undefined && Number.isInteger(value)))
+  ) {
     return BigInt(value);
   }
   return value;
@@ -122,7 +144,10 @@ export function evaluateRules(schema: SchemaNode, value: unknown, path: string, 
     if (result === true) continue;
     const typeName = Array.isArray(value) ? "array" : typeof value === "object" ? "object" : typeof value;
     if (isCelError(result) || result instanceof Error) {
-      out.push({ path, message: `${path}: Invalid value: "${typeName}": rule "${r.rule}" failed to evaluate: ${(result as Error).message}` });
+      out.push({
+        path,
+        message: `${path}: Invalid value: "${typeName}": rule "${r.rule}" failed to evaluate: ${(result as Error).message}`,
+      });
     } else {
       out.push({ path, message: `${path}: Invalid value: "${typeName}": ${r.message ?? `failed rule: ${r.rule}`}` });
     }
@@ -131,7 +156,9 @@ export function evaluateRules(schema: SchemaNode, value: unknown, path: string, 
     if (schema.items) value.forEach((v, i) => evaluateRules(schema.items!, v, `${path}[${i}]`, out));
   } else if (typeof value === "object") {
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const sub = schema.properties?.[k] ?? (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
+      const sub =
+        schema.properties?.[k] ??
+        (typeof schema.additionalProperties === "object" ? schema.additionalProperties : undefined);
       if (sub) evaluateRules(sub, v, path === "" ? k : `${path}.${k}`, out);
     }
   }

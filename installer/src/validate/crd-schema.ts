@@ -16,7 +16,9 @@ function toAjvSchema(node: SchemaNode): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === "properties") {
-      out.properties = Object.fromEntries(Object.entries(v as Record<string, SchemaNode>).map(([p, s]) => [p, toAjvSchema(s)]));
+      out.properties = Object.fromEntries(
+        Object.entries(v as Record<string, SchemaNode>).map(([p, s]) => [p, toAjvSchema(s)]),
+      );
     } else if (k === "items" || (k === "additionalProperties" && typeof v === "object")) {
       out[k] = toAjvSchema(v as SchemaNode);
     } else if (k === "anyOf" || k === "allOf" || k === "oneOf") {
@@ -25,7 +27,12 @@ function toAjvSchema(node: SchemaNode): Json {
       // CEL rules are evaluated separately (cel.ts)
     } else out[k] = v;
   }
-  if (node.type === "object" && node.properties && node.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) {
+  if (
+    node.type === "object" &&
+    node.properties &&
+    node.additionalProperties === undefined &&
+    !node["x-kubernetes-preserve-unknown-fields"]
+  ) {
     out.additionalProperties = false;
   }
   return out;
@@ -46,7 +53,8 @@ function listTypeKeyword(ajv: Ajv): void {
         if (listType === "map") id = JSON.stringify(keys.map((k) => (item as Json | null)?.[k]));
         else if (listType === "set") id = JSON.stringify(item);
         else return; // atomic
-        if (seen.has(id)) errors.push({ keyword: "x-kubernetes-list-type", params: { index, item }, message: "Duplicate value" });
+        if (seen.has(id))
+          errors.push({ keyword: "x-kubernetes-list-type", params: { index, item }, message: "Duplicate value" });
         seen.add(id);
       });
       (check as unknown as { errors: Partial<ErrorObject>[] }).errors = errors;
@@ -57,11 +65,19 @@ function listTypeKeyword(ajv: Ajv): void {
 
 export function newAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-  for (const k of ["x-kubernetes-list-map-keys", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string", "x-kubernetes-embedded-resource"]) {
+  for (const k of [
+    "x-kubernetes-list-map-keys",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-int-or-string",
+    "x-kubernetes-embedded-resource",
+  ]) {
     ajv.addKeyword({ keyword: k });
   }
   listTypeKeyword(ajv);
-  ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+  ajv.addFormat("int32", {
+    type: "number",
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
   ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/);
   return ajv;

@@ -109,7 +109,8 @@ function unescape(s: string, mode: "path" | "host" | "userinfo"): void {
       const hex = s.slice(i + 1, i + 3);
       if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new GoUrlError(`invalid URL escape "${s.slice(i, i + 3)}"`);
       // in a host, %-escapes may only encode non-ASCII bytes (and %25)
-      if (mode === "host" && parseInt(hex[0]!, 16) < 8 && hex !== "25") throw new GoUrlError(`invalid URL escape "%${hex}"`);
+      if (mode === "host" && parseInt(hex[0]!, 16) < 8 && hex !== "25")
+        throw new GoUrlError(`invalid URL escape "%${hex}"`);
       i += 2;
     } else if (mode === "host" && c.charCodeAt(0) < 0x80 && !HOST_OK.test(c)) {
       throw new GoUrlError(`invalid character "${c}" in host name`);

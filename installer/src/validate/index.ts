@@ -20,7 +20,12 @@ interface CrdVersion {
 
 function loadCrd(text: string): CrdVersion[] {
   const crd = YAML.parse(text) as {
-    spec: { group: string; scope: string; names: { kind: string }; versions: { name: string; served: boolean; schema: { openAPIV3Schema: SchemaNode } }[] };
+    spec: {
+      group: string;
+      scope: string;
+      names: { kind: string };
+      versions: { name: string; served: boolean; schema: { openAPIV3Schema: SchemaNode } }[];
+    };
   };
   const ajv = newAjv();
   return crd.spec.versions
@@ -50,8 +55,17 @@ export function validateObject(obj: unknown): ValidationResult {
   if (!isObject(obj)) return { checked: true, errors: ["expected an object"] };
   const version = knownCrds().find((c) => c.apiVersion === obj.apiVersion && c.kind === obj.kind);
   if (!version) {
-    const sameKind = knownCrds().find((c) => c.kind === obj.kind && typeof obj.apiVersion === "string" && obj.apiVersion.startsWith(c.apiVersion.split("/")[0] + "/"));
-    if (sameKind) return { checked: true, errors: [`apiVersion: "${String(obj.apiVersion)}" is not served; use ${sameKind.apiVersion}`] };
+    const sameKind = knownCrds().find(
+      (c) =>
+        c.kind === obj.kind &&
+        typeof obj.apiVersion === "string" &&
+        obj.apiVersion.startsWith(c.apiVersion.split("/")[0] + "/"),
+    );
+    if (sameKind)
+      return {
+        checked: true,
+        errors: [`apiVersion: "${String(obj.apiVersion)}" is not served; use ${sameKind.apiVersion}`],
+      };
     return { checked: false, errors: [] };
   }
   const errors: string[] = [];
@@ -64,7 +78,11 @@ export function validateObject(obj: unknown): ValidationResult {
   errors.push(...cel.filter((v) => schemaOk || !v.message.includes("failed to evaluate")).map((v) => v.message));
   const spec = obj.spec;
   if (isObject(spec) && spec.pluginName === PLUGIN_NAME && spec.pluginConfig !== undefined) {
-    errors.push(...checkPluginConfig(spec.pluginConfig).map((e) => `spec.pluginConfig.${e} (kserve-logger pluginConfig contract, docs/plugin-config.md)`));
+    errors.push(
+      ...checkPluginConfig(spec.pluginConfig).map(
+        (e) => `spec.pluginConfig.${e} (kserve-logger pluginConfig contract, docs/plugin-config.md)`,
+      ),
+    );
   }
   return { checked: true, errors };
 }

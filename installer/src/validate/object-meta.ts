@@ -21,11 +21,14 @@ export function checkObjectMeta(meta: unknown, namespaced: boolean): string[] {
   if (!isObject(meta)) return ["metadata: Required value"];
   const name = meta.name;
   if (typeof name !== "string" || name === "") errs.push("metadata.name: Required value");
-  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) errs.push(`metadata.name: Invalid value: "${name}": must be a lowercase RFC 1123 subdomain`);
+  else if (name.length > 253 || !DNS_SUBDOMAIN.test(name))
+    errs.push(`metadata.name: Invalid value: "${name}": must be a lowercase RFC 1123 subdomain`);
   if (meta.namespace !== undefined) {
     if (!namespaced) errs.push("metadata.namespace: not allowed on a cluster-scoped object");
     else if (typeof meta.namespace !== "string" || meta.namespace.length > 63 || !DNS_LABEL.test(meta.namespace)) {
-      errs.push(`metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: must be a lowercase RFC 1123 label`);
+      errs.push(
+        `metadata.namespace: Invalid value: ${JSON.stringify(meta.namespace)}: must be a lowercase RFC 1123 label`,
+      );
     }
   }
   if (meta.labels !== undefined) {
@@ -56,7 +59,8 @@ export function checkObjectMeta(meta: unknown, namespaced: boolean): string[] {
     else {
       meta.ownerReferences.forEach((r, i) => {
         for (const f of ["apiVersion", "kind", "name", "uid"]) {
-          if (!isObject(r) || typeof r[f] !== "string" || r[f] === "") errs.push(`metadata.ownerReferences[${i}].${f}: Required value`);
+          if (!isObject(r) || typeof r[f] !== "string" || r[f] === "")
+            errs.push(`metadata.ownerReferences[${i}].${f}: Required value`);
         }
       });
     }
