@@ -49,7 +49,7 @@ export const FAST_RETRY = [
   "127.0.0.1:0",
 ];
 
-/** `watch` in this process (kubeFactory set by the test); stop() aborts it like SIGTERM. */
+/** `watch` in this process (against the cluster of useCluster); stop() aborts it like SIGTERM. */
 export function watchInProcess(args: string[]): { lines: Lines; stop: () => Promise<number>; done: Promise<number> } {
   const lines = new Lines();
   const ac = new AbortController();
