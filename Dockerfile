@@ -5,7 +5,7 @@
 # (installer/test/manifests.test.ts checks that the file copied here is what build.mjs writes.)
 FROM node:20-slim
 WORKDIR /app
-COPY dist/kserve-wasm-logger.mjs /app/kserve-wasm-logger.mjs
+COPY installer/dist/kserve-wasm-logger.mjs /app/kserve-wasm-logger.mjs
 USER 65532:65532
 ENTRYPOINT ["node", "/app/kserve-wasm-logger.mjs"]
 CMD ["--help"]

@@ -11,6 +11,7 @@ export default tseslint.config(
       "node_modules/",
       "build/",
       "dist/",
+      "installer/dist/",
       ".tmp/",
       "filter/assembly/",
       "proxy-wasm-host/test/fixtures/",

@@ -8,6 +8,7 @@ import { UsageError } from "./diagnostics.js";
 import { COMMANDS } from "./cli/commands.js";
 import { COMMON, type Command, type Values } from "./cli/flags.js";
 import type { Io } from "./cli/context.js";
+import { buildInfo, versionText } from "./version.js";
 
 export type { Connect, Io } from "./cli/context.js";
 
@@ -25,13 +26,17 @@ function mainHelp(): string {
   return (
     `kserve-wasm-logger turns KServe InferenceServices into Istio WasmPlugins that log inference payloads.\n\n` +
     `Usage:\n  kserve-wasm-logger COMMAND [flags]\n\nCommands:\n${cmds.join("\n")}\n\n` +
-    `Run "kserve-wasm-logger COMMAND --help" for a command's flags.\n` +
+    `Run "kserve-wasm-logger COMMAND --help" for a command's flags, "kserve-wasm-logger --version" for the version.\n` +
     `Exit codes: 0 success, 1 invalid input or failed operation, 2 bad command line.\n`
   );
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "version") {
+    io.stdout(versionText(buildInfo()));
+    return 0;
+  }
   if (name === undefined || name === "-h" || name === "--help" || name === "help") {
     io.stdout(mainHelp());
     return name === undefined ? 2 : 0;
@@ -84,7 +89,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
 // run when executed (tsx or the bundle), not when imported by tests
 const entry = process.argv[1] ?? "";
-if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs)$/.test(entry)) {
+if (/(^|[\\/])(cli\.ts|kserve-wasm-logger\.mjs|kserve-wasm-logger|kubectl-kserve_logger)$/.test(entry)) {
   const isWatch = process.argv[2] === "watch";
   if (isWatch) {
     // the first SIGTERM/SIGINT is handled by the command (graceful); a second one ends it now

@@ -122,7 +122,7 @@ test("several files and documents render together; all or nothing", async () => 
 
 test("the esbuild bundle runs: render from stdin and validate", () => {
   execFileSync(process.execPath, [ROOT + "installer/build.mjs"], { cwd: ROOT });
-  const bundle = ROOT + "dist/kserve-wasm-logger.mjs";
+  const bundle = ROOT + "installer/dist/kserve-wasm-logger.mjs";
   const r = spawnSync(process.execPath, [bundle, "render", "-f", "-", ...MODULE_ARGS], {
     input: readIsvc(),
     encoding: "utf8",
