@@ -73,6 +73,13 @@ export interface RequestRecord {
 }
 
 export class FakeApiServer {
+  /** kinds this server does not serve, as a cluster without their CRD (Istio or KServe not installed) */
+  constructor(private readonly without: string[] = []) {}
+
+  private served(): Res[] {
+    return RESOURCES.filter((r) => !this.without.includes(r.kind));
+  }
+
   readonly objects = new Map<string, Obj>(); // key: plural/ns/name
   readonly history: HistoryEvent[] = [];
   readonly requests: RequestRecord[] = [];
@@ -282,12 +289,14 @@ export class FakeApiServer {
         {
           kind: "APIResourceList",
           groupVersion: gv.group ? `${gv.group}/${gv.version}` : gv.version,
-          resources: RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
-            name: r.plural,
-            kind: r.kind,
-            namespaced: r.namespaced,
-            verbs: ["get", "list", "watch", "patch", "create", "delete"],
-          })),
+          resources: this.served()
+            .filter((r) => r.group === gv.group && r.version === gv.version)
+            .map((r) => ({
+              name: r.plural,
+              kind: r.kind,
+              namespaced: r.namespaced,
+              verbs: ["get", "list", "watch", "patch", "create", "delete"],
+            })),
         },
       ];
     }
@@ -297,8 +306,9 @@ export class FakeApiServer {
       ns = rest[1];
       rest = rest.slice(2);
     }
-    const r = RESOURCES.find((x) => x.group === gv.group && x.version === gv.version && x.plural === rest[0]);
-    if (!r) return [404, status(404, "NotFound", `no resource ${url.pathname}`)];
+    const r = this.served().find((x) => x.group === gv.group && x.version === gv.version && x.plural === rest[0]);
+    // the real API server's words for a path no API serves
+    if (!r) return [404, status(404, "NotFound", "the server could not find the requested resource")];
     const name = rest[1];
     const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
     const key = this.keyOf(r, ns, name ?? "");

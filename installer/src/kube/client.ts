@@ -11,6 +11,10 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../wasmplugin.js";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
+import { explain, KubeError } from "./errors.js";
 import { collectionPath, resourceOf } from "./resources.js";
 
 export interface ObjectRef {
@@ -93,10 +97,33 @@ function isCustomGroup(group: string): boolean {
   return group.includes(".") && !group.endsWith(".k8s.io");
 }
 
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/**
+ * The kubeconfig: `path`, else what kubectl reads ($KUBECONFIG, ~/.kube/config, the in-cluster
+ * service account). When there is none, a KubeError says where it looked (client-node would
+ * go on with a made-up http://localhost:8080 and fail later with a TLS message).
+ */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, in-cluster service account
+  if (path) {
+    if (!existsSync(path)) throw new KubeError(`--kubeconfig ${path}: no such file`);
+    kc.loadFromFile(path);
+    return kc;
+  }
+  const env = process.env.KUBECONFIG;
+  const home = join(homedir(), ".kube", "config");
+  const inCluster = !!process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN);
+  if (env) {
+    if (!env.split(delimiter).some((f) => f !== "" && existsSync(f)))
+      throw new KubeError(`KUBECONFIG=${env}: no such file`);
+  } else if (!existsSync(home) && !inCluster) {
+    throw new KubeError(
+      `no kubeconfig found: looked at $KUBECONFIG (not set), ${home} (absent) and the in-cluster service account ` +
+        `(not in a pod: no KUBERNETES_SERVICE_HOST and ${SERVICE_ACCOUNT_TOKEN}); give --kubeconfig FILE or set KUBECONFIG`,
+    );
+  }
+  kc.loadFromDefault();
   return kc;
 }
 
@@ -107,9 +134,25 @@ export function isNotFound(e: unknown): boolean {
 export class ClientNodeKube implements Kube {
   private readonly api: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
+  private readonly server: string;
   constructor(readonly kc: KubeConfig) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.server = kc.getCurrentCluster()?.server ?? "(no server in the kubeconfig)";
+  }
+
+  /** Every failure of an API call as a KubeError that says what to do (errors.ts). */
+  private async guard<T>(
+    what: string,
+    apiVersion: string | undefined,
+    kind: string | undefined,
+    call: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      throw explain(e, this.server, what, apiVersion, kind);
+    }
   }
 
   private async page(
@@ -152,16 +195,23 @@ export class ClientNodeKube implements Kube {
   }
 
   async get(ref: ObjectRef) {
-    try {
-      return await this.api.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, namespace: ref.namespace },
-      });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return this.guard(
+      `get ${ref.kind} ${ref.namespace ? ref.namespace + "/" : ""}${ref.name}`,
+      ref.apiVersion,
+      ref.kind,
+      async () => {
+        try {
+          return await this.api.read({
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.name, namespace: ref.namespace },
+          });
+        } catch (e) {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        }
+      },
+    );
   }
 
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string) {
@@ -174,19 +224,26 @@ export class ClientNodeKube implements Kube {
     namespace?: string,
     selectors: { labelSelector?: string; fieldSelector?: string } = {},
   ) {
-    const items: KubernetesObject[] = [];
-    let cont: string | undefined;
-    let resourceVersion = "";
-    do {
-      const page = await this.page(apiVersion, kind, namespace, selectors, cont);
-      // list items come without apiVersion/kind
-      items.push(...page.items.map((i) => ({ ...i, apiVersion, kind })));
-      // the pages of one list are one snapshot: the first page's version is the list's
-      if (resourceVersion === "")
-        resourceVersion = (page.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "";
-      cont = continueToken(page.metadata);
-    } while (cont);
-    return { items, resourceVersion };
+    return this.guard(
+      `list ${kind}${namespace ? ` in namespace ${namespace}` : " in all namespaces"}`,
+      apiVersion,
+      kind,
+      async () => {
+        const items: KubernetesObject[] = [];
+        let cont: string | undefined;
+        let resourceVersion = "";
+        do {
+          const page = await this.page(apiVersion, kind, namespace, selectors, cont);
+          // list items come without apiVersion/kind
+          items.push(...page.items.map((i) => ({ ...i, apiVersion, kind })));
+          // the pages of one list are one snapshot: the first page's version is the list's
+          if (resourceVersion === "")
+            resourceVersion = (page.metadata as { resourceVersion?: string } | undefined)?.resourceVersion ?? "";
+          cont = continueToken(page.metadata);
+        } while (cont);
+        return { items, resourceVersion };
+      },
+    );
   }
 
   async watch(
@@ -217,50 +274,78 @@ export class ClientNodeKube implements Kube {
   }
 
   async create(obj: object) {
-    return this.api.create(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER);
+    return this.guard(
+      `create ${(obj as KubernetesObject).kind}`,
+      (obj as KubernetesObject).apiVersion,
+      (obj as KubernetesObject).kind,
+      async () => {
+        return this.api.create(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER);
+      },
+    );
   }
 
   async apply(obj: object, dryRun?: "client" | "server") {
-    if (dryRun === "client") return obj as KubernetesObject;
-    return this.api.patch(
-      obj as KubernetesObject,
-      undefined,
-      dryRun === "server" ? "All" : undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
+    return this.guard(
+      `apply ${(obj as KubernetesObject).kind} ${(obj as KubernetesObject).metadata?.namespace ?? ""}/${(obj as KubernetesObject).metadata?.name ?? ""}`,
+      (obj as KubernetesObject).apiVersion,
+      (obj as KubernetesObject).kind,
+      async () => {
+        if (dryRun === "client") return obj as KubernetesObject;
+        return this.api.patch(
+          obj as KubernetesObject,
+          undefined,
+          dryRun === "server" ? "All" : undefined,
+          FIELD_MANAGER,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
+      },
     );
   }
 
   async mergePatch(ref: ObjectRef, patch: object, create?: object) {
-    const p = patch as { metadata?: object };
-    const spec = {
-      ...patch,
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      metadata: { ...p.metadata, name: ref.name, namespace: ref.namespace },
-    } as KubernetesObject;
-    try {
-      await this.api.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
-    } catch (e) {
-      if (!isNotFound(e) || !create) throw e;
-      await this.api.create(create as KubernetesObject, undefined, undefined, FIELD_MANAGER);
-    }
+    return this.guard(
+      `patch ${ref.kind} ${ref.namespace ? ref.namespace + "/" : ""}${ref.name}`,
+      ref.apiVersion,
+      ref.kind,
+      async () => {
+        const p = patch as { metadata?: object };
+        const spec = {
+          ...patch,
+          apiVersion: ref.apiVersion,
+          kind: ref.kind,
+          metadata: { ...p.metadata, name: ref.name, namespace: ref.namespace },
+        } as KubernetesObject;
+        try {
+          await this.api.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+        } catch (e) {
+          if (!isNotFound(e) || !create) throw e;
+          await this.api.create(create as KubernetesObject, undefined, undefined, FIELD_MANAGER);
+        }
+      },
+    );
   }
 
   async delete(ref: ObjectRef, dryRun?: "client" | "server") {
-    if (dryRun === "client") return (await this.get(ref)) !== undefined;
-    try {
-      await this.api.delete(
-        { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
-        undefined,
-        dryRun === "server" ? "All" : undefined,
-      );
-      return true;
-    } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
-    }
+    return this.guard(
+      `delete ${ref.kind} ${ref.namespace ? ref.namespace + "/" : ""}${ref.name}`,
+      ref.apiVersion,
+      ref.kind,
+      async () => {
+        if (dryRun === "client") return (await this.get(ref)) !== undefined;
+        try {
+          await this.api.delete(
+            { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } },
+            undefined,
+            dryRun === "server" ? "All" : undefined,
+          );
+          return true;
+        } catch (e) {
+          if (isNotFound(e)) return false;
+          throw e;
+        }
+      },
+    );
   }
 }
 
