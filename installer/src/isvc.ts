@@ -230,6 +230,46 @@ function parseCanaries(
   });
 }
 
+/** The fields of KServe's LoggerSpec (v0.17.0 pkg/apis/serving/v1beta1: url, mode, metadata*, storage, batching). */
+const LOGGER_SPEC_FIELDS = [
+  "url",
+  "mode",
+  "metadataHeaders",
+  "metadataAnnotations",
+  "storage",
+  "marshallerUrl",
+  "batchSize",
+  "batchInterval",
+];
+
+/** The candidate closest to `s` by edit distance, if it is close enough to be a typo of it. */
+export function nearest(s: string, candidates: readonly string[]): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = row[0]!;
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const cur = row[j]!;
+        row[j] = Math.min(
+          row[j]! + 1,
+          row[j - 1]! + 1,
+          prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+        );
+        prev = cur;
+      }
+    }
+    return row[b.length]!;
+  };
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dd = dist(s, c);
+    if (dd < bestD) [best, bestD] = [c, dd];
+  }
+  return bestD <= Math.max(2, Math.floor(s.length / 3)) ? best : undefined;
+}
+
 function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) {
@@ -237,6 +277,16 @@ function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | und
     return undefined;
   }
   let ok = true;
+  // KServe's LoggerSpec fields; a typo ("metadataHeader") would otherwise switch a feature off silently
+  for (const k of Object.keys(v)) {
+    if (LOGGER_SPEC_FIELDS.includes(k)) continue;
+    const near = nearest(k, LOGGER_SPEC_FIELDS);
+    d.error(
+      `${path}.${k}`,
+      `unknown field of a logger spec${near ? ` (did you mean "${near}"?)` : ""}; known: ${LOGGER_SPEC_FIELDS.join(", ")}`,
+    );
+    ok = false;
+  }
   let url: string | undefined;
   if (v.url !== undefined && v.url !== null) {
     if (typeof v.url !== "string") {

@@ -22,11 +22,17 @@ export function ociLayoutDigest(dir: string): string {
   return m[1]!;
 }
 
+/**
+ * The module a WasmPlugin points at. Pinned by default: without a sha256 (given, or computed from
+ * --module-file / --module-oci-layout) Istio would run whatever the URL serves, so that is refused
+ * unless `allowUnpinned`. A digest may be written as registries print it (`sha256:…`).
+ */
 export function moduleRef(
   url: string | undefined,
   sha256: string | undefined,
   file: string | undefined,
   ociLayout?: string,
+  allowUnpinned = false,
 ): ModuleRef {
   if (url === undefined || url === "") {
     throw new UsageError(
@@ -57,6 +63,13 @@ export function moduleRef(
     if (bytes.subarray(0, 4).toString("binary") !== "\0asm")
       throw new InputError(`--module-file: ${file} is not a Wasm module`);
     sha256 = createHash("sha256").update(bytes).digest("hex");
+  }
+  if (sha256?.startsWith("sha256:")) sha256 = sha256.slice("sha256:".length);
+  if (sha256 === undefined && !allowUnpinned) {
+    throw new UsageError(
+      "--module-sha256 is required (or --module-file / --module-oci-layout to compute it): without it Istio runs whatever " +
+        `${url} serves; --allow-unpinned-module renders without an integrity check`,
+    );
   }
   if (sha256 !== undefined && !/^[a-f0-9]{64}$/.test(sha256)) {
     throw new UsageError(`--module-sha256: "${sha256}" is not 64 lowercase hex digits`);

@@ -228,3 +228,33 @@ test("a logger URL's password or token never reaches stderr", async () => {
     assert.ok(!r.stderr.includes("hunter2") && !r.stdout.includes("hunter2"), r.stderr);
   }
 });
+
+test("a LoggerSpec field that KServe does not have is an error naming it and the nearest known one", async () => {
+  const dir = mkdtempSync(tmpdir() + "/kwl-typo-");
+  writeFileSync(
+    dir + "/isvc.yaml",
+    "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: iris, namespace: models}\n" +
+      'spec:\n  predictor:\n    model: {modelFormat: {name: sklearn}}\n    logger: {url: "http://sink.models/", metadataHeader: ["X-Tenant"]}\n',
+  );
+  const r = await runCli(["render", "-f", dir + "/isvc.yaml", ...MODULE_ARGS]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, "", "nothing rendered");
+  assert.match(
+    r.stderr,
+    /spec\.predictor\.logger\.metadataHeader: unknown field of a logger spec \(did you mean "metadataHeaders"\?\)/,
+  );
+});
+
+test("the module is pinned: --module-sha256 required unless --allow-unpinned-module; sha256:HEX as registries print it", async () => {
+  const base = ["render", "-f", ISVC, "--module-url", "oci://registry.example.com/f:1", "-o", "json"];
+  const unpinned = await runCli(base);
+  assert.equal(unpinned.code, 2);
+  assert.match(unpinned.stderr, /--module-sha256 is required .*--allow-unpinned-module/);
+  const allowed = await runCli([...base, "--allow-unpinned-module"]);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.equal(JSON.parse(allowed.stdout).spec.sha256, undefined, "no integrity check, as asked");
+  const hex = "ab".repeat(32);
+  const prefixed = await runCli([...base, "--module-sha256", `sha256:${hex}`]);
+  assert.equal(prefixed.code, 0, prefixed.stderr);
+  assert.equal(JSON.parse(prefixed.stdout).spec.sha256, hex);
+});

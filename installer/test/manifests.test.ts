@@ -18,6 +18,7 @@ import { validateObject } from "../src/validate/index.js";
 import { ROOT, runCli } from "./helpers.js";
 // @ts-expect-error build.mjs is plain JavaScript
 import { buildBundle, OUTFILE } from "../build.mjs";
+import { buildOciImage } from "../../scripts/oci-image.js";
 
 const ISTIO = ROOT + "istio/";
 const BASE = ISTIO + "base/";
@@ -299,5 +300,40 @@ test(
     assert.deepEqual(rulesIn(control).sort(), want("control-namespace"));
     // the args are valid for watch
     assert.equal((await runCli([...args, "--help"])).code, 0);
+  },
+);
+
+// What a mesh admin applies must pin the module this tree builds: istio/base/deployment.yaml's
+// --module-sha256 and the examples (their commands and rendered.yaml) carry the manifest digest
+// of the image `make oci` makes from build/kserve-logger.wasm (deterministic: same module, same
+// digest). A changed filter fails this until UPDATE_GOLDEN=1 writes the new digest in.
+test(
+  "istio/ pins the module this tree builds: the OCI manifest digest of make oci's image",
+  { skip: existsSync(ROOT + "build/kserve-logger.wasm") ? false : "build/kserve-logger.wasm not built" },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "kwl-oci-pin-"));
+    const digest = buildOciImage(
+      ROOT + "build/kserve-logger.wasm",
+      join(dir, "layout"),
+      "latest",
+    ).manifestDigest.replace("sha256:", "");
+    const pinned = deploymentArgs()[deploymentArgs().indexOf("--module-sha256") + 1]!;
+    const files = [
+      "istio/base/deployment.yaml",
+      ...readdirSync(ISTIO + "examples").flatMap((d) => [
+        `istio/examples/${d}/isvc.yaml`,
+        `istio/examples/${d}/rendered.yaml`,
+      ]),
+    ];
+    if (update && pinned !== digest) {
+      for (const f of files) writeFileSync(ROOT + f, readFileSync(ROOT + f, "utf8").replaceAll(pinned, digest));
+      return;
+    }
+    assert.equal(pinned, digest, "istio/base/deployment.yaml --module-sha256 (UPDATE_GOLDEN=1 rewrites istio/)");
+    for (const f of files) {
+      const shas = [...readFileSync(ROOT + f, "utf8").matchAll(/\b[a-f0-9]{64}\b/g)].map((m) => m[0]);
+      assert.ok(shas.length > 0, `${f} names the digest`);
+      for (const s of shas) assert.equal(s, digest, `${f}: ${s}`);
+    }
   },
 );

@@ -34,6 +34,7 @@ export const RENDER_OPTIONS: Options = {
   "module-sha256": { type: "string" },
   "module-file": { type: "string" },
   "module-oci-layout": { type: "string" },
+  "allow-unpinned-module": { type: "boolean" },
   "default-logger-url": { type: "string" },
   "cluster-domain": { type: "string" },
   "allow-annotation": { type: "string", multiple: true },
@@ -71,7 +72,10 @@ export const RENDER_HELP: Record<string, string> = {
   "-n, --namespace NS": 'namespace of ISVCs that name none (default "default"); an ISVC naming another is an error',
   "-o, --output yaml|json": "output format (default yaml)",
   "--module-url URL": "where Istio fetches the filter: oci://…, https://…, http://…, file:///… (required)",
-  "--module-sha256 HEX": "sha256 Istio verifies the module with (for oci:// the image manifest digest)",
+  "--module-sha256 HEX":
+    "sha256 Istio verifies the module with (for oci:// the image manifest digest); sha256:HEX as registries print it is taken too. Required, or one of the two below",
+  "--allow-unpinned-module":
+    "render without --module-sha256: Istio then runs whatever the URL serves (not recommended)",
   "--module-file FILE":
     "compute --module-sha256 from the module file, e.g. build/kserve-logger.wasm (http(s)/file URLs)",
   "--module-oci-layout DIR":
@@ -196,6 +200,7 @@ export function renderOptions(v: Values): RenderOptions {
       v["module-sha256"] as string | undefined,
       v["module-file"] as string | undefined,
       v["module-oci-layout"] as string | undefined,
+      v["allow-unpinned-module"] === true,
     ),
     defaultLoggerUrl: (v["default-logger-url"] as string | undefined) ?? DEFAULT_LOGGER_URL,
     clusterDomain: (v["cluster-domain"] as string | undefined) ?? "cluster.local",
