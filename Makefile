@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(call find_tests,proxy-wasm-host/test testbed/test filter/test installer/test)
 
-.PHONY: all setup build oci typecheck lint test unit-test host-test filter-test installer-test node-test demo bench reliability clean
+.PHONY: all setup build oci typecheck lint test test-fast unit-test host-test filter-test installer-test node-test demo bench reliability clean
 
 all: build
 
@@ -60,7 +60,21 @@ installer-test: build
 node-test: build
 	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
 
-test: typecheck lint unit-test node-test
+# Every layer, each one's output kept in .tmp/test-logs/, then one line over all of them.
+TEST_LOGS := .tmp/test-logs
+test: typecheck lint build
+	@mkdir -p $(TEST_LOGS)
+	@set -o pipefail; $(MAKE) --no-print-directory unit-test 2>&1 | tee $(TEST_LOGS)/unit.log
+	@set -o pipefail; $(MAKE) --no-print-directory node-test 2>&1 | tee $(TEST_LOGS)/node.log
+	@node --import tsx scripts/test-summary.ts $(TEST_LOGS)
+
+# What needs no API server (no root, apt or Go): typecheck, lint, units and every Node test, with the
+# tests that need a real kube-apiserver skipped, and saying so.
+test-fast: typecheck lint build
+	@mkdir -p $(TEST_LOGS)
+	@set -o pipefail; $(MAKE) --no-print-directory unit-test 2>&1 | tee $(TEST_LOGS)/unit.log
+	@set -o pipefail; KWL_NO_API_SERVER=1 $(NODE_TEST) $(NODE_TESTS) 2>&1 | tee $(TEST_LOGS)/node.log
+	@node --import tsx scripts/test-summary.ts $(TEST_LOGS)
 
 demo: build
 	node --import tsx testbed/demo.ts

@@ -58,10 +58,14 @@ check_go() {
 go_build() {  # out-path package ldflags
   local out=$1 pkg=$2 ldflags=$3 t0=$SECONDS tmp="$1.tmp.$$"
   mkdir -p "$(dirname "$out")"
+  # a cold build prints nothing for minutes: a line every 30 s says it is alive
+  ( while sleep 30; do log "still building $pkg ($((SECONDS - t0)) s so far)"; done ) &
+  local heartbeat=$!
   ( cd "$MOD_DIR" &&
     GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" \
       go build -trimpath -ldflags="$ldflags" -o "$tmp" "$pkg" ) \
-    || { rm -f "$tmp"; die "build of $pkg failed"; }
+    || { kill "$heartbeat" 2>/dev/null; rm -f "$tmp"; die "build of $pkg failed"; }
+  kill "$heartbeat" 2>/dev/null || true
   mv -f "$tmp" "$out"
   log "built $out in $((SECONDS - t0)) s"
 }
