@@ -54,12 +54,28 @@ test("--dry-run=server and client change nothing", async () => {
   assert.equal(plugin()!.metadata.resourceVersion, rv);
 });
 
-test("status lists what is logged, where the logger spec lives, with its annotations", async () => {
+test("status lists what is logged, its state, where the logger spec lives, with its annotations", async () => {
   const r = await runCli(["status", "-A"]);
-  assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +MODE +LOGGER +SOURCE +ANNOTATIONS\n/);
+  assert.match(r.stdout, /^NAMESPACE +INFERENCESERVICE +COMPONENT +STATE +MODE +LOGGER +ANNOTATIONS\n/);
   assert.match(
     r.stdout,
-    /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +spec +serving\.example\.com\/ab-group=C,/,
+    /default +sklearn-iris +predictor +logged \(KServe's agent too\) +all +http:\/\/message-dumper\.default\/ +serving\.example\.com\/ab-group=C,/,
+  );
+  const wide = await runCli(["status", "-A", "-o", "wide"]);
+  assert.match(
+    wide.stdout,
+    /^NAMESPACE +INFERENCESERVICE +COMPONENT +STATE +MODE +LOGGER +SOURCE +WASMPLUGIN +ANNOTATIONS\n/,
+  );
+  assert.match(wide.stdout, / spec +sklearn-iris-predictor-logger /);
+  assert.equal(
+    (await runCli(["status", "-A", "-o", "name"])).stdout,
+    "inferenceservice.serving.kserve.io/sklearn-iris\n",
+  );
+  const json = JSON.parse((await runCli(["status", "-A", "-o=json"])).stdout) as { items: { state: string }[] };
+  assert.deepEqual(
+    json.items.map((i) => i.state),
+    ["logged (KServe's agent too)"],
+    "-o=json, as kubectl spells it",
   );
   assert.match(r.stderr, /1 of them also have spec\.<component>\.logger, so KServe's agent logs them too/);
   // the logger moved into the annotation: the filter alone, no warning
@@ -78,7 +94,7 @@ test("status lists what is logged, where the logger spec lives, with its annotat
     "wasmplugin/sklearn-iris-predictor-logger -n default unchanged\n",
   );
   const moved = await runCli(["status", "-A"]);
-  assert.match(moved.stdout, /default +sklearn-iris +predictor +all +http:\/\/message-dumper\.default\/ +annotation +/);
+  assert.match(moved.stdout, /default +sklearn-iris +predictor +logged +all +http:\/\/message-dumper\.default\/ +/);
   assert.doesNotMatch(moved.stderr, /KServe's agent logs them too/);
   api.put(isvc);
 });
@@ -88,6 +104,11 @@ test("disable deletes the WasmPlugin without touching the ISVC; apply then skips
   const off = await runCli(["disable", "sklearn-iris"]);
   assert.equal(off.code, 0, off.stderr);
   assert.equal(plugin(), undefined);
+  assert.match(
+    (await runCli(["status"])).stdout,
+    /default +sklearn-iris +predictor +disabled \(InferenceService\) +- +- +-\n/,
+    "a disabled ISVC stays in status, saying so",
+  );
   // the switch lives in the installer's own namespace, keyed <namespace>.<isvc>
   assert.equal(
     api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data["default.sklearn-iris"],

@@ -64,13 +64,14 @@ describe("cluster errors", () => {
     assert.equal(r.status, 1);
     assert.equal(
       r.stderr,
-      `error: cannot reach the API server at https://127.0.0.1:${port} (ECONNREFUSED) to list WasmPlugin in namespace default: is the cluster up, and is the kubeconfig's server right?\n`,
+      `error: cannot reach the API server at https://127.0.0.1:${port} (ECONNREFUSED) to list InferenceService in namespace default: is the cluster up, and is the kubeconfig's server right?\n`,
     );
   });
 
   test("a kind the cluster does not serve: which CRD is missing and which product installs it", async () => {
     for (const [kind, args, product, crd] of [
       ["WasmPlugin", ["status"], "Istio", "wasmplugins.extensions.istio.io"],
+      ["InferenceService", ["status"], "KServe", "inferenceservices.serving.kserve.io"],
       [
         "InferenceService",
         ["apply", "--all", "--module-url", "oci://r/f:1", "--module-sha256", "a".repeat(64)],
@@ -109,7 +110,7 @@ describe("cluster errors", () => {
       assert.equal(r.code, 1);
       assert.match(
         r.stderr,
-        /cannot list resource "wasmplugins" in API group "extensions\.istio\.io" in the namespace "default" — RBAC refused it/,
+        /cannot list resource "inferenceservices" in API group "serving\.kserve\.io" in the namespace "default" — RBAC refused it/,
       );
       assert.match(r.stderr, /installer\/README\.md \(Permissions\)/);
       assert.doesNotMatch(r.stderr, /HTTP-Code|Headers: \{/);

@@ -17,7 +17,8 @@ function fromEnvironment(): boolean {
 
 /** false when a real API server can be had, else why not (for `{ skip }`). */
 export function controlPlaneSkip(): string | false {
-  if (process.env.KWL_NO_API_SERVER === "1") return "KWL_NO_API_SERVER=1 (make test-fast): real API server tests skipped";
+  if (process.env.KWL_NO_API_SERVER === "1")
+    return "KWL_NO_API_SERVER=1 (make test-fast): real API server tests skipped";
   if (fromEnvironment()) return false;
   if (!existsSync(INFRA + "start.sh")) return "test-infra/kube/ is not there: no real API server to test against";
   if (!existsSync(BIN))

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { statusRows, statusTable } from "../src/cli/status.js";
+import { statusNames, statusRows, statusTable } from "../src/cli/status.js";
 import { ANNOTATION_LOGGER_URL, LABEL_COMPONENT, LABEL_ISVC } from "../src/wasmplugin.js";
 
 const plugin = (isvc: string, component: string, annotations?: Record<string, string>): KubernetesObject =>
@@ -38,24 +38,57 @@ const isvc = (name: string, where: "spec" | "annotation") => ({
   },
 });
 
-test("a row per WasmPlugin: ISVC, component, mode, logger, where the logger spec lives, annotations", () => {
+const on = () => ({ namespaceEnabled: true, disabledIsvcs: new Set<string>() });
+
+test("a row per logged component, with its state: logged, agent too, pending, disabled, refused, orphaned", () => {
+  const refused = isvc("bad", "annotation");
+  (refused.metadata.annotations as Record<string, string>)["kserve-wasm-logger/logger.predictor"] =
+    '{"url":"ftp://x/"}';
   const rows = statusRows(
-    [plugin("iris", "predictor", { team: "a" }), plugin("gone", "predictor")],
-    new Map([["models/iris", isvc("iris", "spec")]]),
+    [plugin("iris", "predictor", { team: "a" }), plugin("spec", "predictor"), plugin("gone", "predictor")],
+    new Map<string, Record<string, unknown>>([
+      ["models/iris", isvc("iris", "annotation")],
+      ["models/spec", isvc("spec", "spec")],
+      ["models/new", isvc("new", "annotation")],
+      ["models/off", isvc("off", "annotation")],
+      ["models/bad", refused],
+    ]),
+    () => ({ namespaceEnabled: true, disabledIsvcs: new Set(["off"]) }),
   );
   assert.deepEqual(
-    rows.map((r) => [r.inferenceService, r.component, r.mode, r.logger, r.source, r.annotations]),
+    rows.map((r) => [
+      r.inferenceService,
+      r.state.replace(/^(refused: [^:]+).*/, "$1"),
+      r.mode,
+      r.source,
+      r.annotations,
+    ]),
     [
-      ["iris", "predictor", "request", "http://sink.models/", "spec", { team: "a" }],
-      ["gone", "predictor", "request", "http://sink.models/", "?", {}],
+      ["bad", 'refused: metadata.annotations["kserve-wasm-logger/logger.predictor"].url', "", "annotation", {}],
+      ["gone", "orphaned (InferenceService gone)", "request", "?", {}],
+      ["iris", "logged", "request", "annotation", { team: "a" }],
+      ["new", "pending (not applied yet)", "", "annotation", {}],
+      ["off", "disabled (InferenceService)", "", "annotation", {}],
+      ["spec", "logged (KServe's agent too)", "request", "spec", {}],
     ],
   );
+  const ns = statusRows([], new Map([["models/iris", isvc("iris", "annotation")]]), () => ({
+    namespaceEnabled: false,
+    disabledIsvcs: new Set(),
+  }));
+  assert.equal(ns[0]!.state, "disabled (namespace)");
 });
 
-test("the table: a header and one padded line per row", () => {
-  const text = statusTable(statusRows([plugin("iris", "predictor", { team: "a", tier: "gold" })], new Map()));
-  const [head, line] = text.split("\n");
-  assert.match(head!, /^NAMESPACE\s+INFERENCESERVICE\s+COMPONENT\s+MODE\s+LOGGER\s+SOURCE\s+ANNOTATIONS$/);
-  assert.match(line!, /^models\s+iris\s+predictor\s+request\s+http:\/\/sink\.models\/\s+\?\s+team=a,tier=gold$/);
-  assert.equal(head!.indexOf("INFERENCESERVICE"), line!.indexOf("iris"), "columns line up");
+test("the table: a header and one padded line per row; wide adds the source and the WasmPlugin; -o name", () => {
+  const rows = statusRows(
+    [plugin("iris", "predictor", { team: "a", tier: "gold" })],
+    new Map([["models/iris", isvc("iris", "annotation")]]),
+    on,
+  );
+  const [head, line] = statusTable(rows).split("\n");
+  assert.match(head!, /^NAMESPACE\s+INFERENCESERVICE\s+COMPONENT\s+STATE\s+MODE\s+LOGGER\s+ANNOTATIONS$/);
+  assert.match(line!, /^models\s+iris\s+predictor\s+logged\s+request\s+http:\/\/sink\.models\/\s+team=a,tier=gold$/);
+  assert.equal(head!.indexOf("STATE"), line!.indexOf("logged"), "columns line up");
+  assert.match(statusTable(rows, true).split("\n")[1]!, /\sannotation\s+iris-predictor-logger\s/);
+  assert.equal(statusNames(rows), "inferenceservice.serving.kserve.io/iris\n");
 });

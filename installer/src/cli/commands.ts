@@ -4,7 +4,7 @@ import { formatDiagnostic, UsageError } from "../diagnostics.js";
 import { formatObjects } from "../io.js";
 import { ISVC_API_VERSION, ISVC_KIND } from "../kserve.js";
 import { deleteIsvcObjects, reconcileIsvc, refString, type Action } from "../kube/reconcile.js";
-import { setIsvcSwitch, setNamespaceSwitch } from "../kube/switch.js";
+import { readSwitches, setIsvcSwitch, setNamespaceSwitch, type SwitchState } from "../kube/switch.js";
 import { renderDocuments } from "../render-docs.js";
 import { validateObject } from "../validate/index.js";
 import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "../wasmplugin.js";
@@ -18,6 +18,7 @@ import {
   FILES,
   OUTPUT,
   outputFormat,
+  outputOption,
   readFiles,
   RENDER_HELP,
   RENDER_OPTIONS,
@@ -25,7 +26,7 @@ import {
   type Command,
   type Values,
 } from "./flags.js";
-import { statusRows, statusTable } from "./status.js";
+import { statusNames, statusRows, statusTable } from "./status.js";
 import { WATCH_HELP, WATCH_OPTIONS, watchCommand } from "./watch.js";
 
 function printActions(actions: Action[], dry: string | undefined, io: Io): void {
@@ -164,31 +165,59 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   status: {
-    summary: "Show which InferenceServices are logged, where to, with which annotations",
-    usage: "status [NAME ...] [-n NS | -A] [-o yaml|json] [--kubeconfig FILE]",
+    summary:
+      "Show each logged InferenceService component and its state (logged, pending, disabled, refused), where it logs to, with which annotations",
+    usage: "status [NAME ...] [-n NS | -A] [-o wide|name|yaml|json] [--kubeconfig FILE]",
     options: { ...CLUSTER, ...OUTPUT },
-    help: { ...CLUSTER_HELP, "-o, --output yaml|json": "machine-readable output instead of a table" },
+    help: {
+      ...CLUSTER_HELP,
+      "-o, --output wide|name|yaml|json":
+        "wide: also where the logger spec lives and the WasmPlugin; name: the ISVCs' names; yaml|json: the rows",
+    },
     async run(v, io, positionals) {
+      const out = outputOption(v);
+      if (out !== undefined && !["wide", "name", "yaml", "json"].includes(out)) {
+        throw new UsageError(`--output: unsupported format "${out}" (wide, name, yaml or json)`);
+      }
       const t = clusterTarget(v, positionals, false, io);
       // NAME: that ISVC only (it must exist); several names, those.
-      if (positionals.length > 0) await targetIsvcs(t);
+      const isvcList =
+        positionals.length > 0
+          ? await targetIsvcs(t)
+          : ((await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace)) as unknown as Record<string, unknown>[]);
+      const keyOf = (o: Record<string, unknown>) => {
+        const m = o.metadata as { namespace?: string; name?: string };
+        return `${m.namespace}/${m.name}`;
+      };
+      const isvcs = new Map(isvcList.map((o) => [keyOf(o), o]));
       const plugins = (
         await t.kube.list(WASMPLUGIN_API_VERSION, "WasmPlugin", t.namespace, `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`)
       ).filter((p) => positionals.length === 0 || positionals.includes(p.metadata?.labels?.[LABEL_ISVC] ?? ""));
-      const isvcs = new Map(
-        (await t.kube.list(ISVC_API_VERSION, ISVC_KIND, t.namespace)).map((o) => [
-          `${o.metadata?.namespace}/${o.metadata?.name}`,
-          o as unknown as Record<string, unknown>,
-        ]),
+      // the switches of every namespace shown (a Namespace label, the control namespace's ConfigMap)
+      const namespaces = new Set([...isvcs.keys()].map((k) => k.split("/")[0]!));
+      const switches = new Map<string, SwitchState>();
+      for (const ns of namespaces) switches.set(ns, await readSwitches(t.kube, ns, controlNamespace(v)));
+      const rows = statusRows(
+        plugins,
+        isvcs,
+        (ns) => switches.get(ns) ?? { namespaceEnabled: true, disabledIsvcs: new Set() },
       );
-      const rows = statusRows(plugins, isvcs);
-      if (v.output !== undefined) {
-        io.stdout(formatObjects([{ items: rows }], outputFormat(v)));
+      if (out === "yaml" || out === "json") {
+        io.stdout(formatObjects([{ items: rows }], out));
         return 0;
       }
-      io.stdout(statusTable(rows));
-      if (rows.length === 0) io.stderr("No InferenceService is logged by kserve-wasm-logger here.\n");
-      const twice = rows.filter((r) => r.source === "spec").length;
+      if (out === "name") {
+        io.stdout(statusNames(rows));
+        return 0;
+      }
+      if (rows.length === 0) {
+        io.stderr(
+          "No InferenceService here has a logger (spec.<component>.logger or the kserve-wasm-logger/logger.<component> annotation).\n",
+        );
+        return 0;
+      }
+      io.stdout(statusTable(rows, out === "wide"));
+      const twice = rows.filter((r) => r.state === "logged (KServe's agent too)").length;
       if (twice > 0) {
         io.stderr(
           `${twice} of them also have spec.<component>.logger, so KServe's agent logs them too (every event twice); ` +

@@ -125,8 +125,14 @@ export const RENDER_HELP: Record<string, string> = {
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
 };
 
+/** -o as given; `-o=json` reaches parseArgs as "=json" (kubectl accepts that spelling). */
+export function outputOption(v: Values): string | undefined {
+  const o = v.output as string | undefined;
+  return o?.startsWith("=") ? o.slice(1) : o;
+}
+
 export function outputFormat(v: Values): OutputFormat {
-  const o = (v.output as string | undefined) ?? "yaml";
+  const o = outputOption(v) ?? "yaml";
   if (o !== "yaml" && o !== "json") throw new UsageError(`--output: unsupported format "${o}" (yaml or json)`);
   return o;
 }
