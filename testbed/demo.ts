@@ -73,6 +73,37 @@ function display(r: ReceivedEvent): string {
   return lines.join("\n");
 }
 
+// One line per event first: what a person checks before reading the events themselves.
+function summary(events: ReceivedEvent[], statusById: Map<string, number>): string {
+  const rows = [["ID", "TYPE", "MODEL STATUS", "BODY", "ANNOTATIONS"]];
+  for (const r of events) {
+    const e = r.event as unknown as Record<string, unknown>;
+    // key (its last segment) = value: enough to see that they arrived
+    const annotations =
+      typeof e.annotations === "string"
+        ? Object.entries(JSON.parse(e.annotations) as Record<string, string>)
+            .map(([k, v]) => `${k.slice(k.lastIndexOf("/") + 1)}=${v}`)
+            .join(", ")
+        : "-";
+    rows.push([
+      String(e.id),
+      String(e.type).replace("org.kubeflow.serving.inference.", ""),
+      String(statusById.get(String(e.id)) ?? "?"),
+      `${r.body.length} bytes`,
+      annotations || "-",
+    ]);
+  }
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(w[i]! + 2)))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
 async function main(): Promise<void> {
   const isvcPath = arg("--isvc", "testdata/isvc/sklearn-iris-annotated.yaml");
   const plugin = renderPluginConfig(isvcPath);
@@ -94,7 +125,7 @@ async function main(): Promise<void> {
         path: `/v1/models/${cfg.inferenceService}:predict`,
         init: {
           method: "POST",
-          headers: { "content-type": "application/json", "x-tenant": "acme" },
+          headers: { "content-type": "application/json", "x-tenant": "acme", "x-request-id": "demo-request-1" },
           body: JSON.stringify({
             instances: [
               [6.8, 2.8, 4.8, 1.4],
@@ -124,14 +155,19 @@ async function main(): Promise<void> {
         path: `/v1/models/${cfg.inferenceService}:predict`,
         init: {
           method: "POST",
-          headers: { "content-type": "application/json", "x-test-status": "500" },
+          headers: { "content-type": "application/json", "x-test-status": "500", "x-request-id": "demo-request-4" },
           body: '{"instances":[[0]]}',
         },
       },
     ];
+    // the model's answer per exchange id (the calls that carry one), for the summary
+    const statusById = new Map<string, number>();
     for (const c of calls) {
       const res = await fetch(stack.url + c.path, c.init);
       console.log(`client: ${c.what}: ${res.status} ${await res.text()}`);
+      const h = new Headers(c.init.headers);
+      const id = h.get("ce-id") ?? h.get("x-request-id");
+      if (id) statusById.set(id, res.status);
     }
     const expected = 5; // 2 × (request + response) + the 500's request
     const events = await Promise.race([
@@ -144,6 +180,7 @@ async function main(): Promise<void> {
       ),
     ]);
     console.log(`\nthe sink received ${events.length} events:\n`);
+    console.log(summary(events, statusById) + "\n");
     for (const e of events) console.log(display(e) + "\n");
     await stack.host.idle();
     console.log(
