@@ -45,6 +45,19 @@ test("a changed annotation value reaches the WasmPlugin's pluginConfig on the ne
   assert.equal(plugin()!.spec.pluginConfig.annotations["serving.example.com/ab-group"], "C");
 });
 
+test("apply --dry-run=client -o yaml prints the objects it would apply, the actions on stderr, and changes nothing", async () => {
+  const rv = plugin()!.metadata.resourceVersion;
+  const r = await runCli(["apply", "sklearn-iris", "--dry-run=client", "-o", "yaml", ...MODULE_ARGS]);
+  assert.equal(r.code, 0, r.stderr);
+  const objs = YAML.parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
+  assert.deepEqual(
+    objs.map((o) => `${o.kind}/${o.metadata.name}`),
+    ["WasmPlugin/sklearn-iris-predictor-logger"],
+  );
+  assert.match(r.stderr, /wasmplugin\/sklearn-iris-predictor-logger -n default .*\(dry run, client\)/);
+  assert.equal(plugin()!.metadata.resourceVersion, rv);
+});
+
 test("--dry-run=server and client change nothing", async () => {
   const rv = plugin()!.metadata.resourceVersion;
   for (const d of ["server", "client"]) {

@@ -83,10 +83,12 @@ export const COMMANDS: Record<string, Command> = {
     summary:
       "Render and server-side apply the logging of InferenceServices read from the cluster (idempotent; prunes what is no longer wanted)",
     usage:
-      "apply (NAME ... | --all) [-n NS | -A] --module-url URL [render flags] [--dry-run=client|server] [--kubeconfig FILE]",
+      "apply (NAME ... | --all) [-n NS | -A] --module-url URL [render flags] [--dry-run=client|server] [-o yaml|json] [--kubeconfig FILE]",
     options: { ...RENDER_OPTIONS, ...CLUSTER },
     help: {
       ...CLUSTER_HELP,
+      "-o, --output yaml|json":
+        "print the objects applied (with --dry-run: that would be applied) on stdout; the actions go to stderr",
       ...Object.fromEntries(
         Object.entries(RENDER_HELP).filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o")),
       ),
@@ -94,14 +96,18 @@ export const COMMANDS: Record<string, Command> = {
     async run(v, io, positionals) {
       const dry = dryRun(v);
       const opts = renderOptions(v);
+      const format = v.output !== undefined ? outputFormat(v) : undefined;
       const t = clusterTarget(v, positionals, true, io);
       let failed = false;
+      const objects: object[] = [];
       for (const isvc of await targetIsvcs(t)) {
         const r = await reconcileIsvc(t.kube, isvc, opts, dry, undefined, controlNamespace(v));
         for (const d of r.diagnostics) io.stderr(formatDiagnostic(d) + "\n");
         if (!r.ok) failed = true;
-        printActions(r.actions, dry, io);
+        objects.push(...r.objects);
+        printActions(r.actions, dry, format ? { ...io, stdout: io.stderr } : io);
       }
+      if (format && objects.length > 0) io.stdout(formatObjects(objects, format));
       return failed ? 1 : 0;
     },
   },

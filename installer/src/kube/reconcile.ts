@@ -27,6 +27,8 @@ export interface ReconcileResult {
   actions: Action[];
   diagnostics: Diagnostic[];
   ok: boolean;
+  /** the objects the plan wants (what was, or under a dry run would be, applied) */
+  objects: KubernetesObject[];
 }
 
 export function refOf(o: KubernetesObject): ObjectRef {
@@ -131,8 +133,13 @@ export async function reconcileIsvc(
   const ns = (isvcObj as { metadata?: { namespace?: string } }).metadata?.namespace ?? "default";
   const sw = switches ?? (await readSwitches(kube, ns, controlNamespace));
   const plan = planIsvc(isvcObj, opts, sw);
-  if (!plan.ok) return { actions: [], diagnostics: plan.diagnostics, ok: false };
-  return { actions: await applyPlan(kube, plan, dryRun), diagnostics: plan.diagnostics, ok: true };
+  if (!plan.ok) return { actions: [], diagnostics: plan.diagnostics, ok: false, objects: [] };
+  return {
+    actions: await applyPlan(kube, plan, dryRun),
+    diagnostics: plan.diagnostics,
+    ok: true,
+    objects: plan.desired,
+  };
 }
 
 export async function deleteIsvcObjects(
