@@ -7,8 +7,9 @@ import { after, before, describe, test } from "node:test";
 import YAML from "yaml";
 import { WATCH_PERMISSIONS } from "../src/kube/permissions.js";
 import { FakeApiServer } from "./fake-apiserver.js";
-import { MODULE_ARGS, ROOT } from "./helpers.js";
+import { MODULE_ARGS, ROOT, runCli } from "./helpers.js";
 import { FAST_RETRY, fakeCluster, httpStatus, waitUntil, watchChild, watchInProcess } from "./watch-helpers.js";
+import { jsonLogIo } from "../src/cli/watch.js";
 
 const ISVC = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
 const PLUGIN = "sklearn-iris-predictor-logger";
@@ -294,5 +295,48 @@ describe("watch: faults at start and signals (child process)", () => {
       /^shutting down \(SIGTERM\)[^\n]*\napplied default\/sklearn-iris-predictor-logger \(created\)\nstopped\n$/m,
     );
     assert.ok(api.find("WasmPlugin", "default", PLUGIN));
+  });
+});
+
+describe("watch --log-format json", () => {
+  const api = new FakeApiServer();
+  after(() => api.stop());
+
+  test("every line is one JSON object: time, level, msg, and the object it is about", async () => {
+    await fakeCluster(api, ISVC);
+    const run = watchInProcess([...ARGS, "--log-format", "json"]);
+    try {
+      await run.lines.waitFor(/"msg":"applied default\/sklearn-iris-predictor-logger \(created\)"/);
+    } finally {
+      await run.stop();
+    }
+    const lines = run.lines.all.split("\n").filter((l) => l !== "");
+    const objs = lines.map((l) => JSON.parse(l) as { time: string; level: string; msg: string; object?: string });
+    for (const o of objs) {
+      assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(["info", "warning", "error"].includes(o.level), o.level);
+    }
+    const applied = objs.find((o) => o.msg.startsWith("applied "))!;
+    assert.deepEqual([applied.level, applied.object], ["info", "default/sklearn-iris-predictor-logger"]);
+    assert.ok(objs.some((o) => o.msg === "stopped"));
+  });
+
+  test("levels from what a line says; a bad --log-format is refused", async () => {
+    const out: string[] = [];
+    const io = jsonLogIo({ stdout: (s) => out.push(s), stderr: (s) => out.push(s) }, () => new Date(0));
+    io.stderr("error: default/iris: HTTP 500: boom; retrying in 1.0s\n");
+    io.stderr("inferenceservices (all namespaces): fetch failed (ECONNREFUSED); retrying in 20ms\n");
+    io.stderr("inferenceservices (all namespaces): connected again\n");
+    assert.deepEqual(
+      out.map((l) => JSON.parse(l) as { level: string; object?: string }).map((o) => [o.level, o.object]),
+      [
+        ["error", "default/iris"],
+        ["warning", undefined],
+        ["info", undefined],
+      ],
+    );
+    const bad = await runCli(["watch", "-A", "--log-format", "xml", ...MODULE_ARGS]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--log-format: "xml" is not text or json/);
   });
 });

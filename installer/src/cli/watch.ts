@@ -22,6 +22,7 @@ import {
 } from "./flags.js";
 
 export const WATCH_OPTIONS: Options = {
+  "log-format": { type: "string" },
   ...Object.fromEntries(
     Object.entries(RENDER_OPTIONS).filter(([k]) => !["filename", "output", "namespace"].includes(k)),
   ),
@@ -42,6 +43,8 @@ export const WATCH_OPTIONS: Options = {
 };
 
 export const WATCH_HELP: Record<string, string> = {
+  "--log-format text|json":
+    "text (default: one line per event; kubectl logs --timestamps adds the time) or json: one object per line with time, level, msg, and the object or ISVC it is about",
   "-A, --all-namespaces": "watch InferenceServices in every namespace",
   "-n, --namespace NS": "watch this namespace; repeatable (default: the kubeconfig context's namespace)",
   "--kubeconfig FILE": "kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)",
@@ -67,6 +70,9 @@ export const WATCH_HELP: Record<string, string> = {
 };
 
 export async function watchCommand(v: Values, io: Io): Promise<number> {
+  const format = (v["log-format"] as string | undefined) ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`--log-format: "${format}" is not text or json`);
+  if (format === "json") io = jsonLogIo(io);
   const render = renderOptions(v);
   const allNs = v["all-namespaces"] === true;
   const nsList = (v.namespace as string[] | undefined) ?? [];
@@ -189,4 +195,28 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
   await health?.close();
   io.stdout("stopped\n");
   return 0;
+}
+
+/**
+ * The same lines as JSON objects, one per line, for log pipelines: time, level (stdout: info;
+ * stderr: error, warning or info by what the line says), msg, and what it is about.
+ */
+export function jsonLogIo(io: Io, now: () => Date = () => new Date()): Io {
+  const emit = (write: (s: string) => void, stream: "stdout" | "stderr") => (text: string) => {
+    for (const msg of text.split("\n")) {
+      if (msg === "") continue;
+      const level =
+        stream === "stdout"
+          ? "info"
+          : /^error\b/.test(msg)
+            ? "error"
+            : /^warning\b|retrying in|too old|failed/.test(msg)
+              ? "warning"
+              : "info";
+      const about =
+        /^(?:applied|deleted) (\S+)/.exec(msg)?.[1] ?? /^(?:error|warning): (\S+?\/[^\s:]+):/.exec(msg)?.[1];
+      write(JSON.stringify({ time: now().toISOString(), level, msg, ...(about ? { object: about } : {}) }) + "\n");
+    }
+  };
+  return { ...io, stdout: emit(io.stdout, "stdout"), stderr: emit(io.stderr, "stderr") };
 }
