@@ -183,6 +183,49 @@ test("namespace-wide disable and enable", async () => {
   assert.ok(plugin());
 });
 
+test("enable without module flags: the module of a WasmPlugin of ours; with a controller running, only the switch", async () => {
+  const other = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+  api.put({ ...other, metadata: { ...other.metadata, name: "other" } });
+  await runCli(["apply", "other", ...MODULE_ARGS]);
+  await runCli(["disable", "sklearn-iris"]);
+  assert.equal(plugin(), undefined);
+  const on = await runCli(["enable", "sklearn-iris"]);
+  assert.equal(on.code, 0, on.stderr);
+  assert.match(on.stderr, /^module oci:\/\/\S+ \(as WasmPlugin default\/other-predictor-logger\)$/m);
+  assert.equal(plugin()!.spec.url, MODULE_ARGS[1]);
+  assert.equal(plugin()!.spec.sha256, MODULE_ARGS[3]);
+  // a controller holds its Lease (renewed just now): enable writes the switch and leaves the apply to it
+  await runCli(["disable", "sklearn-iris"]);
+  api.put({
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "kserve-wasm-logger", namespace: "kserve-wasm-logger" },
+    spec: { holderIdentity: "watch-7f9c", leaseDurationSeconds: 15, renewTime: new Date().toISOString() },
+  });
+  const left = await runCli(["enable", "sklearn-iris"]);
+  assert.equal(left.code, 0, left.stderr);
+  assert.match(left.stdout, /logging enabled\nthe controller \(watch-7f9c\) applies it\n$/);
+  assert.equal(plugin(), undefined, "the controller applies it, not the CLI");
+  assert.equal(
+    api.find("ConfigMap", "kserve-wasm-logger", "kserve-wasm-logger")!.data?.["default.sklearn-iris"],
+    undefined,
+  );
+  api.remove("Lease", "kserve-wasm-logger", "kserve-wasm-logger");
+  await runCli(["apply", "sklearn-iris", ...MODULE_ARGS]);
+  await runCli(["delete", "other"]);
+  api.remove("InferenceService", "default", "other");
+  // nothing to take the module from: the flag is required, and nothing was switched
+  await runCli(["disable", "sklearn-iris"]);
+  const none = await runCli(["enable", "sklearn-iris"]);
+  assert.equal(none.code, 2);
+  assert.match(
+    none.stderr,
+    /--module-url is required: no controller holds Lease kserve-wasm-logger\/kserve-wasm-logger and there is no WasmPlugin of ours/,
+  );
+  await runCli(["enable", "sklearn-iris", ...MODULE_ARGS]);
+  assert.ok(plugin());
+});
+
 test("delete removes what was made; an unknown ISVC is an error on apply", async () => {
   const r = await runCli(["delete", "sklearn-iris"]);
   assert.equal(r.stdout, "wasmplugin/sklearn-iris-predictor-logger -n default deleted\n");

@@ -44,6 +44,7 @@ const RESOURCES: Res[] = [
     plural: "destinationrules",
     namespaced: true,
   },
+  { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
 ];
 
 export type Obj = { apiVersion?: string; kind?: string; metadata: Record<string, any>; [k: string]: any };

@@ -8,7 +8,9 @@ import { readSwitches, setIsvcSwitch, setNamespaceSwitch, type SwitchState } fro
 import { renderDocuments } from "../render-docs.js";
 import { validateObject } from "../validate/index.js";
 import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY, WASMPLUGIN_API_VERSION } from "../wasmplugin.js";
-import { clusterTarget, targetIsvcs } from "./cluster.js";
+import { clusterTarget, moduleInCluster, runningController, targetIsvcs } from "./cluster.js";
+import { LEASE_NAME } from "../kube/lease.js";
+import type { RenderOptions } from "../render.js";
 import type { Io } from "./context.js";
 import {
   CLUSTER,
@@ -138,11 +140,23 @@ export const COMMANDS: Record<string, Command> = {
   },
   enable: {
     summary: "Switch logging on for InferenceServices or a whole namespace (no pod restart), then apply",
-    usage: "enable (NAME ... | --namespace-wide) [-n NS] --module-url URL [render flags] [--kubeconfig FILE]",
+    usage: "enable (NAME ... | --namespace-wide) [-n NS] [--module-url URL [render flags]] [--kubeconfig FILE]",
     options: { ...RENDER_OPTIONS, ...CLUSTER, "namespace-wide": { type: "boolean" } },
     help: {
       "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled on the Namespace)",
       ...CLUSTER_HELP,
+      ...Object.fromEntries(
+        Object.entries(RENDER_HELP)
+          .filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))
+          .map(([k, d]) =>
+            k.startsWith("--module-url")
+              ? [
+                  k,
+                  `${d}; optional here: a running controller applies the switch itself, else the module of a WasmPlugin of ours is used`,
+                ]
+              : [k, d],
+          ),
+      ),
     },
     run: (v, io, positionals) => toggle(true, v, io, positionals),
   },
@@ -239,11 +253,32 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
   const t = clusterTarget(v, positionals, v["namespace-wide"] !== true, io);
   if (t.namespace === undefined) throw new UsageError("-A is not supported here; name the namespace with -n");
   const ns = t.namespace;
-  const opts = on ? renderOptions(v) : undefined;
   if (v["namespace-wide"] === true && positionals.length > 0)
     throw new UsageError("give names or --namespace-wide, not both");
   // Every named ISVC must exist before any switch is written: a typo changes nothing (rc 1).
   const isvcs = v["namespace-wide"] === true ? await targetIsvcs({ ...t, all: true }) : await targetIsvcs(t);
+  // enable without module flags: a running controller applies what the switch asks; else the
+  // module of a WasmPlugin already there is the one to use
+  let controller: string | undefined;
+  let opts: RenderOptions | undefined;
+  if (on && v["module-url"] === undefined) {
+    controller = await runningController(t.kube, controlNamespace(v));
+    if (!controller) {
+      const m = await moduleInCluster(t.kube, ns);
+      if (!m) {
+        throw new UsageError(
+          `--module-url is required: no controller holds Lease ${controlNamespace(v)}/${LEASE_NAME} and there is no WasmPlugin of ours to take the module from`,
+        );
+      }
+      io.stderr(`module ${m.url} (as WasmPlugin ${m.from})\n`);
+      opts = renderOptions({
+        ...v,
+        "module-url": m.url,
+        "module-sha256": m.sha256,
+        "allow-unpinned-module": m.sha256 === undefined,
+      });
+    }
+  } else if (on) opts = renderOptions(v);
   if (v["namespace-wide"] === true) {
     await setNamespaceSwitch(t.kube, ns, on);
     io.stdout(`namespace/${ns} logging ${on ? "enabled" : "disabled"}\n`);
@@ -252,6 +287,10 @@ async function toggle(on: boolean, v: Values, io: Io, positionals: string[]): Pr
       await setIsvcSwitch(t.kube, ns, name, on, controlNamespace(v));
       io.stdout(`inferenceservice/${name} -n ${ns} logging ${on ? "enabled" : "disabled"}\n`);
     }
+  }
+  if (controller) {
+    io.stdout(`the controller (${controller}) applies it\n`);
+    return 0;
   }
   // bring the affected ISVCs in line now (a running `watch` would do the same)
   let failed = false;

@@ -84,7 +84,7 @@ export function explain(e: unknown, server: string, what: string, apiVersion?: s
   const msg = statusMessage(e) ?? (e as Error).message ?? String(e);
   const group = apiVersion?.includes("/") ? apiVersion.split("/")[0]! : "";
   // client-node's generic API finds a kind through discovery before it sends anything
-  const undiscovered = /^Failed to fetch resource metadata for /.test(msg);
+  const undiscovered = /^(Failed to fetch resource metadata for |Unrecognized API version and kind: )/.test(msg);
   if (kind && (undiscovered || (code === 404 && /could not find the requested resource/.test(msg)))) {
     const owner = CRD_OWNERS[group];
     return new KubeError(
