@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(call find_tests,proxy-wasm-host/test testbed/test filter/test installer/test)
 
-.PHONY: all setup build oci typecheck lint test test-fast unit-test host-test filter-test installer-test node-test demo bench reliability clean
+.PHONY: all setup build oci typecheck lint test test-fast helm unit-test host-test filter-test installer-test node-test demo bench reliability clean
 
 all: build
 
@@ -51,13 +51,17 @@ host-test: setup
 filter-test: build
 	$(NODE_TEST) $(call find_tests,testbed/test filter/test)
 
+# helm, built from its Go module for the chart's tests (test-infra/helm; kept once built).
+helm:
+	bash test-infra/helm/install.sh
+
 # The installer's tests alone (installer/test/run.sh finds them), with the real API server.
-installer-test: build
+installer-test: build helm
 	bash test-infra/kube/with-kube.sh bash installer/test/run.sh
 
 # Every Node test in one run, against one real kube-apiserver + etcd on loopback
 # (test-infra/kube: installed and built on first use, started fresh, stopped afterwards).
-node-test: build
+node-test: build helm
 	bash test-infra/kube/with-kube.sh $(NODE_TEST) $(NODE_TESTS)
 
 # Every layer, each one's output kept in .tmp/test-logs/, then one line over all of them.

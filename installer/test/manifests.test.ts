@@ -304,7 +304,8 @@ test(
 );
 
 // What a mesh admin applies must pin the module this tree builds: istio/base/deployment.yaml's
-// --module-sha256 and the examples (their commands and rendered.yaml) carry the manifest digest
+// --module-sha256, the Helm chart's default module.sha256 and the examples (their commands and
+// rendered.yaml) carry the manifest digest
 // of the image `make oci` makes from build/kserve-logger.wasm (deterministic: same module, same
 // digest). A changed filter fails this until UPDATE_GOLDEN=1 writes the new digest in.
 test(
