@@ -9,6 +9,7 @@ import { COMMANDS } from "./cli/commands.js";
 import { COMMON, type Command, type Values } from "./cli/flags.js";
 import type { Io } from "./cli/context.js";
 import { buildInfo, versionText } from "./version.js";
+import { nearest } from "./nearest.js";
 
 export type { Connect, Io } from "./cli/context.js";
 
@@ -31,6 +32,18 @@ function mainHelp(): string {
   );
 }
 
+/** parseArgs' refusal in the command line's words, with the nearest flag the command has. */
+function flagError(e: unknown, name: string, cmd: Command): string {
+  const err = e as { code?: string; message: string };
+  const flag = /^Unknown option '(-{1,2}[^']+)'/.exec(err.message)?.[1];
+  if (err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag) {
+    const flags = Object.keys({ ...COMMON, ...cmd.options }).map((f) => `--${f}`);
+    const near = nearest(flag.replace(/=.*$/, ""), flags);
+    return `${name} has no flag ${flag}${near ? ` (did you mean ${near}?)` : ""}`;
+  }
+  return err.message;
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--version" || name === "version") {
@@ -43,7 +56,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    io.stderr(`error: unknown command "${name}"\n\n${mainHelp()}`);
+    const near = nearest(name, Object.keys(COMMANDS));
+    io.stderr(`error: unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ""}\n\n${mainHelp()}`);
     return 2;
   }
   let values: Values;
@@ -60,7 +74,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (positionals.length > 0 && !("kubeconfig" in cmd.options))
       throw new Error(`unexpected argument "${positionals[0]}"`);
   } catch (e) {
-    io.stderr(`error: ${(e as Error).message}\nSee "kserve-wasm-logger ${name} --help".\n`);
+    io.stderr(`error: ${flagError(e, name, cmd)}\nSee "kserve-wasm-logger ${name} --help".\n`);
     return 2;
   }
   if (values.help) {

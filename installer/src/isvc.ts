@@ -5,6 +5,7 @@ import YAML from "yaml";
 import { Diagnostics } from "./diagnostics.js";
 import { isObject } from "./io.js";
 import { redactUrl } from "./logger-target.js";
+import { nearest } from "./nearest.js";
 import {
   COMPONENTS,
   ISVC_KIND,
@@ -241,34 +242,6 @@ const LOGGER_SPEC_FIELDS = [
   "batchSize",
   "batchInterval",
 ];
-
-/** The candidate closest to `s` by edit distance, if it is close enough to be a typo of it. */
-export function nearest(s: string, candidates: readonly string[]): string | undefined {
-  const dist = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const cur = row[j]!;
-        row[j] = Math.min(
-          row[j]! + 1,
-          row[j - 1]! + 1,
-          prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
-        );
-        prev = cur;
-      }
-    }
-    return row[b.length]!;
-  };
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const dd = dist(s, c);
-    if (dd < bestD) [best, bestD] = [c, dd];
-  }
-  return bestD <= Math.max(2, Math.floor(s.length / 3)) ? best : undefined;
-}
 
 function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | undefined {
   if (v === undefined || v === null) return undefined;

@@ -258,3 +258,21 @@ test("the module is pinned: --module-sha256 required unless --allow-unpinned-mod
   assert.equal(prefixed.code, 0, prefixed.stderr);
   assert.equal(JSON.parse(prefixed.stdout).spec.sha256, hex);
 });
+
+test("a mistyped command or flag is named, with the nearest one; a flag a command does not have is refused, not ignored", async () => {
+  const cmd = await runCli(["stauts"]);
+  assert.equal(cmd.code, 2);
+  assert.match(cmd.stderr, /^error: unknown command "stauts" \(did you mean "status"\?\)/);
+  const flag = await runCli(["render", "-f", ISVC, "--module-sha", "x"]);
+  assert.equal(flag.code, 2);
+  assert.match(
+    flag.stderr,
+    /^error: render has no flag --module-sha \(did you mean --module-sha256\?\)\nSee "kserve-wasm-logger render --help"\.\n$/,
+  );
+  // enable, disable and status have no dry run: --dry-run would have written for real
+  for (const c of ["enable", "disable", "status"]) {
+    const r = await runCli([c, "x", "--dry-run=client"]);
+    assert.equal(r.code, 2, c);
+    assert.match(r.stderr, new RegExp(`^error: ${c} has no flag --dry-run\\b`));
+  }
+});

@@ -15,6 +15,8 @@ import type { Io } from "./context.js";
 import {
   CLUSTER,
   CLUSTER_HELP,
+  CLUSTER_NO_DRY_RUN,
+  CLUSTER_NO_DRY_RUN_HELP,
   controlNamespace,
   dryRun,
   FILES,
@@ -141,10 +143,10 @@ export const COMMANDS: Record<string, Command> = {
   enable: {
     summary: "Switch logging on for InferenceServices or a whole namespace (no pod restart), then apply",
     usage: "enable (NAME ... | --namespace-wide) [-n NS] [--module-url URL [render flags]] [--kubeconfig FILE]",
-    options: { ...RENDER_OPTIONS, ...CLUSTER, "namespace-wide": { type: "boolean" } },
+    options: { ...RENDER_OPTIONS, ...CLUSTER_NO_DRY_RUN, "namespace-wide": { type: "boolean" } },
     help: {
       "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled on the Namespace)",
-      ...CLUSTER_HELP,
+      ...CLUSTER_NO_DRY_RUN_HELP,
       ...Object.fromEntries(
         Object.entries(RENDER_HELP)
           .filter(([k]) => !k.startsWith("-f") && !k.startsWith("-n") && !k.startsWith("-o"))
@@ -164,10 +166,10 @@ export const COMMANDS: Record<string, Command> = {
     summary:
       "Switch logging off for InferenceServices or a whole namespace: their WasmPlugins are deleted (no pod restart)",
     usage: "disable (NAME ... | --namespace-wide) [-n NS] [--kubeconfig FILE]",
-    options: { ...CLUSTER, "namespace-wide": { type: "boolean" } },
+    options: { ...CLUSTER_NO_DRY_RUN, "namespace-wide": { type: "boolean" } },
     help: {
       "--namespace-wide": "switch the namespace (label kserve-wasm-logger/enabled=false on the Namespace)",
-      ...CLUSTER_HELP,
+      ...CLUSTER_NO_DRY_RUN_HELP,
     },
     run: (v, io, positionals) => toggle(false, v, io, positionals),
   },
@@ -188,9 +190,9 @@ export const COMMANDS: Record<string, Command> = {
     summary:
       "Show each logged InferenceService component and its state (logged, pending, disabled, refused), where it logs to, with which annotations",
     usage: "status [NAME ...] [-n NS | -A] [-o wide|name|yaml|json] [--kubeconfig FILE]",
-    options: { ...CLUSTER, ...OUTPUT },
+    options: { ...CLUSTER_NO_DRY_RUN, ...OUTPUT },
     help: {
-      ...CLUSTER_HELP,
+      ...CLUSTER_NO_DRY_RUN_HELP,
       "-o, --output wide|name|yaml|json":
         "wide: also where the logger spec lives and the WasmPlugin; name: the ISVCs' names; yaml|json: the rows",
     },

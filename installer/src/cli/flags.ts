@@ -251,6 +251,12 @@ export const CLUSTER_HELP: Record<string, string> = {
   "--control-namespace NS": `namespace of the switch ConfigMap ${SWITCH_CONFIGMAP} (default $POD_NAMESPACE, else ${DEFAULT_CONTROL_NAMESPACE})`,
 };
 
+/** CLUSTER without --dry-run, for the commands that have none (enable, disable, status): refused, not ignored. */
+export const CLUSTER_NO_DRY_RUN: Options = Object.fromEntries(Object.entries(CLUSTER).filter(([k]) => k !== "dry-run"));
+export const CLUSTER_NO_DRY_RUN_HELP: Record<string, string> = Object.fromEntries(
+  Object.entries(CLUSTER_HELP).filter(([k]) => !k.startsWith("--dry-run")),
+);
+
 export function controlNamespace(v: Values): string {
   return (v["control-namespace"] as string | undefined) ?? process.env.POD_NAMESPACE ?? DEFAULT_CONTROL_NAMESPACE;
 }
