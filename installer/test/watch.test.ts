@@ -79,6 +79,7 @@ describe("watch (in-process)", () => {
     assert.equal(appliesOf(api, PLUGIN), before);
     assert.equal(api.find("WasmPlugin", "default", PLUGIN)!.metadata.resourceVersion, rv);
     assert.equal(run.lines.count(/sklearn-iris-predictor-logger/), 2);
+    assert.equal(run.lines.count(/^in line:/), 0, "in-line ISVCs are logged with -v only");
   });
 
   test("a WasmPlugin deleted by hand is recreated (the managed objects are watched)", async () => {
@@ -338,5 +339,24 @@ describe("watch --log-format json", () => {
     const bad = await runCli(["watch", "-A", "--log-format", "xml", ...MODULE_ARGS]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--log-format: "xml" is not text or json/);
+  });
+});
+
+describe("watch -v", () => {
+  const api = new FakeApiServer();
+  after(() => api.stop());
+
+  test("an ISVC found in line is logged, by name, only with -v", async () => {
+    await fakeCluster(api, ISVC);
+    const run = watchInProcess([...ARGS, "-v"]);
+    try {
+      await run.lines.waitFor(/^applied default\/sklearn-iris-predictor-logger \(created\)$/);
+      // a status heartbeat: nothing to change, said so
+      const isvc = api.find("InferenceService", "default", "sklearn-iris")!;
+      api.put({ ...isvc, status: { observedGeneration: 2 } });
+      await run.lines.waitFor(/^in line: InferenceService default\/sklearn-iris \(1 object\(s\), none to change\)$/);
+    } finally {
+      await run.stop();
+    }
   });
 });

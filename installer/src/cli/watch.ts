@@ -23,6 +23,7 @@ import {
 
 export const WATCH_OPTIONS: Options = {
   "log-format": { type: "string" },
+  verbose: { type: "boolean", short: "v", multiple: true },
   ...Object.fromEntries(
     Object.entries(RENDER_OPTIONS).filter(([k]) => !["filename", "output", "namespace"].includes(k)),
   ),
@@ -43,6 +44,7 @@ export const WATCH_OPTIONS: Options = {
 };
 
 export const WATCH_HELP: Record<string, string> = {
+  "-v, --verbose": "also log each InferenceService found in line (no change needed) at events and resyncs",
   "--log-format text|json":
     "text (default: one line per event; kubectl logs --timestamps adds the time) or json: one object per line with time, level, msg, and the object or ISVC it is about",
   "-A, --all-namespaces": "watch InferenceServices in every namespace",
@@ -70,6 +72,7 @@ export const WATCH_HELP: Record<string, string> = {
 };
 
 export async function watchCommand(v: Values, io: Io): Promise<number> {
+  const verbosity = ((v.verbose as boolean[] | undefined) ?? []).length;
   const format = (v["log-format"] as string | undefined) ?? "text";
   if (format !== "text" && format !== "json") throw new UsageError(`--log-format: "${format}" is not text or json`);
   if (format === "json") io = jsonLogIo(io);
@@ -120,6 +123,7 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
       resyncSeconds,
       log: line(io.stdout),
       logError: line(io.stderr),
+      logVerbose: verbosity >= 1 ? line(io.stdout) : undefined,
       metrics,
     });
   let controller: Controller | undefined;

@@ -35,6 +35,8 @@ export interface ControllerOptions {
   resyncSeconds: number;
   log: (line: string) => void;
   logError: (line: string) => void;
+  /** -v: also what needed no change, per ISVC (absent: not logged) */
+  logVerbose?: (line: string) => void;
   /** counted when given (served at /metrics by `watch`) */
   metrics?: ControllerMetrics;
 }
@@ -292,7 +294,11 @@ export class Controller {
     }
     const wanted = new Set(plan.desired.map(kindKey));
     const unwanted = observed.filter((o) => !wanted.has(kindKey(o)));
-    if (reasons.size === 0 && unwanted.length === 0) return true; // in line: no API call
+    if (reasons.size === 0 && unwanted.length === 0) {
+      // in line: no API call
+      this.o.logVerbose?.(`in line: InferenceService ${key} (${plan.desired.length} object(s), none to change)`);
+      return true;
+    }
 
     const actions = await applyPlan(this.kube, plan, undefined, observed);
     for (const a of actions) {
