@@ -9,19 +9,9 @@ import { readFileSync } from "node:fs";
 import { WasmHost, type HttpStream, type WasmHostOptions } from "proxy-wasm-host";
 
 export const WASM = readFileSync("build/kserve-logger.wasm");
-export const CLUSTER = "outbound|80||message-dumper.models.svc.cluster.local";
-export const TYPE_REQUEST = "org.kubeflow.serving.inference.request";
-export const TYPE_RESPONSE = "org.kubeflow.serving.inference.response";
-
-export function pluginConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    inferenceService: "sklearn-iris",
-    namespace: "models",
-    component: "predictor",
-    logger: { cluster: CLUSTER, authority: "message-dumper.models.svc.cluster.local", path: "/", timeoutMs: 5000 },
-    ...extra,
-  };
-}
+// the same configuration and names as the socket tests
+export { CLUSTER, pluginConfig, TYPE_REQUEST, TYPE_RESPONSE } from "../e2e/support.js";
+import { CLUSTER, pluginConfig } from "../e2e/support.js";
 
 /** One callout the filter made, as the logger would receive it. */
 export interface Callout {
