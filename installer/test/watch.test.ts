@@ -303,7 +303,7 @@ describe("watch --log-format json", () => {
   const api = new FakeApiServer();
   after(() => api.stop());
 
-  test("every line is one JSON object: time, level, msg, and the object it is about", async () => {
+  test("every line is one JSON object: time, level, msg, and the object and InferenceService it is about", async () => {
     await fakeCluster(api, ISVC);
     const run = watchInProcess([...ARGS, "--log-format", "json"]);
     try {
@@ -312,13 +312,19 @@ describe("watch --log-format json", () => {
       await run.stop();
     }
     const lines = run.lines.all.split("\n").filter((l) => l !== "");
-    const objs = lines.map((l) => JSON.parse(l) as { time: string; level: string; msg: string; object?: string });
+    const objs = lines.map(
+      (l) => JSON.parse(l) as { time: string; level: string; msg: string; object?: string; isvc?: string },
+    );
     for (const o of objs) {
       assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(["info", "warning", "error"].includes(o.level), o.level);
     }
     const applied = objs.find((o) => o.msg.startsWith("applied "))!;
-    assert.deepEqual([applied.level, applied.object], ["info", "default/sklearn-iris-predictor-logger"]);
+    assert.deepEqual(
+      [applied.level, applied.object, applied.isvc],
+      ["info", "default/sklearn-iris-predictor-logger", "default/sklearn-iris"],
+      "the line names the object and the InferenceService it is for",
+    );
     assert.ok(objs.some((o) => o.msg === "stopped"));
   });
 

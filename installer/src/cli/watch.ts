@@ -75,7 +75,13 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
   const verbosity = ((v.verbose as boolean[] | undefined) ?? []).length;
   const format = (v["log-format"] as string | undefined) ?? "text";
   if (format !== "text" && format !== "json") throw new UsageError(`--log-format: "${format}" is not text or json`);
-  if (format === "json") io = jsonLogIo(io);
+  const json = format === "json" ? jsonLogIo(io) : undefined;
+  if (json) io = json;
+  // a line, with the ISVC it is about when there is one (json: an "isvc" field)
+  const say =
+    (stream: "stdout" | "stderr") =>
+    (s: string, isvc?: string): void =>
+      json ? json.write(stream, s, isvc) : io[stream](s + "\n");
   const render = renderOptions(v);
   const allNs = v["all-namespaces"] === true;
   const nsList = (v.namespace as string[] | undefined) ?? [];
@@ -121,9 +127,9 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
       backoff,
       watchTimeoutSeconds,
       resyncSeconds,
-      log: line(io.stdout),
-      logError: line(io.stderr),
-      logVerbose: verbosity >= 1 ? line(io.stdout) : undefined,
+      log: say("stdout"),
+      logError: say("stderr"),
+      logVerbose: verbosity >= 1 ? say("stdout") : undefined,
       metrics,
     });
   let controller: Controller | undefined;
@@ -205,8 +211,11 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
  * The same lines as JSON objects, one per line, for log pipelines: time, level (stdout: info;
  * stderr: error, warning or info by what the line says), msg, and what it is about.
  */
-export function jsonLogIo(io: Io, now: () => Date = () => new Date()): Io {
-  const emit = (write: (s: string) => void, stream: "stdout" | "stderr") => (text: string) => {
+export function jsonLogIo(
+  io: Io,
+  now: () => Date = () => new Date(),
+): Io & { write(stream: "stdout" | "stderr", text: string, isvc?: string): void } {
+  const write = (stream: "stdout" | "stderr", text: string, isvc?: string) => {
     for (const msg of text.split("\n")) {
       if (msg === "") continue;
       const level =
@@ -219,8 +228,9 @@ export function jsonLogIo(io: Io, now: () => Date = () => new Date()): Io {
               : "info";
       const about =
         /^(?:applied|deleted) (\S+)/.exec(msg)?.[1] ?? /^(?:error|warning): (\S+?\/[^\s:]+):/.exec(msg)?.[1];
-      write(JSON.stringify({ time: now().toISOString(), level, msg, ...(about ? { object: about } : {}) }) + "\n");
+      const fields = { ...(about ? { object: about } : {}), ...(isvc ? { isvc } : {}) };
+      io[stream](JSON.stringify({ time: now().toISOString(), level, msg, ...fields }) + "\n");
     }
   };
-  return { ...io, stdout: emit(io.stdout, "stdout"), stderr: emit(io.stderr, "stderr") };
+  return { ...io, stdout: (s) => write("stdout", s), stderr: (s) => write("stderr", s), write };
 }

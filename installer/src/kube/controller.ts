@@ -33,10 +33,11 @@ export interface ControllerOptions {
   watchTimeoutSeconds: number;
   /** 0: no periodic resync */
   resyncSeconds: number;
-  log: (line: string) => void;
-  logError: (line: string) => void;
+  /** a line about the controller, or (isvc: "namespace/name") about one InferenceService */
+  log: (line: string, isvc?: string) => void;
+  logError: (line: string, isvc?: string) => void;
   /** -v: also what needed no change, per ISVC (absent: not logged) */
-  logVerbose?: (line: string) => void;
+  logVerbose?: (line: string, isvc?: string) => void;
   /** counted when given (served at /metrics by `watch`) */
   metrics?: ControllerMetrics;
 }
@@ -223,7 +224,7 @@ export class Controller {
         const r = this.retries.get(key) ?? { backoff: new Backoff(this.o.backoff) };
         this.retries.set(key, r);
         const wait = r.backoff.next();
-        this.o.logError(`error: ${key}: ${errorText(e)}; retrying in ${formatDelay(wait)}`);
+        this.o.logError(`error: ${key}: ${errorText(e)}; retrying in ${formatDelay(wait)}`, key);
         clearTimeout(r.timer);
         r.timer = setTimeout(() => this.enqueue(key), wait);
         r.timer.unref();
@@ -268,7 +269,7 @@ export class Controller {
         this.appliedOnce.delete(kindKey(o));
         if (await this.kube.delete(refOf(o))) {
           this.o.metrics?.objects.inc({ action: "deleted", kind: o.kind ?? "" });
-          this.o.log(`deleted ${describeRef(o)} (InferenceService ${key} deleted)`);
+          this.o.log(`deleted ${describeRef(o)} (InferenceService ${key} deleted)`, key);
         }
       }
       return true;
@@ -296,7 +297,7 @@ export class Controller {
     const unwanted = observed.filter((o) => !wanted.has(kindKey(o)));
     if (reasons.size === 0 && unwanted.length === 0) {
       // in line: no API call
-      this.o.logVerbose?.(`in line: InferenceService ${key} (${plan.desired.length} object(s), none to change)`);
+      this.o.logVerbose?.(`in line: InferenceService ${key} (${plan.desired.length} object(s), none to change)`, key);
       return true;
     }
 
@@ -307,11 +308,11 @@ export class Controller {
       if (a.verb === "applied") {
         this.appliedOnce.add(k);
         this.o.metrics?.objects.inc({ action: "applied", kind: a.ref.kind });
-        this.o.log(`applied ${what} (${reasons.get(k) ?? "re-applied"})`);
+        this.o.log(`applied ${what} (${reasons.get(k) ?? "re-applied"})`, key);
       } else if (a.verb === "deleted") {
         this.appliedOnce.delete(k);
         this.o.metrics?.objects.inc({ action: "deleted", kind: a.ref.kind });
-        this.o.log(`deleted ${what} (${a.reason})`);
+        this.o.log(`deleted ${what} (${a.reason})`, key);
       } else if (a.verb === "unchanged") this.appliedOnce.add(k);
     }
     return true;
@@ -321,7 +322,7 @@ export class Controller {
     const text = plan.diagnostics.map(formatDiagnostic).join("\n");
     if (this.lastDiagnostics.get(key) === text) return;
     this.lastDiagnostics.set(key, text);
-    if (text) this.o.logError(text);
+    if (text) this.o.logError(text, key);
   }
 }
 
