@@ -321,6 +321,7 @@ test(
     const pinned = deploymentArgs()[deploymentArgs().indexOf("--module-sha256") + 1]!;
     const files = [
       "istio/base/deployment.yaml",
+      "charts/kserve-wasm-logger/values.yaml",
       ...readdirSync(ISTIO + "examples").flatMap((d) => [
         `istio/examples/${d}/isvc.yaml`,
         `istio/examples/${d}/rendered.yaml`,
