@@ -80,7 +80,8 @@ export class Redactor {
       this.maxIndex[d] = -1;
       this.indexes.push([]);
     }
-    for (let i = 0; i < patterns.length && i < <i32>configField("redactPaths").max; i++) {
+    const most = <i32>configField("redactPaths").max;
+    for (let i = 0; i < patterns.length && i < most; i++) {
       const bit: u32 = 1 << <u32>i;
       const pat = patterns[i];
       this.all |= bit;

@@ -55,10 +55,10 @@ export function statusRows(
     const sw = switches(ns);
     const components = parsed?.components.filter((c) => c.canaryName === undefined) ?? [];
     const refused = plan.diagnostics.find((d) => d.severity === "error");
-    for (const c of components.length > 0 ? components.map((x) => x.component) : refused ? ["?"] : []) {
+    const logged = components.map((x) => ({ c: x.component, source: sourceOf(x.loggerPath) }));
+    for (const { c, source } of logged.length > 0 ? logged : refused ? [{ c: "?", source: "?" }] : []) {
       const p = byComponent.get(`${ns}/${name}/${c}`);
       if (p) used.add(p);
-      const source = loggerSourceOf(obj, c);
       const state = refused
         ? `refused: ${refused.field ? `${refused.field}: ` : ""}${refused.message}`
         : !plan.enabled
@@ -166,11 +166,7 @@ export function statusNames(rows: StatusRow[]): string {
 }
 
 // Where a logged component's logger spec lives, as parseIsvc read it: "spec" (KServe injects
-// its agent as well), "annotation" (the filter alone), or "?" (ISVC gone or no longer valid).
-function loggerSourceOf(isvc: Record<string, unknown> | undefined, component: string): string {
-  if (!isvc) return "?";
-  const parsed = parseIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, "default", new Diagnostics(""));
-  const path = parsed?.components.find((c) => c.component === component && c.canaryName === undefined)?.loggerPath;
-  if (path === undefined) return "?";
-  return path.startsWith("metadata.annotations") ? "annotation" : "spec";
+// its agent as well) or "annotation" (the filter alone).
+function sourceOf(loggerPath: string): string {
+  return loggerPath.startsWith("metadata.annotations") ? "annotation" : "spec";
 }
