@@ -43,6 +43,17 @@ test("without a canary a refusal is seen by the worker: its new root is released
   host.close();
 });
 
+test("a host call the host does not implement (shared queues): named in the log, and the VM traps", async () => {
+  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", failOpen: true });
+  assert.ok(host.configure("shared_queue").accepted, "importing it is fine");
+  host.newStream().sendRequestHeaders(REQ, { endOfStream: true });
+  assert.ok(host.failed, "no made-up answer: the VM traps");
+  assert.ok(
+    messages(host).some((m) => m === "Node host: proxy_register_shared_queue is not implemented; trapping the VM"),
+  );
+  host.close();
+});
+
 test("a trap with fail-open: VM failed for good, the filter is skipped, traffic flows untouched", async () => {
   const host = await WasmHost.load(fixture("probe"), { rootId: "probe", failOpen: true });
   assert.ok(host.configure("trap=request_body").accepted);
