@@ -2,6 +2,7 @@
 // configuration, in-process exchanges through the host, and table output.
 // Benchmarks print figures; they never assert timings.
 
+import { Session } from "node:inspector/promises";
 import os from "node:os";
 import { gzipSync } from "node:zlib";
 import { HeaderMap, VmProfile, WasmHost, type HttpCallResponse } from "proxy-wasm-host";
@@ -193,6 +194,9 @@ export interface Profiled {
   allocs: number;
   allocBytes: number;
   calls: number;
+  /** host calls per exchange (proxy_* and WASI), and by name. */
+  hostCalls: number;
+  hostCallsByName: Map<string, number>;
   byExport: Map<string, { calls: number; ns: bigint }>;
 }
 
@@ -213,8 +217,39 @@ export async function profiled(host: WasmHost, x: ExchangeShape, n: number): Pro
     allocs: p.allocs / n,
     allocBytes: p.allocBytes / n,
     calls: p.calls / n,
+    hostCalls: p.hostCalls / n,
+    hostCallsByName: new Map([...p.hostCallsByName].map(([k, v]) => [k, v / n])),
     byExport: p.byExport,
   };
+}
+
+/**
+ * Time the CPU spent executing the module's own code per exchange, from V8's sampling
+ * profiler: the samples whose top frame is a Wasm function (self time), no clock read
+ * per call. The JS↔Wasm transitions and the host's functions are JavaScript frames and
+ * are not counted. Statistical: n should give some thousands of samples.
+ */
+export async function wasmSampledNs(host: WasmHost, x: ExchangeShape, n: number, intervalUs = 25): Promise<number> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: intervalUs });
+    gc();
+    await session.post("Profiler.start");
+    await exchanges(host, x, n);
+    const { profile } = await session.post("Profiler.stop");
+    const wasm = new Set(profile.nodes.filter((nd) => nd.callFrame.url.startsWith("wasm://")).map((nd) => nd.id));
+    let us = 0;
+    const samples = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    // A sample stands for the interval up to the next one (as DevTools counts self time).
+    for (let i = 0; i + 1 < samples.length; i++) if (wasm.has(samples[i]!)) us += deltas[i + 1] ?? 0;
+    return (us * 1000) / n;
+  } finally {
+    await session.post("Profiler.disable").catch(() => undefined);
+    session.disconnect();
+  }
 }
 
 /** The floor: copying the same chunks once, in the same process, into a preallocated buffer. */

@@ -18,6 +18,7 @@ import {
   annotationTable,
   configureTable,
   configureTimes,
+  hostCallTable,
   memory,
   memoryTable,
   perRequestVsAnnotations,
@@ -77,7 +78,11 @@ async function main(): Promise<void> {
     console.log(t.text() + "\n");
   };
   const t0 = Date.now();
-  if (only.has("1")) show(workTable(await workPerExchange(modules, settings)));
+  if (only.has("1")) {
+    const work = await workPerExchange(modules, settings);
+    show(workTable(work));
+    show(hostCallTable(work));
+  }
   if (only.has("2")) show(loopbackTable(await loopback(modules, settings)));
   if (only.has("3")) show(memoryTable(await memory(modules, settings)));
   if (only.has("4")) {

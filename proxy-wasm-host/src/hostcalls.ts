@@ -5,7 +5,8 @@
 // set_tick_period act on its ROOT context, as in cpp-host.
 
 import { BUFFER_TYPE_MAX, MAP_TYPE_MAX, WasmResult as R } from "./abi.js";
-import { HostTrap, UnimplementedHostCall } from "./errors.js";
+import { UnimplementedHostCall } from "./errors.js";
+import { wrapHostFn, type HostFn } from "./host-fn.js";
 import { NO_BYTES } from "./buffers.js";
 import { HeaderMap } from "./header-map.js";
 import { marshalPairsInto, pairsBlockIsClean, pairsSize, parsePairs } from "./pairs.js";
@@ -13,8 +14,6 @@ import type { BodyPool } from "./body-pool.js";
 import { lookupProperty } from "./properties.js";
 import type { ContextBase } from "./contexts.js";
 import type { WasmVm } from "./vm.js";
-
-type HostFn = (...args: never[]) => number | void;
 
 /** A refused proxy_http_call gives its body copy back to the pool. */
 function refused(pool: BodyPool, body: Buffer, rc: number): number {
@@ -50,17 +49,6 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
     set(map, key, value);
     return R.Ok;
   };
-
-  // Allowed in restricted mode (initialization, malloc): proxy_log only (plus WASI).
-  const guarded = (name: string, f: HostFn): HostFn =>
-    ((...args: never[]) => {
-      if (vm.restricted) {
-        throw new HostTrap(
-          `restricted_callback: ${name} called during VM initialization or malloc (only proxy_log and WASI are allowed)`,
-        );
-      }
-      return f(...args);
-    }) as HostFn;
 
   const unimplemented = (name: string): HostFn =>
     (() => {
@@ -374,27 +362,15 @@ export function makeEnvImports(vm: WasmVm): Record<string, HostFn> {
   if (vm.abi === "0_2_1") fns["proxy_get_log_level"] = fns["proxy_get_log_level"]!;
   else delete fns["proxy_get_log_level"];
 
-  // Time spent in host calls while the VM is profiled (VmProfile.hostNs); one null check otherwise.
-  const timed = (f: HostFn): HostFn =>
-    ((...args: never[]) => {
-      const p = vm.profile;
-      if (p === null) return f(...args);
-      const t0 = process.hrtime.bigint();
-      try {
-        return f(...args);
-      } finally {
-        p.hostNs += process.hrtime.bigint() - t0;
-        p.hostCalls++;
-      }
-    }) as HostFn;
-
+  // proxy_log (and the two no-op stubs) are allowed in restricted mode, as in cpp-host.
   const out: Record<string, HostFn> = {};
   for (const [name, f] of Object.entries(fns)) {
-    out[name] = timed(
-      name === "proxy_log" || name === "pthread_equal" || name === "emscripten_notify_memory_growth"
-        ? f
-        : guarded(name, f),
+    const restricted = !(
+      name === "proxy_log" ||
+      name === "pthread_equal" ||
+      name === "emscripten_notify_memory_growth"
     );
+    out[name] = wrapHostFn(vm, name, f, restricted);
   }
   return out;
 }

@@ -65,6 +65,8 @@ export class VmProfile {
   /** Time in host functions called by the VM during those calls (part of ns), and their number. */
   hostNs = 0n;
   hostCalls = 0;
+  /** Host calls by name (WASI ones as `wasi.<name>`). */
+  readonly hostCallsByName = new Map<string, number>();
   /** Blocks the host allocated in the VM (malloc calls) and their bytes. */
   allocs = 0;
   allocBytes = 0;
@@ -74,11 +76,17 @@ export class VmProfile {
     this.allocBytes = 0;
     this.hostNs = 0n;
     this.hostCalls = 0;
+    this.hostCallsByName.clear();
     this.calls = 0;
     this.ns = 0n;
     this.byExport.clear();
     this.bytesIn = 0;
     this.bytesOut = 0;
+  }
+
+  countHostCall(name: string): void {
+    this.hostCalls++;
+    this.hostCallsByName.set(name, (this.hostCallsByName.get(name) ?? 0) + 1);
   }
 
   record(name: string, ns: bigint): void {

@@ -9,6 +9,7 @@ import { randomFillSync } from "node:crypto";
 import { WASI_RANDOM_GET_MAX } from "./abi.js";
 import { WASI_SIGNATURES } from "./signatures.js";
 import { monotonicNs } from "./clock.js";
+import { wrapHostFn } from "./host-fn.js";
 import type { WasmVm } from "./vm.js";
 
 const ESUCCESS = 0,
@@ -103,7 +104,7 @@ export function makeWasiImports(vm: WasmVm): Record<string, (...args: never[]) =
   };
   const out: Record<string, (...args: never[]) => number | void> = {};
   for (const name of Object.keys(WASI_SIGNATURES)) {
-    out[name] = impl[name] ?? ((() => ENOSYS) as never);
+    out[name] = wrapHostFn(vm, `wasi.${name}`, impl[name] ?? ((() => ENOSYS) as never), false);
   }
   return out;
 }
