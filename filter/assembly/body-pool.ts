@@ -7,9 +7,18 @@
 //
 // Body buffers are reused: the runtime's __new clears every block it hands out
 // (for a 1 MiB body that is a 1 MiB memory.fill per direction per exchange), so
-// buffers of POOL_MIN bytes or more come in power-of-two classes and come back
+// buffers come in power-of-two classes (POOL_MIN bytes and up) and come back
 // here once their event has been handed to the host (delivery.ts); a buffer
 // taken again is resized with __renew, which keeps the block and skips the fill.
+//
+// Which buffers are the pool's, and in what state, is written in the buffer's
+// own object header: its runtime type id is LENT while a caller holds it, FREE
+// while it waits in the free list, and ArrayBuffer's once it is let go. Both tag
+// classes have no fields, so the collector treats them as it treats ArrayBuffer
+// (nothing to visit inside), and an ArrayBuffer reads its byteLength from the
+// header's size whatever the id. No map per buffer: none to grow and shrink on
+// every exchange. A buffer's class is the largest power of two its block holds
+// (the allocator rounds a block up by less than one class).
 // The free list is bounded (FREE_MAX buffers, FREE_MAX_BYTES) and counts against
 // the budget like a lent buffer: linear memory never shrinks, so a kept buffer
 // costs what it cost when it was lent.
@@ -21,9 +30,10 @@
 // gcSlack() to what the budget holds.
 
 import { intDefault } from "./config-fields";
+import { OBJECT, OBJECT_OVERHEAD, TOTAL_OVERHEAD } from "rt/common";
 
-const POOL_MIN: i32 = 16 * 1024;
-const FREE_MAX: i32 = 8;
+const POOL_MIN: i32 = 256;
+const FREE_MAX: i32 = 16;
 const FREE_MAX_BYTES: i64 = 8 * 1024 * 1024;
 const MIN_SLACK: i64 = 4 * 1024 * 1024;
 
@@ -33,7 +43,28 @@ let held: i64 = 0;
 let released: i64 = 0;
 let collections: i64 = 0;
 
-const lent = new Map<usize, i32>(); // buffer -> its capacity (charged to the budget)
+// The states of a pool buffer, as runtime type ids (see above).
+@final class LentBytes {}
+@final class FreeBytes {}
+
+@inline function header(buf: ArrayBuffer): OBJECT {
+  return changetype<OBJECT>(changetype<usize>(buf) - TOTAL_OVERHEAD);
+}
+
+@inline function isLent(buf: ArrayBuffer): bool {
+  return header(buf).rtId == idof<LentBytes>();
+}
+
+@inline function mark(buf: ArrayBuffer, id: u32): void {
+  header(buf).rtId = id;
+}
+
+// The class a pool buffer was charged as: the largest power of two its block holds.
+function classOfBlock(buf: ArrayBuffer): i32 {
+  const room = <u32>((header(buf).mmInfo & ~3) - OBJECT_OVERHEAD);
+  return <i32>(1 << (31 - clz<u32>(room)));
+}
+
 const freeBufs: ArrayBuffer[] = [];
 const freeCaps: i32[] = [];
 let freeBytes: i64 = 0;
@@ -94,16 +125,9 @@ function classOf(size: i32): i32 {
 }
 
 // A buffer of byteLength `size` charged to the budget, or null when the budget
-// cannot hold it. Its contents are undefined unless it is small (below POOL_MIN
-// it is a fresh, cleared ArrayBuffer).
+// cannot hold it. Its contents are undefined.
 export function takeBuffer(size: i32): ArrayBuffer | null {
-  if (size < POOL_MIN) {
-    if (!reserve(size)) return null;
-    const small = new ArrayBuffer(size);
-    lent.set(changetype<usize>(small), size);
-    return small;
-  }
-  // Smallest free buffer that fits: already charged, so it moves from the free list to the lent set.
+  // Smallest free buffer that fits: already charged, so it only changes state.
   let best = -1;
   for (let i = 0; i < freeBufs.length; i++) {
     const c = unchecked(freeCaps[i]);
@@ -111,16 +135,14 @@ export function takeBuffer(size: i32): ArrayBuffer | null {
   }
   if (best >= 0) {
     const buf = unchecked(freeBufs[best]);
-    const cap = unchecked(freeCaps[best]);
     removeFree(best);
-    lent.set(changetype<usize>(buf), cap);
-    return changetype<ArrayBuffer>(__renew(changetype<usize>(buf), <usize>size)); // same block: no fill
+    mark(buf, idof<LentBytes>());
+    return resizeBuffer(buf, size); // same block: no fill
   }
   const cap = classOf(size);
   if (!reserve(cap)) return null;
-  const fresh = changetype<ArrayBuffer>(__new(<usize>cap, idof<ArrayBuffer>()));
-  lent.set(changetype<usize>(fresh), cap);
-  return changetype<ArrayBuffer>(__renew(changetype<usize>(fresh), <usize>size));
+  const fresh = changetype<ArrayBuffer>(__new(<usize>cap, idof<LentBytes>()));
+  return resizeBuffer(fresh, size);
 }
 
 // A charged copy of [p, p+n), or null when the budget cannot hold it.
@@ -133,8 +155,7 @@ export function copyToBuffer(p: usize, n: i32): ArrayBuffer | null {
 
 // Capacity of a buffer from takeBuffer (its block may hold more than its byteLength).
 export function capacityOf(buf: ArrayBuffer): i32 {
-  const p = changetype<usize>(buf);
-  return lent.has(p) ? lent.get(p) : buf.byteLength;
+  return isLent(buf) ? classOfBlock(buf) : buf.byteLength;
 }
 
 // Resizes a buffer within its capacity, in place (no copy, no fill).
@@ -142,20 +163,25 @@ export function resizeBuffer(buf: ArrayBuffer, size: i32): ArrayBuffer {
   return changetype<ArrayBuffer>(__renew(changetype<usize>(buf), <usize>size));
 }
 
-// Hands a buffer back. Buffers that did not come from takeBuffer are ignored, so
-// callers may pass any body. The caller must hold no other reference to it.
+// Hands a buffer back. Buffers that are not lent (host blocks, NO_BYTES, one
+// given back already) are ignored, so callers may pass any body.
 export function giveBuffer(buf: ArrayBuffer): void {
-  const p = changetype<usize>(buf);
-  if (!lent.has(p)) return;
-  const cap = lent.get(p);
-  lent.delete(p);
-  if (cap < POOL_MIN || freeBufs.length >= FREE_MAX || freeBytes + <i64>cap > FREE_MAX_BYTES) {
+  if (!isLent(buf)) return;
+  const cap = classOfBlock(buf);
+  if (freeBufs.length >= FREE_MAX || freeBytes + <i64>cap > FREE_MAX_BYTES) {
+    mark(buf, idof<ArrayBuffer>());
     unreserve(cap);
     return;
   }
+  mark(buf, idof<FreeBytes>());
   freeBufs.push(buf);
   freeCaps.push(cap);
   freeBytes += cap;
+}
+
+// Buffers waiting in the free list, and their bytes (tests, the held gauge).
+export function freeCount(): i32 {
+  return freeBufs.length;
 }
 
 function removeFree(i: i32): void {
@@ -169,6 +195,8 @@ function removeFree(i: i32): void {
 
 function dropFree(i: i32): void {
   const cap = unchecked(freeCaps[i]);
+  const buf = unchecked(freeBufs[i]);
   removeFree(i);
+  mark(buf, idof<ArrayBuffer>());
   unreserve(cap);
 }

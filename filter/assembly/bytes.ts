@@ -2,6 +2,30 @@
 // values, pairs blocks, bodies) is assembled here so that a per-event cost is
 // one bulk copy per piece rather than one allocation per string.
 
+// A string literal as UTF-8 bytes, encoded once at module start: the per-request
+// path writes literals with ByteBuilder.lit and compares with bytesEqual, never
+// walking a UTF-16 string.
+export function lit(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}
+
+// [p, p+n) equals the literal's bytes.
+@inline export function bytesEqual(p: usize, n: i32, l: ArrayBuffer): bool {
+  return n == l.byteLength && memory.compare(p, changetype<usize>(l), <usize>n) == 0;
+}
+
+// A plain decimal of at most 12 digits at [p, p+n) (content-length, :status), or -1.
+export function parseDecimal(p: usize, n: i32): i64 {
+  if (n <= 0 || n > 12) return -1;
+  let v: i64 = 0;
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(p + <usize>i);
+    if (c < 0x30 || c > 0x39) return -1;
+    v = v * 10 + <i64>(c - 0x30);
+  }
+  return v;
+}
+
 // The one empty buffer: default fields and empty bodies share it (nothing writes into it).
 export const NO_BYTES = new ArrayBuffer(0);
 
@@ -21,17 +45,20 @@ export class ByteBuilder {
     this.len = 0;
   }
 
-  ensure(extra: i32): void {
-    const need = this.len + extra;
+  // The check is inlined at every call site; growing is the rare, out-of-line part.
+  @inline ensure(extra: i32): void {
+    if (this.len + extra > this.buf.byteLength) this.grow(this.len + extra);
+  }
+
+  private grow(need: i32): void {
     let cap = this.buf.byteLength;
-    if (need <= cap) return;
     while (cap < need) cap <<= 1;
     const next = new ArrayBuffer(cap);
     memory.copy(changetype<usize>(next), changetype<usize>(this.buf), <usize>this.len);
     this.buf = next;
   }
 
-  byte(b: u8): void {
+  @inline byte(b: u8): void {
     this.ensure(1);
     store<u8>(this.ptr + <usize>this.len, b);
     this.len += 1;
@@ -46,6 +73,20 @@ export class ByteBuilder {
 
   buffer(b: ArrayBuffer): void {
     this.bytes(changetype<usize>(b), b.byteLength);
+  }
+
+  // A literal encoded once (lit()): one bulk copy, no UTF-16 on the way.
+  @inline lit(l: ArrayBuffer): void {
+    this.bytes(changetype<usize>(l), l.byteLength);
+  }
+
+  // Two decimal digits of v (0..99).
+  @inline digits2(v: u32): void {
+    this.ensure(2);
+    const p = this.ptr + <usize>this.len;
+    store<u8>(p, <u8>(0x30 + v / 10));
+    store<u8>(p + 1, <u8>(0x30 + v % 10));
+    this.len += 2;
   }
 
   // A non-negative number in decimal, zero-padded to `width` digits; no string is made.

@@ -13,7 +13,7 @@
 // sent with what was captured, marked truncated and over budget.
 
 import { readBufferInto } from "./hostcalls";
-import { NO_BYTES } from "./bytes";
+import { NO_BYTES, parseDecimal } from "./bytes";
 import { capacityOf, giveBuffer, resizeBuffer, takeBuffer } from "./body-pool";
 
 export class Capture {
@@ -25,14 +25,8 @@ export class Capture {
 
   // A content-length header value; ignored unless it is a plain decimal.
   expect(p: usize, len: i32): void {
-    if (len <= 0 || len > 12) return;
-    let n: i64 = 0;
-    for (let i = 0; i < len; i++) {
-      const c = load<u8>(p + <usize>i);
-      if (c < 0x30 || c > 0x39) return;
-      n = n * 10 + <i64>(c - 0x30);
-    }
-    this.expected = n;
+    const n = parseDecimal(p, len);
+    if (n >= 0) this.expected = n;
   }
 
   // Copies at most what still fits under `cap` of the current chunk.

@@ -9,7 +9,7 @@
 // configuration's precomputed block, so nothing per event grows with the
 // number of annotations.
 
-import { ByteBuilder, NO_BYTES } from "./bytes";
+import { ByteBuilder, NO_BYTES, lit, parseDecimal } from "./bytes";
 import { EventFields, EventTemplate, EventWriter, appendStructured, writeBatchHeaders, writeBinary } from "./event";
 import { isJsonValue } from "./redact";
 import { Active } from "./active";
@@ -21,6 +21,7 @@ import { copyToBuffer, giveBuffer, heldBytes } from "./body-pool";
 
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
+const STATUS = lit(":status");
 
 // One event on its way (event.ts built its fields) — or, in batch mode, one batch of events.
 // It references the stream's buffers; it copies nothing.
@@ -62,17 +63,17 @@ export class Delivery {
   }
 
   // A new event. Never blocks: beyond the in-flight cap it is dropped and counted.
-  submit(o: Outgoing): void {
+  submit(o: Outgoing, now: u64): void {
     const m = metrics();
     m.inc(m.attempted);
     if (o.truncated) m.inc(m.truncated);
     if (o.overBudget) m.inc(m.overBudget);
     this.reportHeld();
     if (o.a.config.batchMaxEvents > 0) {
-      this.addToBatch(o);
+      this.addToBatch(o, now);
       return;
     }
-    this.send(o);
+    this.send(o, now);
   }
 
   // An event of a stream the memory budget had no room for: counted, never built.
@@ -95,7 +96,7 @@ export class Delivery {
   }
 
   // Dispatches an event or a batch, unless the in-flight cap is reached.
-  private send(o: Outgoing): void {
+  private send(o: Outgoing, now: u64): void {
     if (this.inflight.size >= o.a.config.maxInflightCallouts) {
       const m = metrics();
       m.add(m.dropped, o.count);
@@ -108,15 +109,14 @@ export class Delivery {
       o.kept = true;
       this.keptBytes += o.body.byteLength;
     }
-    this.dispatch(o);
+    this.dispatch(o, now);
   }
 
   // Batch mode (application/cloudevents-batch+json): events of one configuration
   // gather until batch.maxEvents, batch.maxBytes or batch.intervalMs is reached.
-  private addToBatch(o: Outgoing): void {
-    if (this.batchCount > 0 && this.batchActive !== o.a) this.flushBatch();
+  private addToBatch(o: Outgoing, now: u64): void {
+    if (this.batchCount > 0 && this.batchActive !== o.a) this.flushBatch(now);
     const cfg = o.a.config;
-    const now = nowNanos();
     const buf = this.batchBuf;
     if (this.batchCount == 0) {
       buf.reset();
@@ -127,7 +127,7 @@ export class Delivery {
     appendStructured(buf, o.tpl, o, now, this.isJsonBody(o));
     this.dropBody(o); // copied into the batch
     this.batchCount++;
-    if (this.batchCount >= cfg.batchMaxEvents || buf.len >= cfg.batchMaxBytes) this.flushBatch();
+    if (this.batchCount >= cfg.batchMaxEvents || buf.len >= cfg.batchMaxBytes) this.flushBatch(now);
     else this.setTicking(true);
   }
 
@@ -138,7 +138,7 @@ export class Delivery {
     return isJsonValue(changetype<usize>(o.body), o.body.byteLength);
   }
 
-  private flushBatch(): void {
+  private flushBatch(now: u64): void {
     const a = this.batchActive;
     if (this.batchCount == 0 || a === null) return;
     this.batchBuf.byte(0x5d);
@@ -157,12 +157,13 @@ export class Delivery {
     b.isBatch = true;
     b.count = count;
     b.body = body;
-    this.send(b);
+    this.send(b, now);
   }
 
-  private dispatch(o: Outgoing): void {
+  // `now` becomes ce-recordedtime: the callout leaves in this callback.
+  private dispatch(o: Outgoing, now: u64): void {
     if (o.isBatch) this.call(o, writeBatchHeaders(this.writer, o.tpl));
-    else this.call(o, writeBinary(this.writer, o.tpl, o, o.a.config.percentEncode, nowNanos()));
+    else this.call(o, writeBinary(this.writer, o.tpl, o, o.a.config.percentEncode, now));
   }
 
   private call(o: Outgoing, pairs: ByteBuilder): void {
@@ -190,8 +191,11 @@ export class Delivery {
     m.record(m.inflight, <u64>this.inflight.size);
     let code: i32 = 0;
     if (headers != 0) {
-      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, ":status");
-      code = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
+      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, STATUS);
+      if (status !== null) {
+        const v = parseDecimal(changetype<usize>(status), status.byteLength);
+        code = v >= 0 && v < 1000 ? <i32>v : 0;
+      }
     }
     if (code >= 200 && code < 300) this.settle(o, true, "");
     else {
@@ -259,11 +263,11 @@ export class Delivery {
       const m = metrics();
       for (let i = 0; i < due.length; i++) {
         m.add(m.retried, due[i].count);
-        this.dispatch(due[i]);
+        this.dispatch(due[i], now);
       }
     }
     const a = this.batchActive;
-    if (this.batchCount > 0 && a !== null && now - this.batchStarted >= <u64>a.config.batchIntervalMs * 1_000_000) this.flushBatch();
+    if (this.batchCount > 0 && a !== null && now - this.batchStarted >= <u64>a.config.batchIntervalMs * 1_000_000) this.flushBatch(now);
     if (this.draining && now >= this.drainDeadline) {
       this.dropAll("still undelivered when the retired configuration's drain time ran out");
       this.finishDrain();
@@ -275,7 +279,7 @@ export class Delivery {
 
   // Root on_done: true when nothing is outstanding; else drain for at most drainTimeoutMs.
   beginDrain(drainTimeoutMs: i32): bool {
-    this.flushBatch();
+    this.flushBatch(nowNanos());
     if (this.inflight.size == 0 && this.waiting.length == 0) return true;
     if (drainTimeoutMs == 0) {
       this.dropAll("still undelivered when the configuration was retired");

@@ -8,7 +8,7 @@
 // Both encodings are written side by side from the same three: binary mode (HTTP headers, as
 // KServe's agent sends it; writeBinary) and structured JSON (batch mode; appendStructured).
 
-import { ByteBuilder, NO_BYTES } from "./bytes";
+import { ByteBuilder, NO_BYTES, lit } from "./bytes";
 import { copyToBuffer, giveBuffer } from "./body-pool";
 import { Capture } from "./capture";
 import { Config, MAX_ANNOTATIONS_JSON_BYTES } from "./config";
@@ -53,6 +53,9 @@ export class Templates {
   // Batch mode: the headers of the one request that carries a batch.
   batch: EventTemplate = new EventTemplate();
   cluster: ArrayBuffer = new ArrayBuffer(0);
+  // ce-metadata, per configured header: its lower-case name and the JSON opening `"Canonical-Name":[`.
+  metadataKeys: ArrayBuffer[] = [];
+  metadataOpen: ArrayBuffer[] = [];
   annotationsJsonBytes: i32 = 0;
   error: string = "";
 }
@@ -78,6 +81,10 @@ export function annotationsJson(cfg: Config): ByteBuilder {
 export function buildTemplates(cfg: Config, id: Identity): Templates {
   const t = new Templates();
   t.cluster = String.UTF8.encode(cfg.cluster);
+  for (let i = 0; i < cfg.metadataHeaders.length; i++) {
+    t.metadataKeys.push(String.UTF8.encode(cfg.metadataHeadersLower[i]));
+    t.metadataOpen.push(String.UTF8.encode("\"" + cfg.metadataHeaders[i] + "\":["));
+  }
   let annotations: ArrayBuffer | null = null;
   if (cfg.annotationKeys.length > 0) {
     const json = annotationsJson(cfg);
@@ -135,13 +142,26 @@ function jsonAttr(out: ByteBuilder, name: string, value: string): void {
   writeJsonString(out, value);
 }
 
-function jsonBytesAttr(out: ByteBuilder, name: string, value: ArrayBuffer): void {
-  out.byte(0x2c);
-  out.byte(0x22);
-  out.ascii(name);
-  out.ascii("\":");
+// `,"name":` + the value as a JSON string; `opening` is the literal `,"name":`.
+function jsonBytesAttr(out: ByteBuilder, opening: ArrayBuffer, value: ArrayBuffer): void {
+  out.lit(opening);
   writeJsonBytes(out, changetype<usize>(value), <usize>value.byteLength);
 }
+
+// Structured mode's per-event attribute openings, encoded once.
+const J_ID = lit(",\"id\":");
+const J_METADATA = lit(",\"metadata\":");
+const J_DATACONTENTTYPE = lit(",\"datacontenttype\":");
+const J_TIME = lit(",\"time\":\"");
+const J_RECORDEDTIME = lit("\",\"recordedtime\":\"");
+const J_METADATATRUNCATED = lit(",\"metadatatruncated\":\"true\"");
+const J_TRUNCATED = lit(",\"truncated\":\"true\"");
+const J_OVERBUDGET = lit(",\"overbudget\":\"true\"");
+const J_STATUSCODE = lit(",\"statuscode\":\"");
+const J_REDACTION_APPLIED = lit(",\"redaction\":\"applied\"");
+const J_REDACTION_OMITTED = lit(",\"redaction\":\"omitted\"");
+const J_DATA = lit(",\"data\":");
+const J_DATA_BASE64 = lit(",\"data_base64\":\"");
 
 const B64_TABLE = String.UTF8.encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
 
@@ -233,30 +253,27 @@ export function fillBody(e: EventFields, capture: Capture, redactor: Redactor | 
 // marshals map[string][]string — but matched case-insensitively. Values that
 // would take the JSON past limits.maxMetadataBytes are left out (and the event
 // says so), so that no request header can make an event too large to deliver.
-export class Metadata {
-  constructor(public json: ArrayBuffer, public truncated: bool) {}
-}
-
-export function buildMetadata(pairs: ArrayBuffer, cfg: Config): Metadata {
-  const out = new ByteBuilder(64);
+// Writes the JSON into `out` (reset first, scratch the caller reuses); true when
+// values were left out. Names and openings were encoded with the templates.
+export function buildMetadata(pairs: ArrayBuffer, cfg: Config, t: Templates, out: ByteBuilder): bool {
+  out.reset();
   const budget = cfg.maxMetadataBytes;
   out.byte(0x7b);
   let first = true;
   let truncated = false;
-  for (let i = 0; i < cfg.metadataHeadersLower.length && !truncated; i++) {
-    const lower = cfg.metadataHeadersLower[i];
+  const r = metadataReader;
+  for (let i = 0; i < t.metadataKeys.length && !truncated; i++) {
+    const key = unchecked(t.metadataKeys[i]);
     let found = 0;
-    const r = new PairsReader(pairs);
+    r.reset(pairs);
     while (r.next()) {
-      if (!r.keyIs(lower)) continue;
+      if (!r.keyIs(key)) continue;
       const mark = out.len;
       const wasFirst = first;
       if (found == 0) {
         if (!first) out.byte(0x2c);
         first = false;
-        out.byte(0x22);
-        out.ascii(cfg.metadataHeaders[i]);
-        out.ascii("\":[");
+        out.lit(unchecked(t.metadataOpen[i]));
       } else out.byte(0x2c);
       writeJsonBytes(out, r.valuePtr, <usize>r.valueLen);
       if (out.len + 2 > budget) { // 2: the closing "]}"
@@ -270,26 +287,43 @@ export function buildMetadata(pairs: ArrayBuffer, cfg: Config): Metadata {
     if (found > 0) out.byte(0x5d);
   }
   out.byte(0x7d);
-  return new Metadata(encodeIfNeeded(out, cfg.percentEncode), truncated);
+  return truncated;
 }
+
+const metadataReader = new PairsReader();
+
+// The per-event header names and literal values, encoded once.
+const H_ID = lit("ce-id");
+const H_TIME = lit("ce-time");
+const H_RECORDEDTIME = lit("ce-recordedtime");
+const H_METADATA = lit("ce-metadata");
+const H_CONTENT_TYPE = lit("content-type");
+const H_TRUNCATED = lit("ce-truncated");
+const H_METADATATRUNCATED = lit("ce-metadatatruncated");
+const H_OVERBUDGET = lit("ce-overbudget");
+const H_STATUSCODE = lit("ce-statuscode");
+const H_REDACTION = lit("ce-redaction");
+const V_TRUE = lit("true");
+const V_APPLIED = lit("applied");
+const V_OMITTED = lit("omitted");
 
 // One event in HTTP binary mode: the template's static block, then the per-event headers,
 // joined into one pairs block in the writer's scratch space (the host copies it during the call).
 export function writeBinary(w: EventWriter, tpl: EventTemplate, e: EventFields, percent: bool, recordedNanos: u64): ByteBuilder {
   const x = e.exchange;
   w.begin(percent);
-  w.header("ce-id", x.id, true);
-  w.timeHeader("ce-time", e.eventTime);
-  w.timeHeader("ce-recordedtime", recordedNanos);
-  w.header("ce-metadata", x.metadata, false); // encoded when it was built
+  w.header(H_ID, x.id, true);
+  w.timeHeader(H_TIME, e.eventTime);
+  w.timeHeader(H_RECORDEDTIME, recordedNanos);
+  w.header(H_METADATA, x.metadata, false); // encoded when it was built
   const ct = x.contentType;
-  if (ct !== null) w.header("content-type", ct, false);
-  if (e.truncated) w.asciiHeader("ce-truncated", "true");
-  if (x.metadataTruncated) w.asciiHeader("ce-metadatatruncated", "true");
-  if (e.overBudget) w.asciiHeader("ce-overbudget", "true");
-  if (e.status >= 0) w.asciiHeader("ce-statuscode", e.status.toString());
-  if (e.redaction == REDACTION_APPLIED) w.asciiHeader("ce-redaction", "applied");
-  else if (e.redaction == REDACTION_OMITTED) w.asciiHeader("ce-redaction", "omitted");
+  if (ct !== null) w.header(H_CONTENT_TYPE, ct, false);
+  if (e.truncated) w.header(H_TRUNCATED, V_TRUE, false);
+  if (x.metadataTruncated) w.header(H_METADATATRUNCATED, V_TRUE, false);
+  if (e.overBudget) w.header(H_OVERBUDGET, V_TRUE, false);
+  if (e.status >= 0) w.decimalHeader(H_STATUSCODE, <u64>e.status);
+  if (e.redaction == REDACTION_APPLIED) w.header(H_REDACTION, V_APPLIED, false);
+  else if (e.redaction == REDACTION_OMITTED) w.header(H_REDACTION, V_OMITTED, false);
   return w.finish(tpl);
 }
 
@@ -305,31 +339,31 @@ export function writeBatchHeaders(w: EventWriter, tpl: EventTemplate): ByteBuild
 export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: EventFields, recordedNanos: u64, bodyIsJson: bool): void {
   const x = e.exchange;
   out.bytes(tpl.json.ptr, tpl.json.len);
-  jsonBytesAttr(out, "id", x.id);
-  out.ascii(",\"time\":\"");
+  jsonBytesAttr(out, J_ID, x.id);
+  out.lit(J_TIME);
   appendRfc3339Nano(out, e.eventTime);
-  out.ascii("\",\"recordedtime\":\"");
+  out.lit(J_RECORDEDTIME);
   appendRfc3339Nano(out, recordedNanos);
   out.byte(0x22);
-  jsonBytesAttr(out, "metadata", x.metadata);
-  if (x.metadataTruncated) out.ascii(",\"metadatatruncated\":\"true\"");
+  jsonBytesAttr(out, J_METADATA, x.metadata);
+  if (x.metadataTruncated) out.lit(J_METADATATRUNCATED);
   const ct = x.contentType;
-  if (ct !== null) jsonBytesAttr(out, "datacontenttype", ct);
-  if (e.truncated) out.ascii(",\"truncated\":\"true\"");
-  if (e.overBudget) out.ascii(",\"overbudget\":\"true\"");
+  if (ct !== null) jsonBytesAttr(out, J_DATACONTENTTYPE, ct);
+  if (e.truncated) out.lit(J_TRUNCATED);
+  if (e.overBudget) out.lit(J_OVERBUDGET);
   if (e.status >= 0) {
-    out.ascii(",\"statuscode\":\"");
-    out.ascii(e.status.toString());
+    out.lit(J_STATUSCODE);
+    out.decimal(<u64>e.status);
     out.byte(0x22);
   }
-  if (e.redaction == REDACTION_APPLIED) out.ascii(",\"redaction\":\"applied\"");
-  else if (e.redaction == REDACTION_OMITTED) out.ascii(",\"redaction\":\"omitted\"");
+  if (e.redaction == REDACTION_APPLIED) out.lit(J_REDACTION_APPLIED);
+  else if (e.redaction == REDACTION_OMITTED) out.lit(J_REDACTION_OMITTED);
   if (e.body.byteLength > 0) {
     if (bodyIsJson) {
-      out.ascii(",\"data\":");
+      out.lit(J_DATA);
       out.buffer(e.body);
     } else {
-      out.ascii(",\"data_base64\":\"");
+      out.lit(J_DATA_BASE64);
       appendBase64(out, changetype<usize>(e.body), e.body.byteLength);
       out.byte(0x22);
     }
@@ -353,36 +387,36 @@ export class EventWriter {
     this.percent = percent;
   }
 
-  private startValue(name: string): i32 {
-    this.dynData.ascii(name);
+  private startValue(name: ArrayBuffer): i32 {
+    this.dynData.lit(name);
     this.dynData.byte(0);
     return this.dynData.len;
   }
 
-  private endValue(name: string, vStart: i32): void {
+  private endValue(name: ArrayBuffer, vStart: i32): void {
     const vLen = this.dynData.len - vStart;
     this.dynData.byte(0);
     this.dynLens.ensure(8);
-    store<u32>(this.dynLens.ptr + <usize>this.dynLens.len, <u32>name.length);
+    store<u32>(this.dynLens.ptr + <usize>this.dynLens.len, <u32>name.byteLength);
     store<u32>(this.dynLens.ptr + <usize>this.dynLens.len + 4, <u32>vLen);
     this.dynLens.len += 8;
     this.dynCount++;
   }
 
-  // A value that is already safe bytes (ids, content type, JSON).
-  header(name: string, value: ArrayBuffer, encodable: bool): void {
+  // A value that is already safe bytes (ids, content type, JSON, literals).
+  header(name: ArrayBuffer, value: ArrayBuffer, encodable: bool): void {
     const v = this.startValue(name);
     appendHeaderValue(this.dynData, changetype<usize>(value), value.byteLength, encodable && this.percent);
     this.endValue(name, v);
   }
 
-  asciiHeader(name: string, value: string): void {
+  decimalHeader(name: ArrayBuffer, value: u64): void {
     const v = this.startValue(name);
-    this.dynData.ascii(value);
+    this.dynData.decimal(value);
     this.endValue(name, v);
   }
 
-  timeHeader(name: string, unixNanos: u64): void {
+  timeHeader(name: ArrayBuffer, unixNanos: u64): void {
     // RFC 3339 is printable ASCII: the same bytes in either encoding.
     const v = this.startValue(name);
     appendRfc3339Nano(this.dynData, unixNanos);

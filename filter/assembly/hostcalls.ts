@@ -73,8 +73,8 @@ export function getHeaderPairs(type: i32): ArrayBuffer | null {
   return takeHostBlock();
 }
 
-export function getHeaderValue(type: i32, name: string): ArrayBuffer | null {
-  const key = String.UTF8.encode(name);
+// `key`: the name's bytes, encoded once by the caller (bytes.ts lit).
+export function getHeaderValue(type: i32, key: ArrayBuffer): ArrayBuffer | null {
   clearOut();
   if (imports.proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, OUT, OUT + 4) != OK) return null;
   return takeHostBlock();

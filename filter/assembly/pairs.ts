@@ -1,25 +1,36 @@
 // Reads a header map in the proxy-wasm pairs format without allocating a
 // string per header: [count u32][klen u32, vlen u32]*count then k\0 v\0 ...
+// A reader is reset onto each block (no object per read); names are compared
+// as bytes with literals encoded once (bytes.ts lit).
+
+import { NO_BYTES, bytesEqual } from "./bytes";
 
 export class PairsReader {
-  private base: usize;
-  private end: usize;
-  private count: u32;
+  private base: usize = 0;
+  private end: usize = 0;
+  private count: u32 = 0;
   private index: u32 = 0;
-  private sizes: usize;
-  private data: usize;
+  private sizes: usize = 0;
+  private data: usize = 0;
   keyPtr: usize = 0;
   keyLen: i32 = 0;
   valuePtr: usize = 0;
   valueLen: i32 = 0;
 
-  constructor(buf: ArrayBuffer) {
+  constructor(buf: ArrayBuffer = NO_BYTES) {
+    this.reset(buf);
+  }
+
+  // Starts over on a block (the caller keeps it alive while reading).
+  reset(buf: ArrayBuffer): PairsReader {
     this.base = changetype<usize>(buf);
     this.end = this.base + <usize>buf.byteLength;
     this.count = buf.byteLength >= 4 ? load<u32>(this.base) : 0;
+    this.index = 0;
     this.sizes = this.base + 4;
     this.data = this.sizes + <usize>this.count * 8;
     if (this.data > this.end) this.count = 0; // malformed: treat as empty, as cpp-host does
+    return this;
   }
 
   next(): bool {
@@ -36,21 +47,14 @@ export class PairsReader {
     return true;
   }
 
-  keyIs(name: string): bool {
-    return bytesEqualAscii(this.keyPtr, this.keyLen, name);
+  // Case-sensitive: Envoy hands header names to the filter in lower case, so
+  // callers pass lower-case names.
+  @inline keyIs(name: ArrayBuffer): bool {
+    return bytesEqual(this.keyPtr, this.keyLen, name);
   }
 }
 
-// Compares bytes with an ASCII string, case-sensitively (Envoy hands header
-// names to the filter in lower case, so callers pass lower-case names).
-export function bytesEqualAscii(p: usize, n: i32, s: string): bool {
-  if (n != s.length) return false;
-  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != s.charCodeAt(i)) return false;
-  return true;
-}
-
-export function bytesStartWithAscii(p: usize, n: i32, s: string): bool {
-  if (n < s.length) return false;
-  for (let i = 0; i < s.length; i++) if (<i32>load<u8>(p + <usize>i) != s.charCodeAt(i)) return false;
-  return true;
+export function bytesStartWith(p: usize, n: i32, prefix: ArrayBuffer): bool {
+  const k = prefix.byteLength;
+  return n >= k && memory.compare(p, changetype<usize>(prefix), <usize>k) == 0;
 }

@@ -4,22 +4,22 @@
 // never holds up inference traffic.
 
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
-import { ByteBuilder } from "./bytes";
+import { ByteBuilder, lit, parseDecimal } from "./bytes";
 import { Capture } from "./capture";
 import { reserve, setHeldLimit, unreserve } from "./body-pool";
 import { Config, parseConfig } from "./config";
 import { Active } from "./active";
 import { Delivery, Outgoing } from "./delivery";
-import { EventTemplate, ExchangeFields, buildMetadata, buildTemplates, fillBody } from "./event";
+import { EventTemplate, ExchangeFields, buildMetadata, buildTemplates, encodeIfNeeded, fillBody } from "./event";
 import { isCleanHeaderText } from "./headers";
 import {
   BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS,
-  getBufferBytes, getHeaderPairs, getHeaderValue, logError, logInfo, nowNanos,
+  getBufferBytes, getHeaderPairs, logError, logInfo, nowNanos,
 } from "./hostcalls";
 import { resolveIdentity } from "./identity";
 import { appendUuidV4 } from "./ids";
 import { metrics } from "./metrics";
-import { PairsReader, bytesStartWithAscii } from "./pairs";
+import { PairsReader, bytesStartWith } from "./pairs";
 
 export const ROOT_ID = "kserve-logger";
 const MAX_ID_BYTES = 256;
@@ -29,6 +29,19 @@ const MAX_CONTENT_TYPE_BYTES = 256;
 // bytes each), rounded up.
 export const STREAM_COST: i32 = 1024;
 const EMPTY_METADATA = String.UTF8.encode("{}");
+// Header names the stream looks for, and the kubelet's user agent, as bytes.
+const K_USER_AGENT = lit("user-agent");
+const K_KUBELET_PROBE = lit("k-kubelet-probe");
+const KUBE_PROBE = lit("kube-probe/");
+const K_CE_ID = lit("ce-id");
+const K_REQUEST_ID = lit("x-request-id");
+const K_CONTENT_TYPE = lit("content-type");
+const K_CONTENT_LENGTH = lit("content-length");
+const K_STATUS = lit(":status");
+// One reader for every header block a stream reads (callbacks never overlap in a VM).
+const reader = new PairsReader();
+// ce-metadata is written here, then copied out at its exact size.
+const metadataScratch = new ByteBuilder(256);
 
 export class LoggerRoot extends RootContext {
   active: Active | null = null;
@@ -69,13 +82,14 @@ export class LoggerRoot extends RootContext {
   }
 
   // A finished event of one of this root's streams: its exchange's fields and its captured body.
-  send(a: Active, tpl: EventTemplate, exchange: ExchangeFields, eventTime: u64, capture: Capture, status: i32): void {
+  // `now`: the clock read once by the calling callback (the callout leaves within it).
+  send(a: Active, tpl: EventTemplate, exchange: ExchangeFields, eventTime: u64, capture: Capture, status: i32, now: u64): void {
     const o = new Outgoing(a, tpl);
     o.exchange = exchange;
     o.eventTime = eventTime;
     o.status = status;
     fillBody(o, capture, a.redactor, a.config.maxRedactBytes);
-    this.delivery.submit(o);
+    this.delivery.submit(o, now);
   }
 
   onHttpCallResponse(token: u32, headers: u32, body_size: u32, trailers: u32): void {
@@ -119,28 +133,42 @@ export class LoggerStream extends Context {
     this.requestTime = nowNanos();
     const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
     if (pairs === null) return FilterHeadersStatusValues.Continue;
-    if (this.readRequestHeaders(pairs, a.config)) this.a = a;
+    if (this.readRequestHeaders(pairs, a)) this.a = a;
     if (end_of_stream) this.endRequest();
     return FilterHeadersStatusValues.Continue;
   }
 
   // Reads id, content type and metadata headers in one pass; false for kubelet probes. A stream
   // the memory budget has no room for is logged as unbudgeted (its events counted, not built).
-  private readRequestHeaders(pairs: ArrayBuffer, cfg: Config): bool {
+  private readRequestHeaders(pairs: ArrayBuffer, a: Active): bool {
+    const cfg = a.config;
     let ceId: i32 = -1, ceIdLen: i32 = 0;
     let xrid: i32 = -1, xridLen: i32 = 0;
     let ct: i32 = -1, ctLen: i32 = 0;
     const base = changetype<usize>(pairs);
-    const r = new PairsReader(pairs);
+    const r = reader.reset(pairs);
     while (r.next()) {
-      // Kubelet probes are passed through and not logged, as KServe does.
-      if (r.keyIs("user-agent") && bytesStartWithAscii(r.valuePtr, r.valueLen, "kube-probe/")) return false;
-      if (r.keyIs("k-kubelet-probe")) return false;
       const off = <i32>(r.valuePtr - base);
-      if (ceId < 0 && r.keyIs("ce-id")) { ceId = off; ceIdLen = r.valueLen; }
-      else if (xrid < 0 && r.keyIs("x-request-id")) { xrid = off; xridLen = r.valueLen; }
-      else if (ct < 0 && r.keyIs("content-type")) { ct = off; ctLen = r.valueLen; }
-      else if (r.keyIs("content-length")) this.reqBody.expect(r.valuePtr, r.valueLen);
+      // By length first: most headers match none of these and cost one comparison.
+      switch (r.keyLen) {
+        case 5:
+          if (ceId < 0 && r.keyIs(K_CE_ID)) { ceId = off; ceIdLen = r.valueLen; }
+          break;
+        case 10:
+          // Kubelet probes are passed through and not logged, as KServe does.
+          if (r.keyIs(K_USER_AGENT) && bytesStartWith(r.valuePtr, r.valueLen, KUBE_PROBE)) return false;
+          break;
+        case 12:
+          if (xrid < 0 && r.keyIs(K_REQUEST_ID)) { xrid = off; xridLen = r.valueLen; }
+          else if (ct < 0 && r.keyIs(K_CONTENT_TYPE)) { ct = off; ctLen = r.valueLen; }
+          break;
+        case 14:
+          if (r.keyIs(K_CONTENT_LENGTH)) this.reqBody.expect(r.valuePtr, r.valueLen);
+          break;
+        case 15:
+          if (r.keyIs(K_KUBELET_PROBE)) return false;
+          break;
+      }
     }
     if (!reserve(STREAM_COST)) {
       this.unbudgeted = true;
@@ -160,11 +188,12 @@ export class LoggerStream extends Context {
     if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isCleanHeaderText(base + <usize>ct, ctLen)) {
       f.contentType = pairs.slice(ct, ct + ctLen);
     }
-    const md = buildMetadata(pairs, cfg);
-    if (md.json.byteLength <= EMPTY_METADATA.byteLength || reserve(md.json.byteLength)) {
-      if (md.json.byteLength > EMPTY_METADATA.byteLength) this.charged += md.json.byteLength;
-      f.metadata = md.json;
-      f.metadataTruncated = md.truncated;
+    const truncated = buildMetadata(pairs, cfg, a.templates, metadataScratch);
+    const json = encodeIfNeeded(metadataScratch, cfg.percentEncode);
+    if (json.byteLength <= EMPTY_METADATA.byteLength || reserve(json.byteLength)) {
+      if (json.byteLength > EMPTY_METADATA.byteLength) this.charged += json.byteLength;
+      f.metadata = json;
+      f.metadataTruncated = truncated;
     } else {
       f.metadata = EMPTY_METADATA;
       f.metadataTruncated = true;
@@ -193,20 +222,27 @@ export class LoggerStream extends Context {
     this.requestDone = true;
     if (!a.config.logRequest) return;
     if (this.unbudgeted) { this.root.delivery.unbuilt(); return; }
-    this.root.send(a, a.templates.request, this.fields, this.requestTime, this.reqBody, -1);
+    this.root.send(a, a.templates.request, this.fields, this.requestTime, this.reqBody, -1, nowNanos());
   }
 
   onResponseHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const a = this.a;
     if (a === null) return FilterHeadersStatusValues.Continue;
-    const status = getHeaderValue(MAP_RESPONSE_HEADERS, ":status");
-    this.status = status !== null ? I32.parseInt(String.UTF8.decode(status)) : 0;
+    // One host call for :status and content-length (the block is small: a response's headers).
+    const pairs = getHeaderPairs(MAP_RESPONSE_HEADERS);
+    let status: i64 = -1;
+    let clPtr: usize = 0, clLen: i32 = 0;
+    if (pairs !== null) {
+      const r = reader.reset(pairs);
+      while (r.next()) {
+        if (r.keyIs(K_STATUS)) status = parseDecimal(r.valuePtr, r.valueLen);
+        else if (r.keyIs(K_CONTENT_LENGTH)) { clPtr = r.valuePtr; clLen = r.valueLen; }
+      }
+    }
+    this.status = status >= 0 && status < 1000 ? <i32>status : 0;
     // KServe logs only 200 responses; logAllResponses logs every status.
     this.logResponseBody = a.config.logResponse && (this.status == 200 || a.config.logAllResponses);
-    if (this.logResponseBody && !end_of_stream) {
-      const cl = getHeaderValue(MAP_RESPONSE_HEADERS, "content-length");
-      if (cl !== null) this.respBody.expect(changetype<usize>(cl), cl.byteLength);
-    }
+    if (this.logResponseBody && !end_of_stream && clPtr != 0) this.respBody.expect(clPtr, clLen);
     if (end_of_stream) this.endResponse();
     return FilterHeadersStatusValues.Continue;
   }
@@ -232,7 +268,8 @@ export class LoggerStream extends Context {
     if (!this.logResponseBody) return;
     if (this.unbudgeted) { this.root.delivery.unbuilt(); return; }
     const status = a.config.logAllResponses ? this.status : -1;
-    this.root.send(a, a.templates.response, this.fields, nowNanos(), this.respBody, status);
+    const now = nowNanos();
+    this.root.send(a, a.templates.response, this.fields, now, this.respBody, status, now);
   }
 
   // The SDK's defaults build a debug log line for each of these on every

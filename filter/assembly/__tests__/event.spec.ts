@@ -42,9 +42,9 @@ describe("precomputed header block", () => {
     const t = buildTemplates(cfg, resolveIdentity(cfg));
     const w = new EventWriter();
     w.begin(false);
-    w.header("ce-id", String.UTF8.encode("abc"), true);
-    w.timeHeader("ce-time", 1_000_000_001);
-    w.asciiHeader("ce-statuscode", "503");
+    w.header(String.UTF8.encode("ce-id"), String.UTF8.encode("abc"), true);
+    w.timeHeader(String.UTF8.encode("ce-time"), 1_000_000_001);
+    w.decimalHeader(String.UTF8.encode("ce-statuscode"), 503);
     const h = decode(w.finish(t.request).toBuffer());
     expect(h.length).toBe(13);
     expect(h[10]).toBe("ce-id=abc");

@@ -19,4 +19,10 @@ describe("RFC 3339 timestamps as Go's RFC3339Nano in UTC", () => {
     expect(fmt(951_782_400_000_000_000)).toBe("2000-02-29T00:00:00Z");
     expect(fmt(1_798_761_599_999_999_999)).toBe("2026-12-31T23:59:59.999999999Z");
   });
+  it("writes the right date when consecutive times fall on different days (the date is cached per day)", () => {
+    expect(fmt(1_798_761_599_999_999_999)).toBe("2026-12-31T23:59:59.999999999Z");
+    expect(fmt(1_798_761_600_000_000_000)).toBe("2027-01-01T00:00:00Z");
+    expect(fmt(1_798_761_599_000_000_000)).toBe("2026-12-31T23:59:59Z");
+    expect(fmt(253_402_300_800_000_000)).toBe("1978-01-11T21:31:40.8Z");
+  });
 });
