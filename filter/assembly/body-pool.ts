@@ -19,9 +19,10 @@
 // header's size whatever the id. No map per buffer: none to grow and shrink on
 // every exchange. A buffer's class is the largest power of two its block holds
 // (the allocator rounds a block up by less than one class).
-// The free list is bounded (FREE_MAX buffers, FREE_MAX_BYTES) and counts against
-// the budget like a lent buffer: linear memory never shrinks, so a kept buffer
-// costs what it cost when it was lent.
+// Free buffers wait in one stack per class (a take is a pop, no search). They
+// count against the budget like lent ones (linear memory never shrinks, so a kept
+// buffer costs what it cost when it was lent), are bounded by half the budget, and
+// are the first to go when the budget needs room.
 //
 // The collector: a released buffer is garbage until the incremental collector
 // reaches it, and that collector lets garbage grow to the size of everything
@@ -33,8 +34,9 @@ import { intDefault } from "./config-fields";
 import { OBJECT, OBJECT_OVERHEAD, TOTAL_OVERHEAD } from "rt/common";
 
 const POOL_MIN: i32 = 256;
-const FREE_MAX: i32 = 16;
-const FREE_MAX_BYTES: i64 = 8 * 1024 * 1024;
+const CLASSES: i32 = 23; // 256 B << 0..22: up to 1 GiB
+// A free buffer at most this many classes larger is taken before a fresh one (no fill, no growth copy).
+const LARGER_TAKEN: i32 = 2;
 const MIN_SLACK: i64 = 4 * 1024 * 1024;
 
 // until the first configuration sets it: the default of limits.maxHeldBytes
@@ -65,9 +67,18 @@ function classOfBlock(buf: ArrayBuffer): i32 {
   return <i32>(1 << (31 - clz<u32>(room)));
 }
 
-const freeBufs: ArrayBuffer[] = [];
-const freeCaps: i32[] = [];
+const free: ArrayBuffer[][] = [];
+for (let k = 0; k < CLASSES; k++) free.push([]);
 let freeBytes: i64 = 0;
+let freeTotal: i32 = 0;
+
+@inline function classIndex(cap: i32): i32 {
+  return (31 - clz<u32>(<u32>cap)) - 8; // log2(cap) - log2(POOL_MIN)
+}
+
+function freeLimit(): i64 {
+  return limit >> 1;
+}
 
 // The budget of the newest accepted configuration applies to the whole VM.
 export function setHeldLimit(bytes: i64): void {
@@ -95,7 +106,11 @@ export function gcSlack(): i64 {
 // Charges n bytes, giving up free-list buffers first when that makes room; false when it cannot.
 export function reserve(n: i64): bool {
   if (held + n > limit) {
-    while (freeBufs.length > 0 && held + n > limit) dropFree(freeBufs.length - 1);
+    // Free buffers go first, largest first: the fewest to let go.
+    for (let k = CLASSES - 1; k >= 0 && held + n > limit; k--) {
+      const stack = unchecked(free[k]);
+      while (stack.length > 0 && held + n > limit) dropFree(stack.pop(), POOL_MIN << k);
+    }
     if (held + n > limit) return false;
   }
   held += n;
@@ -127,19 +142,18 @@ function classOf(size: i32): i32 {
 // A buffer of byteLength `size` charged to the budget, or null when the budget
 // cannot hold it. Its contents are undefined.
 export function takeBuffer(size: i32): ArrayBuffer | null {
-  // Smallest free buffer that fits: already charged, so it only changes state.
-  let best = -1;
-  for (let i = 0; i < freeBufs.length; i++) {
-    const c = unchecked(freeCaps[i]);
-    if (c >= size && (best < 0 || c < unchecked(freeCaps[best]))) best = i;
-  }
-  if (best >= 0) {
-    const buf = unchecked(freeBufs[best]);
-    removeFree(best);
+  const cap = classOf(size);
+  // A free buffer of its class (or a little larger): already charged, so it only changes state.
+  const k0 = classIndex(cap);
+  for (let k = k0; k < CLASSES && k <= k0 + LARGER_TAKEN; k++) {
+    const stack = unchecked(free[k]);
+    if (stack.length == 0) continue;
+    const buf = stack.pop();
+    freeBytes -= <i64>(POOL_MIN << k);
+    freeTotal--;
     mark(buf, idof<LentBytes>());
     return resizeBuffer(buf, size); // same block: no fill
   }
-  const cap = classOf(size);
   if (!reserve(cap)) return null;
   const fresh = changetype<ArrayBuffer>(__new(<usize>cap, idof<LentBytes>()));
   return resizeBuffer(fresh, size);
@@ -168,35 +182,31 @@ export function resizeBuffer(buf: ArrayBuffer, size: i32): ArrayBuffer {
 export function giveBuffer(buf: ArrayBuffer): void {
   if (!isLent(buf)) return;
   const cap = classOfBlock(buf);
-  if (freeBufs.length >= FREE_MAX || freeBytes + <i64>cap > FREE_MAX_BYTES) {
-    mark(buf, idof<ArrayBuffer>());
-    unreserve(cap);
+  if (freeBytes + <i64>cap > freeLimit()) {
+    dropFree(buf, cap);
     return;
   }
   mark(buf, idof<FreeBytes>());
-  freeBufs.push(buf);
-  freeCaps.push(cap);
+  unchecked(free[classIndex(cap)]).push(buf);
   freeBytes += cap;
+  freeTotal++;
 }
 
-// Buffers waiting in the free list, and their bytes (tests, the held gauge).
+// Buffers waiting for reuse, and their bytes (tests).
 export function freeCount(): i32 {
-  return freeBufs.length;
+  return freeTotal;
 }
 
-function removeFree(i: i32): void {
-  const last = freeBufs.length - 1;
-  freeBytes -= unchecked(freeCaps[i]);
-  unchecked((freeBufs[i] = freeBufs[last]));
-  unchecked((freeCaps[i] = freeCaps[last]));
-  freeBufs.pop();
-  freeCaps.pop();
+export function freeHeldBytes(): i64 {
+  return freeBytes;
 }
 
-function dropFree(i: i32): void {
-  const cap = unchecked(freeCaps[i]);
-  const buf = unchecked(freeBufs[i]);
-  removeFree(i);
+// Lets go of a buffer that is not lent (taken off its stack, or given back over the bound).
+function dropFree(buf: ArrayBuffer, cap: i32): void {
+  if (header(buf).rtId == idof<FreeBytes>()) {
+    freeBytes -= cap;
+    freeTotal--;
+  }
   mark(buf, idof<ArrayBuffer>());
   unreserve(cap);
 }

@@ -8,7 +8,10 @@
 // (so a body that keeps its word ends in a buffer of exactly its size) and lets
 // the last chunk be sized exactly. Until the end of the body the buffer is at
 // most twice what arrived (doubling: one copy of what was captured, amortized
-// ≤ 1× the body). Buffers come from body-pool.ts under the VM's memory budget;
+// ≤ 1× the body); once what arrived is within a quarter of an announced
+// content-length, the buffer takes the announced size at once (a 64 KiB body in
+// 16 KiB chunks is never copied; a sender that announces more and stops makes
+// the filter hold at most 4× what it sent, within the budget). Buffers come from body-pool.ts under the VM's memory budget;
 // when the budget refuses to grow one, capture stops there and the event is
 // sent with what was captured, marked truncated and over budget.
 
@@ -60,6 +63,8 @@ export class Capture {
     let size = need;
     if (!last && need < cap && <i64>need != this.expected) {
       size = need <= cap >> 1 ? need << 1 : cap;
+      // Within 4× of an announced size: straight to it (one step instead of two).
+      if (this.expected > <i64>need && this.expected <= <i64>need << 2 && this.expected <= <i64>cap) size = <i32>this.expected;
       if (this.expected > <i64>need && this.expected < <i64>size) size = <i32>this.expected;
     }
     const buf = takeBuffer(size);
@@ -83,6 +88,15 @@ export class Capture {
     const whole = this.whole;
     this.whole = null;
     if (whole !== null) giveBuffer(whole);
+  }
+
+  // Back to a fresh capture (a reused stream's; its buffer was released).
+  reset(): void {
+    this.release();
+    this.captured = 0;
+    this.seen = 0;
+    this.expected = -1;
+    this.overBudget = false;
   }
 }
 

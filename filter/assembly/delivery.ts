@@ -10,11 +10,13 @@
 // number of annotations.
 
 import { ByteBuilder, NO_BYTES, lit, parseDecimal } from "./bytes";
-import { EventFields, EventTemplate, EventWriter, appendStructured, writeBatchHeaders, writeBinary } from "./event";
+import {
+  EventFields, EventTemplate, EventWriter, NO_EXCHANGE, REDACTION_NONE, appendStructured, writeBatchHeaders, writeBinary,
+} from "./event";
 import { isJsonValue } from "./redact";
 import { Active } from "./active";
 import {
-  MAP_HTTP_CALL_RESPONSE_HEADERS, OK, getHeaderValue, httpCall, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
+  MAP_HTTP_CALL_RESPONSE_HEADERS, OK, headerBlock, httpCall, readHeaderValue, logWarn, nowNanos, randomBytes, rootDone, setTickPeriod,
 } from "./hostcalls";
 import { metrics } from "./metrics";
 import { copyToBuffer, giveBuffer, heldBytes } from "./body-pool";
@@ -35,10 +37,32 @@ export class Outgoing extends EventFields {
   constructor(public a: Active, public tpl: EventTemplate) {
     super();
   }
+
+  // A recycled event starts over as a new one (every field as the constructor leaves it).
+  reuse(a: Active, tpl: EventTemplate): void {
+    this.a = a;
+    this.tpl = tpl;
+    this.exchange = NO_EXCHANGE;
+    this.eventTime = 0;
+    this.body = NO_BYTES;
+    this.truncated = false;
+    this.overBudget = false;
+    this.status = -1;
+    this.redaction = REDACTION_NONE;
+    this.count = 1;
+    this.isBatch = false;
+    this.retries = 0;
+    this.dueAt = 0;
+    this.kept = false;
+  }
 }
+
+// Settled events kept for reuse (an exchange makes two): no object per event in steady state.
+const SPARE_MAX: i32 = 64;
 
 export class Delivery {
   private inflight: Map<u32, Outgoing> = new Map<u32, Outgoing>();
+  private spare: Outgoing[] = [];
   private waiting: Outgoing[] = [];
   private keptBytes: i64 = 0;
   private writer: EventWriter = new EventWriter();
@@ -53,6 +77,21 @@ export class Delivery {
   private batchActive: Active | null = null;
   private batchStarted: u64 = 0;
   private heldReported: i64 = 0;
+
+  // A new event for a stream to fill (a settled one reused when there is one).
+  newEvent(a: Active, tpl: EventTemplate): Outgoing {
+    if (this.spare.length == 0) return new Outgoing(a, tpl);
+    const o = this.spare.pop();
+    o.reuse(a, tpl);
+    return o;
+  }
+
+  // The event is settled and referenced nowhere any more.
+  private recycle(o: Outgoing): void {
+    o.exchange = NO_EXCHANGE; // lets the exchange's fields go
+    o.body = NO_BYTES;
+    if (this.spare.length < SPARE_MAX) this.spare.push(o);
+  }
 
   get inflightCount(): i32 {
     return this.inflight.size;
@@ -102,6 +141,7 @@ export class Delivery {
       m.add(m.dropped, o.count);
       this.note("the in-flight cap of " + o.a.config.maxInflightCallouts.toString() + " callouts is reached; " + o.count.toString() + " event(s) dropped");
       this.dropBody(o);
+      this.recycle(o);
       return;
     }
     const cfg = o.a.config;
@@ -126,6 +166,7 @@ export class Delivery {
     } else buf.byte(0x2c);
     appendStructured(buf, o.tpl, o, now, this.isJsonBody(o));
     this.dropBody(o); // copied into the batch
+    this.recycle(o);
     this.batchCount++;
     if (this.batchCount >= cfg.batchMaxEvents || buf.len >= cfg.batchMaxBytes) this.flushBatch(now);
     else this.setTicking(true);
@@ -153,7 +194,7 @@ export class Delivery {
       this.note("the memory budget (limits.maxHeldBytes) has no room for a batch of " + count.toString() + " event(s); dropped");
       return;
     }
-    const b = new Outgoing(a, a.templates.batch);
+    const b = this.newEvent(a, a.templates.batch);
     b.isBatch = true;
     b.count = count;
     b.body = body;
@@ -191,9 +232,9 @@ export class Delivery {
     m.record(m.inflight, <u64>this.inflight.size);
     let code: i32 = 0;
     if (headers != 0) {
-      const status = getHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, STATUS);
-      if (status !== null) {
-        const v = parseDecimal(changetype<usize>(status), status.byteLength);
+      const n = readHeaderValue(MAP_HTTP_CALL_RESPONSE_HEADERS, STATUS);
+      if (n > 0) {
+        const v = parseDecimal(headerBlock(), n);
         code = v >= 0 && v < 1000 ? <i32>v : 0;
       }
     }
@@ -231,6 +272,7 @@ export class Delivery {
       this.note(why);
     }
     this.release(o);
+    this.recycle(o);
   }
 
   private release(o: Outgoing): void {

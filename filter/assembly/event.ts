@@ -205,7 +205,7 @@ export class ExchangeFields {
   metadataOverBudget: bool = false; // limits.maxHeldBytes left the metadata out
 }
 
-const NO_EXCHANGE = new ExchangeFields();
+export const NO_EXCHANGE = new ExchangeFields();
 
 // One event: its exchange's fields and its own.
 export class EventFields {
@@ -255,7 +255,8 @@ export function fillBody(e: EventFields, capture: Capture, redactor: Redactor | 
 // says so), so that no request header can make an event too large to deliver.
 // Writes the JSON into `out` (reset first, scratch the caller reuses); true when
 // values were left out. Names and openings were encoded with the templates.
-export function buildMetadata(pairs: ArrayBuffer, cfg: Config, t: Templates, out: ByteBuilder): bool {
+// `pairs`, `pairsLen`: the request's header block.
+export function buildMetadata(pairs: usize, pairsLen: i32, cfg: Config, t: Templates, out: ByteBuilder): bool {
   out.reset();
   const budget = cfg.maxMetadataBytes;
   out.byte(0x7b);
@@ -265,7 +266,7 @@ export function buildMetadata(pairs: ArrayBuffer, cfg: Config, t: Templates, out
   for (let i = 0; i < t.metadataKeys.length && !truncated; i++) {
     const key = unchecked(t.metadataKeys[i]);
     let found = 0;
-    r.reset(pairs);
+    r.resetAt(pairs, pairsLen);
     while (r.next()) {
       if (!r.keyIs(key)) continue;
       const mark = out.len;

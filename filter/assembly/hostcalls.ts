@@ -67,6 +67,49 @@ export function readBufferInto(type: i32, length: u32, dst: usize, room: i32): i
   return n;
 }
 
+// Header blocks (a stream's request and response headers, a callout's :status) are read
+// into one scratch buffer through the malloc hand-off and parsed in place within the
+// callback: no block per read. A block larger than the scratch arrives in a host
+// block; it is copied into a scratch grown to fit, so later ones fit.
+let headerScratch = new ArrayBuffer(4096);
+
+@inline export function headerBlock(): usize {
+  return changetype<usize>(headerScratch);
+}
+
+function readIntoScratch(rc: u32): i32 {
+  disarmHandOff();
+  if (rc != OK) return -1;
+  const ptr = load<usize>(OUT);
+  const size = <i32>load<usize>(OUT + 4);
+  if (size == 0 || ptr == 0) return 0;
+  if (ptr != changetype<usize>(headerScratch)) {
+    let cap = headerScratch.byteLength;
+    while (cap < size) cap <<= 1;
+    headerScratch = new ArrayBuffer(cap);
+    memory.copy(changetype<usize>(headerScratch), ptr, <usize>size);
+    noteGarbage(<i64>size);
+    __unpin(ptr);
+  }
+  return size;
+}
+
+// A header map's pairs at headerBlock(): its length, or -1 when the host has none.
+// Valid until the next read; callers copy what they keep.
+export function readHeaderPairs(type: i32): i32 {
+  clearOut();
+  armHandOff(changetype<usize>(headerScratch), headerScratch.byteLength);
+  return readIntoScratch(imports.proxy_get_header_map_pairs(type, OUT, OUT + 4));
+}
+
+// One header's value at headerBlock(): its length, or -1 when absent. `key`: the
+// name's bytes, encoded once by the caller (bytes.ts lit).
+export function readHeaderValue(type: i32, key: ArrayBuffer): i32 {
+  clearOut();
+  armHandOff(changetype<usize>(headerScratch), headerScratch.byteLength);
+  return readIntoScratch(imports.proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, OUT, OUT + 4));
+}
+
 export function getHeaderPairs(type: i32): ArrayBuffer | null {
   clearOut();
   if (imports.proxy_get_header_map_pairs(type, OUT, OUT + 4) != OK) return null;

@@ -23,9 +23,13 @@ export class PairsReader {
 
   // Starts over on a block (the caller keeps it alive while reading).
   reset(buf: ArrayBuffer): PairsReader {
-    this.base = changetype<usize>(buf);
-    this.end = this.base + <usize>buf.byteLength;
-    this.count = buf.byteLength >= 4 ? load<u32>(this.base) : 0;
+    return this.resetAt(changetype<usize>(buf), buf.byteLength);
+  }
+
+  resetAt(p: usize, n: i32): PairsReader {
+    this.base = p;
+    this.end = p + (n > 0 ? <usize>n : 0);
+    this.count = n >= 4 ? load<u32>(this.base) : 0;
     this.index = 0;
     this.sizes = this.base + 4;
     this.data = this.sizes + <usize>this.count * 8;

@@ -9,12 +9,12 @@ import { Capture } from "./capture";
 import { reserve, setHeldLimit, unreserve } from "./body-pool";
 import { Config, parseConfig } from "./config";
 import { Active } from "./active";
-import { Delivery, Outgoing } from "./delivery";
-import { EventTemplate, ExchangeFields, buildMetadata, buildTemplates, encodeIfNeeded, fillBody } from "./event";
+import { Delivery } from "./delivery";
+import { EventTemplate, ExchangeFields, NO_EXCHANGE, buildMetadata, buildTemplates, encodeIfNeeded, fillBody } from "./event";
 import { isCleanHeaderText } from "./headers";
 import {
   BUF_PLUGIN_CONFIGURATION, BUF_REQUEST_BODY, BUF_RESPONSE_BODY, MAP_REQUEST_HEADERS, MAP_RESPONSE_HEADERS,
-  getBufferBytes, getHeaderPairs, logError, logInfo, nowNanos,
+  getBufferBytes, headerBlock, logError, logInfo, nowNanos, readHeaderPairs,
 } from "./hostcalls";
 import { resolveIdentity } from "./identity";
 import { appendUuidV4 } from "./ids";
@@ -28,6 +28,7 @@ const MAX_CONTENT_TYPE_BYTES = 256;
 // memory budget: the stream and capture objects, its id and content type (≤ 256
 // bytes each), rounded up.
 export const STREAM_COST: i32 = 1024;
+const SPARE_STREAMS: i32 = 256;
 const EMPTY_METADATA = String.UTF8.encode("{}");
 // Header names the stream looks for, and the kubelet's user agent, as bytes.
 const K_USER_AGENT = lit("user-agent");
@@ -47,8 +48,18 @@ export class LoggerRoot extends RootContext {
   active: Active | null = null;
   delivery: Delivery = new Delivery();
 
+  // Streams are reused once deleted: no objects per exchange for the stream itself.
+  private spareStreams: LoggerStream[] = [];
+
   createContext(context_id: u32): Context {
-    return new LoggerStream(context_id, this);
+    if (this.spareStreams.length == 0) return new LoggerStream(context_id, this);
+    const s = this.spareStreams.pop();
+    s.restart(context_id);
+    return s;
+  }
+
+  recycle(s: LoggerStream): void {
+    if (this.spareStreams.length < SPARE_STREAMS) this.spareStreams.push(s);
   }
 
   // Parses and prepares the whole configuration before swapping it in.
@@ -84,7 +95,7 @@ export class LoggerRoot extends RootContext {
   // A finished event of one of this root's streams: its exchange's fields and its captured body.
   // `now`: the clock read once by the calling callback (the callout leaves within it).
   send(a: Active, tpl: EventTemplate, exchange: ExchangeFields, eventTime: u64, capture: Capture, status: i32, now: u64): void {
-    const o = new Outgoing(a, tpl);
+    const o = this.delivery.newEvent(a, tpl);
     o.exchange = exchange;
     o.eventTime = eventTime;
     o.status = status;
@@ -111,7 +122,7 @@ export class LoggerRoot extends RootContext {
 export class LoggerStream extends Context {
   private a: Active | null = null;
   private root: LoggerRoot;
-  private fields: ExchangeFields = new ExchangeFields(); // filled at request headers, for both events
+  private fields: ExchangeFields = NO_EXCHANGE; // a fresh record per logged exchange, filled at request headers, for both events
   private charged: i32 = 0; // bytes this stream holds under the memory budget (besides its bodies)
   private unbudgeted: bool = false; // the budget had no room for this stream: its events are counted, not built
   private requestTime: u64 = 0;
@@ -127,26 +138,42 @@ export class LoggerStream extends Context {
     this.root = root;
   }
 
+  // A deleted stream taken again for a new context: every field as the constructor leaves it.
+  restart(context_id: u32): void {
+    this.context_id = context_id;
+    this.a = null;
+    this.fields = NO_EXCHANGE;
+    this.charged = 0;
+    this.unbudgeted = false;
+    this.requestTime = 0;
+    this.status = 0;
+    this.requestDone = false;
+    this.responseDone = false;
+    this.logResponseBody = false;
+    this.reqBody.reset();
+    this.respBody.reset();
+  }
+
   onRequestHeaders(n: u32, end_of_stream: bool): FilterHeadersStatusValues {
     const a = this.root.active;
     if (a === null) return FilterHeadersStatusValues.Continue; // no valid configuration: pass through
     this.requestTime = nowNanos();
-    const pairs = getHeaderPairs(MAP_REQUEST_HEADERS);
-    if (pairs === null) return FilterHeadersStatusValues.Continue;
-    if (this.readRequestHeaders(pairs, a)) this.a = a;
+    const size = readHeaderPairs(MAP_REQUEST_HEADERS);
+    if (size < 0) return FilterHeadersStatusValues.Continue;
+    if (this.readRequestHeaders(headerBlock(), size, a)) this.a = a;
     if (end_of_stream) this.endRequest();
     return FilterHeadersStatusValues.Continue;
   }
 
   // Reads id, content type and metadata headers in one pass; false for kubelet probes. A stream
   // the memory budget has no room for is logged as unbudgeted (its events counted, not built).
-  private readRequestHeaders(pairs: ArrayBuffer, a: Active): bool {
+  // `base`, `n`: the header block (scratch: what is kept is copied out).
+  private readRequestHeaders(base: usize, n: i32, a: Active): bool {
     const cfg = a.config;
     let ceId: i32 = -1, ceIdLen: i32 = 0;
     let xrid: i32 = -1, xridLen: i32 = 0;
     let ct: i32 = -1, ctLen: i32 = 0;
-    const base = changetype<usize>(pairs);
-    const r = reader.reset(pairs);
+    const r = reader.resetAt(base, n);
     while (r.next()) {
       const off = <i32>(r.valuePtr - base);
       // By length first: most headers match none of these and cost one comparison.
@@ -175,10 +202,12 @@ export class LoggerStream extends Context {
       return true;
     }
     this.charged = STREAM_COST;
-    const f = this.fields;
+    // A new record even for a reused stream: the last one may still be referenced by events in flight.
+    const f = new ExchangeFields();
+    this.fields = f;
     // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
-    if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) f.id = pairs.slice(ceId, ceId + ceIdLen);
-    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) f.id = pairs.slice(xrid, xrid + xridLen);
+    if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) f.id = copyOf(base + <usize>ceId, ceIdLen);
+    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) f.id = copyOf(base + <usize>xrid, xridLen);
     else {
       const b = new ByteBuilder(36);
       appendUuidV4(b, this.requestTime);
@@ -186,9 +215,9 @@ export class LoggerStream extends Context {
     }
     // KServe sends the request's Content-Type on both events, none when blank.
     if (ct >= 0 && ctLen <= MAX_CONTENT_TYPE_BYTES && !isBlank(base + <usize>ct, ctLen) && isCleanHeaderText(base + <usize>ct, ctLen)) {
-      f.contentType = pairs.slice(ct, ct + ctLen);
+      f.contentType = copyOf(base + <usize>ct, ctLen);
     }
-    const truncated = buildMetadata(pairs, cfg, a.templates, metadataScratch);
+    const truncated = buildMetadata(base, n, cfg, a.templates, metadataScratch);
     const json = encodeIfNeeded(metadataScratch, cfg.percentEncode);
     if (json.byteLength <= EMPTY_METADATA.byteLength || reserve(json.byteLength)) {
       if (json.byteLength > EMPTY_METADATA.byteLength) this.charged += json.byteLength;
@@ -229,11 +258,11 @@ export class LoggerStream extends Context {
     const a = this.a;
     if (a === null) return FilterHeadersStatusValues.Continue;
     // One host call for :status and content-length (the block is small: a response's headers).
-    const pairs = getHeaderPairs(MAP_RESPONSE_HEADERS);
+    const size = readHeaderPairs(MAP_RESPONSE_HEADERS);
     let status: i64 = -1;
     let clPtr: usize = 0, clLen: i32 = 0;
-    if (pairs !== null) {
-      const r = reader.reset(pairs);
+    if (size > 0) {
+      const r = reader.resetAt(headerBlock(), size);
       while (r.next()) {
         if (r.keyIs(K_STATUS)) status = parseDecimal(r.valuePtr, r.valueLen);
         else if (r.keyIs(K_CONTENT_LENGTH)) { clPtr = r.valuePtr; clLen = r.valueLen; }
@@ -285,7 +314,15 @@ export class LoggerStream extends Context {
     this.respBody.release();
     if (this.charged > 0) unreserve(this.charged);
     this.charged = 0;
+    this.a = null;
+    this.root.recycle(this);
   }
+}
+
+function copyOf(p: usize, n: i32): ArrayBuffer {
+  const b = new ArrayBuffer(n);
+  memory.copy(changetype<usize>(b), p, <usize>n);
+  return b;
 }
 
 function usableId(p: usize, n: i32): bool {

@@ -1,4 +1,4 @@
-import { capacityOf, freeCount, giveBuffer, heldBytes, takeBuffer } from "../body-pool";
+import { capacityOf, freeCount, freeHeldBytes, giveBuffer, heldBytes, setHeldLimit, takeBuffer } from "../body-pool";
 
 describe("body buffers: charged in power-of-two classes, reused, given back once", () => {
   it("charges the class, reuses the same block and ignores a second give", () => {
@@ -29,16 +29,33 @@ describe("body buffers: charged in power-of-two classes, reused, given back once
     expect(heldBytes()).toBe(held);
   });
 
-  it("keeps at most 16 free buffers and lets go of the charge of the rest", () => {
+  it("keeps free buffers up to half the budget and lets go of the charge of the rest", () => {
+    setHeldLimit(4 * 1024 * 1024);
+    const freeBefore = freeHeldBytes();
     const bufs: ArrayBuffer[] = [];
-    for (let i = 0; i < 40; i++) bufs.push(takeBuffer(300 + i * 100)!);
+    for (let i = 0; i < 6; i++) bufs.push(takeBuffer(500_000)!); // 512 KiB class each: 3 MiB
     const held = heldBytes();
-    let charged: i64 = 0;
-    for (let i = 0; i < bufs.length; i++) charged += capacityOf(bufs[i]);
     for (let i = 0; i < bufs.length; i++) giveBuffer(bufs[i]);
-    expect(freeCount()).toBe(16);
-    expect(heldBytes()).toBeLessThan(held);
-    expect(held - heldBytes()).toBeLessThan(charged);
+    expect(freeHeldBytes()).toBeLessThanOrEqual(2 * 1024 * 1024);
+    expect(held - heldBytes()).toBe(6 * 524288 - (freeHeldBytes() - freeBefore));
+    setHeldLimit(64 * 1024 * 1024);
+  });
+
+  it("lets free buffers go first when the budget needs room", () => {
+    setHeldLimit(4 * 1024 * 1024);
+    const hold = takeBuffer(2_000_000)!; // 2 MiB class, lent
+    const a = takeBuffer(1_000_000)!; // 1 MiB class
+    giveBuffer(a);
+    expect(freeHeldBytes()).toBeGreaterThanOrEqual(1048576);
+    // 2 MiB more fits only once every free buffer is let go.
+    const fits = takeBuffer(2_000_000)!;
+    expect(fits.byteLength).toBe(2_000_000);
+    expect(freeHeldBytes()).toBe(0);
+    expect(heldBytes()).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(takeBuffer(4_000_000)).toBeNull(); // nothing left to let go
+    giveBuffer(fits);
+    giveBuffer(hold);
+    setHeldLimit(64 * 1024 * 1024);
   });
 
   it("gives a larger class when a free buffer is too small", () => {

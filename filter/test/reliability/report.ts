@@ -100,8 +100,8 @@ Best effort, bounded, and counted:
 ## A worker's memory, at most
 
 Everything the filter holds for logging is charged to one budget per VM (Envoy runs one VM per worker thread):
-capture buffers of every open stream (grown as bytes arrive — a \`content-length\` never sizes a buffer beyond what
-has been received, doubled), 1 KiB per logged stream, its \`ce-metadata\`, bodies kept for retries, redacted copies,
+capture buffers of every open stream (grown as bytes arrive — at most twice what has been received, or the
+announced \`content-length\` once a quarter of it has arrived), 1 KiB per logged stream, its \`ce-metadata\`, bodies kept for retries, redacted copies,
 batches ready to send, and the reused buffers the filter keeps. What the budget refuses is not captured: the event is
 sent cut (\`ce-truncated\`, \`ce-overbudget\`), or, for a stream that cannot get its 1 KiB, not built and counted as
 dropped; \`kserve_logger_events_over_budget\` counts both. Bytes let go are counted and a full collection runs once
