@@ -1,11 +1,11 @@
 // proxy_http_call over a real socket: Envoy's AsyncClient to a cluster, as the
 // module sees it (Envoy context.cc httpCall/onHttpCallSuccess/onHttpCallFailure;
 // router local replies for timeouts and connect failures).
-// Header names and values from the module are BYTES; Node writes header strings
-// as latin1, so each byte becomes one latin1 char and goes on the wire unchanged.
+// Header names and values from the module are BYTES and go on the wire unchanged,
+// through a minimal keep-alive HTTP/1.1 client (http1.ts) in place of Envoy's codec.
 
-import http from "node:http";
 import { HeaderMap } from "./header-map.js";
+import { Http1Pool } from "./http1.js";
 import type { HttpCallResponse } from "./contexts.js";
 import type { HttpCallRequest } from "./vm.js";
 
@@ -54,27 +54,22 @@ export interface CalloutClientOptions {
 }
 
 export class CalloutClient {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly pool = new Http1Pool();
   private readonly responseBufferLimit: number;
 
   constructor(private readonly options: CalloutClientOptions = {}) {
     this.responseBufferLimit = options.responseBufferLimit ?? DEFAULT_CALLOUT_RESPONSE_LIMIT;
   }
 
-  private agent(t: ClusterTarget): http.Agent {
-    const key = `${t.host}:${t.port}`;
-    let a = this.agents.get(key);
-    if (!a) {
-      a = new http.Agent({ keepAlive: true });
-      this.agents.set(key, a);
-    }
-    return a;
+  /** Connections open to the clusters (busy or kept alive). */
+  get connections(): number {
+    return this.pool.size;
   }
 
   /**
    * Sends the request; `done` is called exactly once, from a later event-loop turn,
-   * unless cancel() was called first (then never). `released` is called once Node
-   * holds no reference to req.body any more (written out, or the request destroyed).
+   * unless cancel() was called first (then never). `released` is called once the
+   * client holds no reference to req.body any more (written out, or the connection gone).
    */
   send(
     target: ClusterTarget,
@@ -84,128 +79,119 @@ export class CalloutClient {
   ): { cancel(): void } {
     let settled = false;
     let timer: NodeJS.Timeout | null = null;
+    let headSeen = false;
+    const conn = this.pool.acquire(target.host, target.port);
     const finish = (o: CalloutOutcome): void => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
-      done(o);
+      done(o); // from a socket event or a timer: never inside a VM call
     };
-    const raw: string[] = [];
-    let authority = "";
-    for (const [k, v] of req.headers.pairs()) {
-      const name = Buffer.from(k).toString("latin1");
-      const value = Buffer.from(v).toString("latin1");
-      if (name === ":authority") authority = value;
-      if (name.startsWith(":")) continue;
-      raw.push(name, value);
-    }
-    raw.unshift("host", authority);
-    const method0 = req.headers.get(":method") ?? "";
-    if (req.body.length === 0 && !req.headers.has("content-length") && method0 !== "GET" && method0 !== "HEAD") {
-      raw.push("content-length", "0"); // Envoy's HTTP/1 codec sends an empty body this way, not chunked
-    }
-    const method = req.headers.get(":method")!;
-    const path = Buffer.from(req.headers.getBytes(":path")!).toString("latin1");
-    let responseStarted = false;
-    let clientReq: http.ClientRequest;
-    try {
-      clientReq = http.request({
-        host: target.host,
-        port: target.port,
-        method,
-        path,
-        headers: raw as unknown as http.OutgoingHttpHeaders,
-        agent: this.agent(target),
-        setHost: false,
-      });
-    } catch (e) {
-      // Node refused the request line or a header: Envoy would not have sent it either.
+    let bodyReleased = false;
+    const release = (): void => {
+      if (bodyReleased) return;
+      bodyReleased = true;
       released();
-      setImmediate(() => finish({ response: localResponse(503, `invalid request: ${(e as Error).message}`) }));
-      return {
-        cancel: () => {
-          settled = true;
-        },
-      };
-    }
-    // The body goes back to its pool once Node no longer holds it: written out
-    // ('finish') and the request over ('close'), or destroyed (writes dropped).
-    clientReq.once("close", () => {
-      if (clientReq.writableFinished || clientReq.destroyed) released();
-      else clientReq.once("finish", released);
-    });
-    clientReq.on("response", (res) => {
-      responseStarted = true;
-      const headers = HeaderMap.from([[":status", String(res.statusCode ?? 0)]]);
-      headers.addNodeRaw(res.rawHeaders);
-      const chunks: Buffer[] = [];
-      let buffered = 0;
-      res.on("data", (c: Buffer) => {
-        if (settled) return;
-        if (buffered + c.length > this.responseBufferLimit) {
+    };
+    conn.request(
+      requestHead(req),
+      req.body,
+      (req.headers.get(":method") ?? "") === "HEAD",
+      {
+        onHead: () => (headSeen = true),
+        onBodyBytes: (total) => {
+          if (total <= this.responseBufferLimit) return true;
           // Envoy drains and resets: nothing more of this answer is read or kept.
-          chunks.length = 0;
           this.options.onResponseOverLimit?.();
-          clientReq.destroy();
-          finish({ response: null, reason: "reset" });
-          return;
-        }
-        buffered += c.length;
-        chunks.push(c);
-      });
-      res.on("end", () => {
-        const trailers = res.rawTrailers.length > 0 ? new HeaderMap().addNodeRaw(res.rawTrailers) : null;
-        finish({ response: { headers, body: Buffer.concat(chunks), trailers } });
-      });
-      res.on("aborted", () => finish({ response: null, reason: "reset" }));
-      res.on("error", () => finish({ response: null, reason: "reset" }));
-    });
-    clientReq.on("error", (e: NodeJS.ErrnoException) => {
-      if (settled) return;
-      if (responseStarted) {
-        finish({ response: null, reason: "reset" });
-      } else if (e.code === "ECONNREFUSED") {
-        finish({
-          response: localResponse(
-            503,
-            "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111",
-          ),
-        });
-      } else {
-        finish({
-          response: localResponse(
-            503,
-            "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-          ),
-        });
-      }
-    });
+          return false;
+        },
+        onResponse: (r) => {
+          conn.released(r.keepAlive && !settled);
+          finish({ response: { headers: r.headers, body: r.body, trailers: r.trailers } });
+        },
+        onError: (code, afterHead) => {
+          release();
+          if (afterHead) finish({ response: null, reason: "reset" });
+          else if (code === "ECONNREFUSED") {
+            finish({
+              response: localResponse(
+                503,
+                "upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: 111",
+              ),
+            });
+          } else {
+            finish({
+              response: localResponse(
+                503,
+                "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+              ),
+            });
+          }
+        },
+      },
+      release,
+    );
     if (req.timeoutMs > 0) {
       // Envoy's global route timeout: 504 before response headers, a reset after.
       timer = setTimeout(() => {
         if (settled) return;
-        const o: CalloutOutcome = responseStarted
+        const o: CalloutOutcome = headSeen
           ? { response: null, reason: "reset" }
           : { response: localResponse(504, "upstream request timeout") };
-        clientReq.destroy();
+        conn.destroy();
+        release();
         finish(o);
       }, req.timeoutMs);
     }
-    // Request trailers are not sent: Envoy's HTTP/1.1 codec drops them unless
-    // enable_trailers is set, which Istio does not do.
-    clientReq.end(req.body.length > 0 ? req.body : undefined);
     return {
       cancel: () => {
         if (settled) return;
         settled = true;
         if (timer) clearTimeout(timer);
-        clientReq.destroy();
+        conn.destroy();
+        release();
       },
     };
   }
 
   close(): void {
-    for (const a of this.agents.values()) a.destroy();
-    this.agents.clear();
+    this.pool.close();
   }
 }
+
+/**
+ * The request head as Envoy's HTTP/1 codec writes a callout: the request line from
+ * :method and :path, host from :authority, the module's headers in its order (its
+ * bytes, unchanged), and the body's content-length (Envoy's httpCall sets it; an
+ * empty body of a method that may carry one is sent as content-length: 0).
+ * Request trailers are not sent: Envoy's HTTP/1.1 codec drops them unless
+ * enable_trailers is set, which Istio does not do.
+ */
+function requestHead(req: HttpCallRequest): Buffer {
+  const parts: Buffer[] = [];
+  const method = req.headers.getBytes(":method") ?? Buffer.from("GET");
+  const path = req.headers.getBytes(":path") ?? Buffer.from("/");
+  parts.push(Buffer.from(method), SP, Buffer.from(path), HTTP11);
+  parts.push(HOST, Buffer.from(req.headers.getBytes(":authority") ?? Buffer.alloc(0)), CRLF);
+  let hasLength = false;
+  for (const [k, v] of req.headers.pairs()) {
+    if (k[0] === 0x3a) continue; // pseudo-headers
+    if (k.length === 14 && Buffer.from(k).toString("latin1") === "content-length") {
+      hasLength = true;
+      if (req.body.length > 0) continue; // replaced by the body's length below
+    }
+    parts.push(Buffer.from(k), COLON, Buffer.from(v), CRLF);
+  }
+  const m = Buffer.from(method).toString("latin1");
+  if (req.body.length > 0) parts.push(Buffer.from(`content-length: ${req.body.length}\r\n`, "latin1"));
+  else if (!hasLength && m !== "GET" && m !== "HEAD") parts.push(ZERO_LENGTH);
+  parts.push(CRLF);
+  return Buffer.concat(parts);
+}
+
+const SP = Buffer.from(" ");
+const HTTP11 = Buffer.from(" HTTP/1.1\r\n");
+const HOST = Buffer.from("host: ");
+const COLON = Buffer.from(": ");
+const CRLF = Buffer.from("\r\n");
+const ZERO_LENGTH = Buffer.from("content-length: 0\r\n");
