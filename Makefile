@@ -5,7 +5,7 @@ WASM := build/kserve-logger.wasm
 FILTER_SRC := $(wildcard filter/assembly/*.ts) asconfig.json
 NODE_TESTS = $(call find_tests,proxy-wasm-host/test testbed/test filter/test installer/test)
 
-.PHONY: all setup build oci typecheck lint test test-fast helm unit-test host-test filter-test installer-test node-test demo bench reliability clean
+.PHONY: all setup build oci typecheck lint test test-fast helm unit-test host-test filter-test installer-test node-test workers-test demo bench reliability clean
 
 all: build
 
@@ -70,7 +70,14 @@ test: typecheck lint build
 	@mkdir -p $(TEST_LOGS)
 	@set -o pipefail; $(MAKE) --no-print-directory unit-test 2>&1 | tee $(TEST_LOGS)/unit.log
 	@set -o pipefail; $(MAKE) --no-print-directory node-test 2>&1 | tee $(TEST_LOGS)/node.log
+	@set -o pipefail; $(MAKE) --no-print-directory workers-test 2>&1 | tee $(TEST_LOGS)/workers.log
 	@node --import tsx scripts/test-summary.ts $(TEST_LOGS)
+
+# The host's tests and the filter's in-process and socket tests again with 2 workers per host
+# (Envoy's --concurrency 2; tests of one VM's budget, batch or lifecycle pin workers: 1).
+WORKER_TESTS = $(call find_tests,proxy-wasm-host/test filter/test/e2e filter/test/inprocess testbed/test)
+workers-test: build
+	PROXY_WASM_HOST_WORKERS=2 $(NODE_TEST) $(WORKER_TESTS)
 
 # What needs no API server (no root, apt or Go): typecheck, lint, units and every Node test, with the
 # tests that need a real kube-apiserver skipped, and saying so.
@@ -78,6 +85,7 @@ test-fast: typecheck lint build
 	@mkdir -p $(TEST_LOGS)
 	@set -o pipefail; $(MAKE) --no-print-directory unit-test 2>&1 | tee $(TEST_LOGS)/unit.log
 	@set -o pipefail; KWL_NO_API_SERVER=1 $(NODE_TEST) $(NODE_TESTS) 2>&1 | tee $(TEST_LOGS)/node.log
+	@set -o pipefail; $(MAKE) --no-print-directory workers-test 2>&1 | tee $(TEST_LOGS)/workers.log
 	@node --import tsx scripts/test-summary.ts $(TEST_LOGS)
 
 demo: build

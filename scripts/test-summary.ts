@@ -1,5 +1,5 @@
 // One closing line over the test layers `make test` ran, read from their logs:
-//   tests: 73 as-pect, 262 node: 335 passed, 0 failed, 0 skipped
+//   tests: 73 as-pect, 262 node, 111 node with 2 workers: 446 passed, 0 failed, 0 skipped
 // (skipped counts skipped tests and skipped suites, e.g. the real-API-server ones under make test-fast)
 // Exit 1 when a log is missing or reports a failure (so the line cannot hide one).
 //   node --import tsx scripts/test-summary.ts LOG_DIR
@@ -13,7 +13,6 @@ const read = (f: string): string | undefined =>
 // eslint-disable-next-line no-control-regex -- ANSI colour codes
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
 const unit = read("unit.log");
-const node = read("node.log");
 let failed = 0;
 let passed = 0;
 const parts: string[] = [];
@@ -29,24 +28,32 @@ if (unit === undefined) {
   failed += all - ok;
 }
 let skipped = 0;
-if (node === undefined) {
-  parts.push("node: no log");
-  failed++;
-} else {
-  const n = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, "m").exec(node)?.[1] ?? NaN);
+// A Node test runner's log: `label` names it in the line (the workers run repeats tests with 2 workers).
+function nodeLog(file: string, label: string, required: boolean): void {
+  const log = read(file);
+  if (log === undefined) {
+    if (required) {
+      parts.push(`${label}: no log`);
+      failed++;
+    }
+    return;
+  }
+  const n = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, "m").exec(log)?.[1] ?? NaN);
   const [tests, pass, fail, skip] = [n("tests"), n("pass"), n("fail"), n("skipped")];
   if (Number.isNaN(tests)) {
-    parts.push("node: no summary (the run did not finish)");
+    parts.push(`${label}: no summary (the run did not finish)`);
     failed++;
-  } else {
-    // Node 20 counts a skipped suite as passed and not in "# skipped": count the SKIP lines
-    const skipLines = (node.match(/^\s*ok \d+ - .* # SKIP/gm) ?? []).length;
-    const skippedSuites = Math.max(0, skipLines - skip);
-    parts.push(`${tests} node`);
-    passed += pass - skippedSuites;
-    failed += fail;
-    skipped += skip + skippedSuites;
+    return;
   }
+  // Node 20 counts a skipped suite as passed and not in "# skipped": count the SKIP lines
+  const skipLines = (log.match(/^\s*ok \d+ - .* # SKIP/gm) ?? []).length;
+  const skippedSuites = Math.max(0, skipLines - skip);
+  parts.push(`${tests} ${label}`);
+  passed += pass - skippedSuites;
+  failed += fail;
+  skipped += skip + skippedSuites;
 }
+nodeLog("node.log", "node", true);
+nodeLog("workers.log", "node with 2 workers", false);
 console.log(`tests: ${parts.join(", ")}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 ? 1 : 0);

@@ -23,6 +23,8 @@ export interface PendingCallout {
   headers: HeaderMap;
   body: Buffer;
   timeoutMs: number;
+  /** The worker whose VM made it (set by WasmHost.pendingCallouts). */
+  worker?: number;
   cancel(): void;
 }
 

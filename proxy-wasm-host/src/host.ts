@@ -73,6 +73,21 @@ export interface WasmHostOptions {
   omitRootIdProperty?: boolean;
   /** Bytes of a callout's answer body kept for the plugin before the callout is reset (Envoy: 32 MiB). */
   calloutResponseBufferLimit?: number;
+  /**
+   * Envoy's --concurrency: worker threads, each with its own VM of the module and its own root
+   * context per configuration (so each has its own memory, budgets and caps), sharing one
+   * stats store (counters add up; a gauge is whatever a VM last set, as Envoy's shared gauge).
+   * Streams go to a worker per connection (newStream's `worker`, the sidecar's sockets), else
+   * round-robin. Default 1. All workers run on this process's event loop.
+   */
+  workers?: number;
+}
+
+/** One Envoy worker: its VM and the root context of the configuration in force there. */
+export interface HostWorker {
+  readonly index: number;
+  readonly vm: WasmVm;
+  activeRoot: RootContext | null;
 }
 
 /**
@@ -114,9 +129,8 @@ export class WasmHost implements StreamHost {
   readonly bufferLimitBytes: number;
   readonly stats = new StatsScope();
   readonly rootId: string;
-  vm!: WasmVm;
-  /** The root context of the configuration in force. */
-  activeRoot: RootContext | null = null;
+  readonly workers: HostWorker[] = [];
+  private nextWorker = 0;
   readonly abi: AbiVersion;
   private readonly module: WebAssembly.Module;
   private readonly logStore: LogStore;
@@ -129,7 +143,8 @@ export class WasmHost implements StreamHost {
   private readonly tickTimers = new Map<RootContext, NodeJS.Timeout>();
   private readonly drainTimers = new Map<RootContext, NodeJS.Timeout>();
   /** callouts "manual": the callouts waiting for the test, by token */
-  private readonly manual = new Map<number, { deliver(response: HttpCallResponse | null): void }>();
+  // keyed by worker index and token: tokens are per VM (cpp-host nextHttpCallId), so workers reuse them
+  private readonly manual = new Map<string, { deliver(response: HttpCallResponse | null): void }>();
   private readonly liveStreams = new Set<HttpStream>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -178,16 +193,32 @@ export class WasmHost implements StreamHost {
     };
   }
 
-  /** Loads and initializes the module (throws LoadError with Envoy's message on refusal). */
+  /** Loads and initializes the module, one VM per worker (throws LoadError with Envoy's message on refusal). */
   static async load(bytes: Uint8Array, options: WasmHostOptions = {}): Promise<WasmHost> {
     const host = new WasmHost(bytes, options);
+    // PROXY_WASM_HOST_WORKERS: the default for hosts that do not say (runs a test suite with several workers).
+    const n = options.workers ?? Number(process.env["PROXY_WASM_HOST_WORKERS"] ?? 1);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`workers must be a positive integer, got ${String(n)}`);
     try {
-      host.vm = WasmVm.create(host.module, host.abi, "worker", host.services("worker"));
+      for (let i = 0; i < n; i++) {
+        const vm = WasmVm.create(host.module, host.abi, "worker", host.services("worker"));
+        host.workers.push({ index: i, vm, activeRoot: null });
+      }
     } catch (e) {
       if (e instanceof LoadError) host.log(4, e.message);
       throw e;
     }
     return host;
+  }
+
+  /** The first worker's VM (the only one with workers: 1). */
+  get vm(): WasmVm {
+    return this.workers[0]!.vm;
+  }
+
+  /** The first worker's root context of the configuration in force. */
+  get activeRoot(): RootContext | null {
+    return this.workers[0]!.activeRoot;
   }
 
   // ---- configuration ----------------------------------------------------------------
@@ -210,7 +241,7 @@ export class WasmHost implements StreamHost {
     if (this.activeRoot && this.activeRoot.pluginConfig.equals(bytes)) {
       return done({ accepted: true, unchanged: true, rootContextId: this.activeRoot.id });
     }
-    if (this.vm.failed) {
+    if (this.workers.some((w) => w.vm.failed)) {
       this.log(4, `Wasm VM of plugin ${this.rootId} has failed; configuration not applied`);
       return done({ accepted: false, reason: "vm failed" });
     }
@@ -234,21 +265,29 @@ export class WasmHost implements StreamHost {
         return done({ accepted: false, reason: why });
       }
     }
-    const { root, ok } = this.vm.startRoot(this.rootId, bytes);
-    const configured = ok && this.vm.configureRoot(root);
-    if (!configured) {
-      const why = this.vm.failed ? this.vm.failReason : "proxy_on_configure returned false";
-      this.log(4, `Failed to configure plugin ${this.rootId}: ${why}; the previous configuration stays in force`);
-      if (!this.vm.failed) this.vm.shutdownRoot(root);
-      return done({ accepted: false, reason: why });
+    // Every worker gets the configuration (Envoy: each worker's VM gets its own root context).
+    const started: RootContext[] = [];
+    for (const w of this.workers) {
+      const { root, ok } = w.vm.startRoot(this.rootId, bytes);
+      const configured = ok && w.vm.configureRoot(root);
+      if (!configured) {
+        const why = w.vm.failed ? w.vm.failReason : "proxy_on_configure returned false";
+        this.log(4, `Failed to configure plugin ${this.rootId}: ${why}; the previous configuration stays in force`);
+        if (!w.vm.failed) w.vm.shutdownRoot(root);
+        for (const r of started) r.vm.shutdownRoot(r);
+        return done({ accepted: false, reason: why });
+      }
+      started.push(root);
     }
-    const old = this.activeRoot;
-    this.activeRoot = root;
-    if (old) {
-      old.state = "retired";
-      if (old.liveStreams === 0) this.releaseRoot(old);
-    }
-    return done({ accepted: true, rootContextId: root.id });
+    this.workers.forEach((w, i) => {
+      const old = w.activeRoot;
+      w.activeRoot = started[i]!;
+      if (old) {
+        old.state = "retired";
+        if (old.liveStreams === 0) this.releaseRoot(old);
+      }
+    });
+    return done({ accepted: true, rootContextId: started[0]!.id });
   }
 
   /** Same as configure(): Istio pushing a new pluginConfig at runtime. */
@@ -258,16 +297,18 @@ export class WasmHost implements StreamHost {
 
   /** The WasmPlugin is removed: its root is released like a replaced one. */
   removePlugin(): void {
-    const old = this.activeRoot;
-    this.activeRoot = null;
-    if (old) {
-      old.state = "retired";
-      if (old.liveStreams === 0) this.releaseRoot(old);
+    for (const w of this.workers) {
+      const old = w.activeRoot;
+      w.activeRoot = null;
+      if (old) {
+        old.state = "retired";
+        if (old.liveStreams === 0) this.releaseRoot(old);
+      }
     }
   }
 
   private releaseRoot(root: RootContext): void {
-    this.vm.shutdownRoot(root);
+    root.vm.shutdownRoot(root);
     if (root.state === "draining" && this.options.drainTimeoutMs !== undefined) {
       const t = setTimeout(() => {
         this.drainTimers.delete(root);
@@ -276,7 +317,7 @@ export class WasmHost implements StreamHost {
             3,
             `root context ${root.id} did not call proxy_done within ${this.options.drainTimeoutMs} ms; deleting it`,
           );
-          this.vm.deleteRoot(root, true);
+          root.vm.deleteRoot(root, true);
         }
       }, this.options.drainTimeoutMs);
       t.unref();
@@ -288,14 +329,34 @@ export class WasmHost implements StreamHost {
 
   /** A new HTTP stream on the configuration in force (context id allocated now, as Envoy's createFilter). */
   newStream(
-    opts: { sink?: StreamSink; connection?: ConnectionInfo; record?: boolean; passThrough?: boolean } = {},
+    opts: {
+      sink?: StreamSink;
+      connection?: ConnectionInfo;
+      record?: boolean;
+      passThrough?: boolean;
+      /** The worker that owns the stream's connection (index, taken modulo the worker count); else round-robin. */
+      worker?: number;
+    } = {},
   ): HttpStream {
+    const w = this.workerFor(opts.worker);
     // passThrough: the same stream machinery with no filter (no VM call at all), for comparisons.
     const s = opts.passThrough
       ? new HttpStream(null, null, this, opts.sink, opts.connection, opts.record ?? true)
-      : new HttpStream(this.vm, this.activeRoot, this, opts.sink, opts.connection, opts.record ?? true);
+      : new HttpStream(w.vm, w.activeRoot, this, opts.sink, opts.connection, opts.record ?? true);
     this.liveStreams.add(s);
     return s;
+  }
+
+  /** A worker for a new connection: the next one, round-robin (Envoy balances connections over workers). */
+  nextWorkerIndex(): number {
+    const i = this.nextWorker;
+    this.nextWorker = (i + 1) % this.workers.length;
+    return i;
+  }
+
+  private workerFor(index: number | undefined): HostWorker {
+    const i = index === undefined ? this.nextWorkerIndex() : index % this.workers.length;
+    return this.workers[i]!;
   }
 
   streamFinished(stream: HttpStream): void {
@@ -308,9 +369,11 @@ export class WasmHost implements StreamHost {
 
   /** Fires proxy_on_tick once on every root with a tick period (manual mode, or to hurry a timer). */
   tick(): void {
-    for (const ctx of [...this.vm.contexts.values()]) {
-      const root = ctx.isRoot ? (ctx as RootContext) : null;
-      if (root && root.tickPeriodMs > 0) this.vm.tick(root);
+    for (const w of this.workers) {
+      for (const ctx of [...w.vm.contexts.values()]) {
+        const root = ctx.isRoot ? (ctx as RootContext) : null;
+        if (root && root.tickPeriodMs > 0) w.vm.tick(root);
+      }
     }
   }
 
@@ -363,8 +426,10 @@ export class WasmHost implements StreamHost {
 
   pendingCallouts(): PendingCallout[] {
     const out: PendingCallout[] = [];
-    for (const ctx of this.vm.contexts.values()) {
-      if (ctx.isRoot) out.push(...(ctx as RootContext).callouts.values());
+    for (const w of this.workers) {
+      for (const ctx of w.vm.contexts.values()) {
+        if (ctx.isRoot) for (const c of (ctx as RootContext).callouts.values()) out.push({ ...c, worker: w.index });
+      }
     }
     return out;
   }
@@ -376,28 +441,39 @@ export class WasmHost implements StreamHost {
   answerCallout(
     token: number,
     answer: { status: number; headers?: HeaderInput; body?: string | Uint8Array; trailers?: HeaderInput },
+    worker?: number,
   ): void {
     // :status first, as Envoy's codec puts it
     const headers = HeaderMap.from([[":status", String(answer.status)], ...HeaderMap.from(answer.headers).toArray()]);
-    this.settleManual(token, {
-      headers,
-      body: Buffer.from(answer.body ?? ""),
-      trailers: answer.trailers ? HeaderMap.from(answer.trailers) : null,
-    });
+    this.settleManual(
+      token,
+      {
+        headers,
+        body: Buffer.from(answer.body ?? ""),
+        trailers: answer.trailers ? HeaderMap.from(answer.trailers) : null,
+      },
+      worker,
+    );
   }
 
   /** callouts "manual": the callout's connection is reset before an answer: on_http_call_response(token, 0, 0, 0). */
-  resetCallout(token: number): void {
-    this.settleManual(token, null);
+  resetCallout(token: number, worker?: number): void {
+    this.settleManual(token, null, worker);
   }
 
   /** callouts "manual": the callout's timeout runs out before response headers: the router's 504. */
-  timeOutCallout(token: number): void {
-    this.settleManual(token, localResponse(504, "upstream request timeout"));
+  timeOutCallout(token: number, worker?: number): void {
+    this.settleManual(token, localResponse(504, "upstream request timeout"), worker);
   }
 
-  private settleManual(token: number, response: HttpCallResponse | null): void {
-    const m = this.manual.get(token);
+  /** `worker`: whose callout, when several workers have one with this token (PendingCallout.worker). */
+  private settleManual(token: number, response: HttpCallResponse | null, worker?: number): void {
+    const keys =
+      worker !== undefined
+        ? [`${worker}:${token}`]
+        : this.workers.map((w) => `${w.index}:${token}`).filter((k) => this.manual.has(k));
+    if (keys.length > 1) throw new Error(`callout token ${token} is pending on several workers: say which`);
+    const m = keys.length === 1 ? this.manual.get(keys[0]!) : undefined;
     if (!m) throw new Error(`no pending callout with token ${token} (callouts: "manual" only)`);
     m.deliver(response);
   }
@@ -408,12 +484,14 @@ export class WasmHost implements StreamHost {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Linear memory of every worker's VM together (each is bounded on its own by the module's budget). */
   get memoryBytes(): number {
-    return this.vm.memoryBytes;
+    return this.workers.reduce((n, w) => n + w.vm.memoryBytes, 0);
   }
 
+  /** A worker's VM has failed (each fails on its own, as in Envoy). */
   get failed(): boolean {
-    return this.vm.failed;
+    return this.workers.some((w) => w.vm.failed);
   }
 
   contextCounts(): ContextCounts {
@@ -421,7 +499,7 @@ export class WasmHost implements StreamHost {
       activeRoots = 0,
       drainingRoots = 0,
       streams = 0;
-    for (const c of this.vm.contexts.values()) {
+    for (const c of this.workers.flatMap((w) => [...w.vm.contexts.values()])) {
       if (c.isRoot) {
         roots++;
         const st = (c as RootContext).state;
@@ -510,9 +588,10 @@ export class WasmHost implements StreamHost {
     };
     if (this.options.callouts === "manual") {
       // held until the test settles it; the body stays lent until then
-      this.manual.set(token, {
+      const key = `${this.workers.findIndex((w) => w.vm === vm)}:${token}`;
+      this.manual.set(key, {
         deliver: (response) => {
-          this.manual.delete(token);
+          this.manual.delete(key);
           try {
             vm.deliverHttpCallResponse(root, token, response);
           } finally {
@@ -523,7 +602,7 @@ export class WasmHost implements StreamHost {
       });
       return {
         cancel: () => {
-          if (!this.manual.delete(token)) return;
+          if (!this.manual.delete(key)) return;
           this.bodies.give(req.body);
           settle();
         },

@@ -71,6 +71,8 @@ export class Sidecar {
   private readonly upstream: URL;
   private readonly agent = new http.Agent({ keepAlive: true });
   private readonly streams = new Set<HttpStream>();
+  /** The worker each downstream connection belongs to (Envoy: a connection stays on one worker). */
+  private readonly connectionWorker = new WeakMap<object, number>();
 
   private constructor(
     readonly host: WasmHost,
@@ -92,6 +94,15 @@ export class Sidecar {
 
   get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  private workerOf(socket: object): number {
+    let w = this.connectionWorker.get(socket);
+    if (w === undefined) {
+      w = this.host.nextWorkerIndex();
+      this.connectionWorker.set(socket, w);
+    }
+    return w;
   }
 
   get url(): string {
@@ -122,6 +133,7 @@ export class Sidecar {
       stream.complete();
     };
     const stream: HttpStream = this.host.newStream({
+      worker: this.workerOf(req.socket),
       record: false,
       passThrough: this.options.passThrough ?? false,
       connection: {

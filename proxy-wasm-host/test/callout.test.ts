@@ -135,7 +135,7 @@ test("when a root context is destroyed its pending callouts are cancelled: no ca
 });
 
 test("a root whose on_done returns false stays until it calls proxy_done", async () => {
-  const host = await probe("delay_done done_on_tick tick=1000", "127.0.0.1:1", { ticks: "manual" });
+  const host = await probe("delay_done done_on_tick tick=1000", "127.0.0.1:1", { ticks: "manual", workers: 1 });
   assert.ok(host.configure("tick=1000 done_on_tick").accepted);
   assert.deepEqual(host.contextCounts(), { roots: 2, activeRoots: 1, drainingRoots: 1, streams: 0 });
   assert.ok(messages(host).includes("on_done ctx=1"));

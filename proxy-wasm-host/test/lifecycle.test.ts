@@ -1,4 +1,4 @@
-// Plugin lifecycle: refused configurations keep the previous one, traps fail the
+// Plugin lifecycle of one worker's VM (workers: 1): refused configurations keep the previous one, traps fail the
 // VM for good (fail-open skips the filter, fail-closed answers 503), a new
 // pluginConfig gets a new root while in-flight streams keep the old one.
 import { test } from "node:test";
@@ -14,7 +14,7 @@ const REQ: [string, string][] = [
 ];
 
 test("a refused configuration (false or trap, caught by the canary) leaves the previous one in force", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe" });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe" });
   assert.ok(host.configure("first").accepted);
   const root = host.activeRoot!;
   for (const bad of ["refuse", "trap_configure"]) {
@@ -34,7 +34,7 @@ test("a refused configuration (false or trap, caught by the canary) leaves the p
 });
 
 test("without a canary a refusal is seen by the worker: its new root is released, the old stays", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", canary: false });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe", canary: false });
   assert.ok(host.configure("first").accepted);
   const r = host.configure("refuse");
   assert.equal(r.accepted, false);
@@ -44,7 +44,7 @@ test("without a canary a refusal is seen by the worker: its new root is released
 });
 
 test("a host call the host does not implement (shared queues): named in the log, and the VM traps", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", failOpen: true });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe", failOpen: true });
   assert.ok(host.configure("shared_queue").accepted, "importing it is fine");
   host.newStream().sendRequestHeaders(REQ, { endOfStream: true });
   assert.ok(host.failed, "no made-up answer: the VM traps");
@@ -55,7 +55,7 @@ test("a host call the host does not implement (shared queues): named in the log,
 });
 
 test("a trap with fail-open: VM failed for good, the filter is skipped, traffic flows untouched", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", failOpen: true });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe", failOpen: true });
   assert.ok(host.configure("trap=request_body").accepted);
   assert.equal(host.metric(HOST_STAT_VM_FAILED), undefined, "no failure yet");
   const s = host.newStream();
@@ -85,7 +85,7 @@ test("a trap with fail-open: VM failed for good, the filter is skipped, traffic 
 });
 
 test("a trap with fail-closed: 503 local reply wasm_fail_stream, for this and later streams", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe" });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe" });
   assert.ok(host.configure("trap=request_headers").accepted);
   const s = host.newStream();
   s.sendRequestHeaders(REQ, { endOfStream: true });
@@ -99,7 +99,7 @@ test("a trap with fail-closed: 503 local reply wasm_fail_stream, for this and la
 });
 
 test("reconfiguration: a new root in the same VM; in-flight streams keep the old root until they end", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe" });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe" });
   assert.ok(host.configure("v1").accepted);
   const s = host.newStream();
   s.sendRequestHeaders(REQ);
@@ -119,7 +119,7 @@ test("reconfiguration: a new root in the same VM; in-flight streams keep the old
 });
 
 test("ticks: set_tick_period arms a per-root timer; manual mode fires only on host.tick()", async () => {
-  const host = await WasmHost.load(fixture("probe"), { rootId: "probe", ticks: "manual" });
+  const host = await WasmHost.load(fixture("probe"), { workers: 1, rootId: "probe", ticks: "manual" });
   assert.ok(host.configure("tick=5").accepted);
   assert.equal(find(host, "tick root=").length, 0);
   host.tick();

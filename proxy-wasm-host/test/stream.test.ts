@@ -133,7 +133,7 @@ test("request headers: readable only in on_request_headers; BadArgument later, e
 });
 
 test("context ids come from one per-VM counter: root 1, streams 2, 3, ...", async () => {
-  const host = await probe("");
+  const host = await probe("", { workers: 1 });
   assert.equal(host.activeRoot!.id, 1);
   const a = host.newStream();
   const b = host.newStream();

@@ -10,6 +10,7 @@ import { byType, events, pluginConfig, post, settledCounters, TYPE_REQUEST, TYPE
 test("batch.maxEvents: events leave together as one batch request, each a valid CloudEvent with the same attributes as binary mode", async () => {
   const annotations = { "serving.example.com/tenant": 'Zürich, "q"\n', "serving.example.com/model-version": "v3" };
   const stack = await startStack({
+    host: { workers: 1 }, // a batch gathers the events of one worker's VM
     pluginConfig: pluginConfig({
       batch: { maxEvents: 4, intervalMs: 60000 },
       annotations,
@@ -56,7 +57,10 @@ test("batch.maxEvents: events leave together as one batch request, each a valid 
 });
 
 test("batch.intervalMs: a partial batch leaves when the interval has passed", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig({ batch: { maxEvents: 100, intervalMs: 50 } }) });
+  const stack = await startStack({
+    host: { workers: 1 }, // one worker's batch
+    pluginConfig: pluginConfig({ batch: { maxEvents: 100, intervalMs: 50 } }),
+  });
   try {
     await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "ce-id": "lonely" });
     const evs = await events(stack, 2);

@@ -47,6 +47,7 @@ export class Emulator {
   static async start(config: object = pluginConfig(), options: WasmHostOptions = {}): Promise<Emulator> {
     const clock = { now: 1_767_225_600_000_000_000n }; // 2026-01-01T00:00:00Z
     const host = await WasmHost.load(WASM, {
+      workers: 1, // proxytest emulates one VM: what one Envoy worker runs
       rootId: "kserve-logger",
       failOpen: true,
       callouts: "manual",

@@ -96,7 +96,11 @@ test("bodies past limits.maxHeldBytes are cut where the budget ends, marked ce-o
 });
 
 test("at the default budget, 1,200 held 128 KiB bodies (half sent: 75 MiB) keep linear memory within 64 MiB + GC slack + 4 MiB", async () => {
-  const stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxInflightCallouts: 4096 } }) });
+  // One worker: the budget and the bound on linear memory are a VM's (each worker has its own).
+  const stack = await startStack({
+    host: { workers: 1 },
+    pluginConfig: pluginConfig({ limits: { maxInflightCallouts: 4096 } }),
+  });
   try {
     const held = await heldBodies(stack, { connections: 1200, announce: 128 * 1024, send: 64 * 1024, complete: true });
     const statuses = await held.finish();
@@ -112,7 +116,10 @@ test("at the default budget, 1,200 held 128 KiB bodies (half sent: 75 MiB) keep 
 
 test("a stream the budget has no room for is passed through and its events are counted as dropped", async () => {
   // 1 MiB budget, 1 KiB per logged stream: a few thousand open streams fill it.
-  const stack = await startStack({ pluginConfig: pluginConfig({ limits: { maxHeldBytes: MiB } }) });
+  const stack = await startStack({
+    host: { workers: 1 },
+    pluginConfig: pluginConfig({ limits: { maxHeldBytes: MiB } }),
+  });
   try {
     const held = await heldBodies(stack, { connections: 1500, announce: 64, send: 1, complete: true });
     const statuses = await held.finish();
