@@ -6,6 +6,7 @@
 // (as Istio pushing a new pluginConfig).
 
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import { parseArgs } from "node:util";
 import { WasmHost } from "./host.js";
 import { Sidecar } from "./sidecar.js";
@@ -29,6 +30,7 @@ Flags:
   --log-level LEVEL           trace|debug|info|warn|error|critical (default info)
   --no-legacy-node            serve node metadata only under xds.node, as recent Envoy does
   --drain-timeout-ms N        bound on how long a replaced root context may drain
+  --concurrency N             workers, each with its own VM (Envoy's --concurrency; default: the cores)
   -h, --help                  this help
 `;
 
@@ -54,6 +56,7 @@ try {
       "log-level": { type: "string", default: "info" },
       "no-legacy-node": { type: "boolean", default: false },
       "drain-timeout-ms": { type: "string" },
+      concurrency: { type: "string" },
     },
   });
 } catch (e) {
@@ -79,7 +82,12 @@ for (const c of values.cluster ?? []) {
 
 const readConfig = (): string => (values.config ? readFileSync(values.config, "utf8") : "");
 
+const concurrency = values.concurrency === undefined ? os.availableParallelism() : Number(values.concurrency);
+if (!Number.isInteger(concurrency) || concurrency < 1)
+  die(`--concurrency ${values.concurrency}: expected a positive integer`);
+
 const host = await WasmHost.load(readFileSync(values.wasm), {
+  workers: concurrency,
   rootId: values["root-id"],
   pluginName: values["plugin-name"],
   nodeMetadata: values["node-metadata"] ? JSON.parse(readFileSync(values["node-metadata"], "utf8")) : {},
@@ -94,7 +102,7 @@ const r = host.configure(readConfig());
 if (!r.accepted) console.error(`configuration refused: ${r.reason}`);
 
 const sidecar = await Sidecar.start(host, { upstream: values.upstream, port: Number(values.listen) });
-console.error(`sidecar listening on ${sidecar.url} -> ${values.upstream}`);
+console.error(`sidecar listening on ${sidecar.url} -> ${values.upstream} (${concurrency} workers)`);
 
 process.on("SIGHUP", () => {
   const res = sidecar.reconfigure(readConfig());

@@ -13,6 +13,18 @@ test("the host's cli.ts: --help prints the usage; an unknown flag names it, no s
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^Usage:\n {2}node --import tsx proxy-wasm-host\/src\/cli\.ts --wasm FILE --upstream URL/m);
   assert.match(help.stdout, /--cluster NAME=HOST:PORT/);
+  assert.match(help.stdout, /--concurrency N .*Envoy's --concurrency/);
+  const zero = run([
+    "proxy-wasm-host/src/cli.ts",
+    "--wasm",
+    "x",
+    "--upstream",
+    "http://127.0.0.1:1",
+    "--concurrency",
+    "0",
+  ]);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /--concurrency 0: expected a positive integer/);
   const bad = run(["proxy-wasm-host/src/cli.ts", "--bogus"]);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /Unknown option '--bogus'/);
