@@ -4,10 +4,6 @@
 // call at all). Three processes on 127.0.0.1: this one runs only the sidecars;
 // a child runs the model server and the sink; a child per run is the client.
 
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 import { Sidecar, WasmHost } from "proxy-wasm-host";
 import {
   CLUSTER,
@@ -23,9 +19,7 @@ import {
   verdict,
 } from "./lib.js";
 import type { Module, Settings } from "./inprocess.js";
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, "..");
+import { firstLine, tsxChild } from "./children.js";
 
 interface LoadResult {
   rps: number;
@@ -60,26 +54,6 @@ export interface LoopbackResult {
   warm: number;
   runs: number;
   rows: LoopbackRow[];
-}
-
-function tsxChild(file: string, args: string[]): ReturnType<typeof spawn> {
-  return spawn(process.execPath, ["--import", "tsx", path.join(HERE, file), ...args], {
-    cwd: REPO,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-}
-
-async function firstLine(child: ReturnType<typeof spawn>): Promise<string> {
-  const rl = createInterface({ input: child.stdout! });
-  return new Promise((resolve, reject) => {
-    rl.once("line", (l) => {
-      rl.close();
-      resolve(l);
-    });
-    child.once("exit", (code) =>
-      reject(new Error(`${String(child.spawnargs[3])} exited with ${code} before answering`)),
-    );
-  });
 }
 
 // The sidecar process's CPU is read around the whole run (warm-up included: the

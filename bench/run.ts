@@ -4,7 +4,7 @@
 // assert timings.
 //
 //   node --import tsx --expose-gc bench/run.ts [--quick] [--write docs/benchmarks.md]
-//        [--runs N] [--baseline <wasm>|none] [--only 1,2,3,4,5]
+//        [--runs N] [--baseline <wasm>|none] [--only 1,2,3,4,5,6]
 //
 // --baseline: a module built from an earlier commit, measured beside the current
 // build in the same run (default: the one in bench/baseline/). --quick: a few
@@ -29,6 +29,7 @@ import {
 } from "./inprocess.js";
 import { loopback, loopbackTable } from "./loopback.js";
 import { hostileConfigTable, hostileConfigs, redaction, redactionTable } from "./hardening.js";
+import { agentTable, sideBySide } from "./agent.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..");
@@ -52,7 +53,7 @@ function defaultBaseline(): string | undefined {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const settings: Settings = { quick, runs: Number(arg("--runs") ?? (quick ? 1 : 5)) };
-  const only = new Set((arg("--only") ?? "1,2,3,4,5").split(",").map((s) => s.trim()));
+  const only = new Set((arg("--only") ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
   const write = arg("--write");
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run make build (npm run bench does)`);
   const modules: Module[] = [{ label: "current", wasm: readFileSync(WASM) }];
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
     show(redactionTable(await redaction(modules, settings)));
     show(hostileConfigTable(await hostileConfigs(modules, settings)));
   }
+  // Builds KServe's agent on first use (test-infra/kserve-agent); skipped in --quick mode.
+  if (only.has("6") && !quick) show(agentTable(await sideBySide(modules, settings)));
   console.log(`bench done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (write) {
     const notes = path.join(HERE, "notes.md");
