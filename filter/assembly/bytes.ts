@@ -14,6 +14,18 @@ export function lit(s: string): ArrayBuffer {
   return n == l.byteLength && memory.compare(p, changetype<usize>(l), <usize>n) == 0;
 }
 
+// memory.copy is a call out of the Wasm code in V8; the short pieces an event is
+// made of (header names, ids, times) are copied eight bytes at a time instead.
+@inline export function copyBytes(dst: usize, src: usize, n: i32): void {
+  if (n > 64) {
+    memory.copy(dst, src, <usize>n);
+    return;
+  }
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+}
+
 // A plain decimal of at most 12 digits at [p, p+n) (content-length, :status), or -1.
 export function parseDecimal(p: usize, n: i32): i64 {
   if (n <= 0 || n > 12) return -1;
@@ -67,7 +79,7 @@ export class ByteBuilder {
   bytes(src: usize, n: i32): void {
     if (n <= 0) return;
     this.ensure(n);
-    memory.copy(this.ptr + <usize>this.len, src, <usize>n);
+    copyBytes(this.ptr + <usize>this.len, src, n);
     this.len += n;
   }
 
