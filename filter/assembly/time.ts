@@ -10,7 +10,23 @@ import { ByteBuilder } from "./bytes";
 let cachedDay: i64 = -1;
 const dayText = new ByteBuilder(16);
 
+// The last time written, as text: a response event's ce-time and ce-recordedtime are one clock read.
+let lastNanos: u64 = 0;
+let lastText = new ByteBuilder(40);
+
 export function appendRfc3339Nano(out: ByteBuilder, unixNanos: u64): void {
+  if (unixNanos == lastNanos && lastText.len > 0) {
+    out.bytes(lastText.ptr, lastText.len);
+    return;
+  }
+  const start = out.len;
+  formatRfc3339Nano(out, unixNanos);
+  lastNanos = unixNanos;
+  lastText.reset();
+  lastText.bytes(out.ptr + <usize>start, out.len - start);
+}
+
+function formatRfc3339Nano(out: ByteBuilder, unixNanos: u64): void {
   const secs = <i64>(unixNanos / 1_000_000_000);
   const frac = <u32>(unixNanos % 1_000_000_000);
   const day = secs / 86400;

@@ -29,4 +29,6 @@ test("bench/run.ts --quick exits 0 and prints the table headers", { timeout: 180
   ]) {
     assert.ok(r.stdout.includes(title), `missing table: ${title}\n${r.stdout}`);
   }
+  // Section 6 (KServe's agent, built from source on first use) is never part of a quick run or of make test.
+  assert.ok(!r.stdout.includes("== 6."), "the side-by-side section stays out of --quick");
 });
