@@ -74,7 +74,9 @@ export async function workPerExchange(modules: Module[], s: Settings): Promise<W
     const x = new ExchangeShape(size);
     const n = iterationsFor(size, s.quick);
     const hosts = await Promise.all(modules.map((m) => inProcessHost(m.wasm, pluginConfig())));
-    for (const h of hosts) await exchanges(h, x, Math.max(2, Math.min(n, 50))); // warm-up (JIT, scratch buffers)
+    // Warm-up of a full run: V8 compiles a new module with its baseline compiler (Liftoff) and moves
+    // functions to the optimizing tier as they run; fewer exchanges left 1 KiB rows partly unoptimized.
+    for (const h of hosts) await exchanges(h, x, s.quick ? 2 : n); // warm-up (JIT, scratch buffers)
     const per: { floor: number[]; prof: Profiled[]; sampled: number[] }[] = modules.map(() => ({
       floor: [],
       prof: [],
