@@ -125,7 +125,13 @@ async function main(): Promise<void> {
         path: `/v1/models/${cfg.inferenceService}:predict`,
         init: {
           method: "POST",
-          headers: { "content-type": "application/json", "x-tenant": "acme", "x-request-id": "demo-request-1" },
+          headers: {
+            "content-type": "application/json",
+            "x-tenant": "acme",
+            // ce-id names the exchange (as KServe: without it, a new UUID); X-Request-Id travels as ce-requestid
+            "ce-id": "demo-request-1",
+            "x-request-id": "trace-7f3a",
+          },
           body: JSON.stringify({
             instances: [
               [6.8, 2.8, 4.8, 1.4],
@@ -155,7 +161,7 @@ async function main(): Promise<void> {
         path: `/v1/models/${cfg.inferenceService}:predict`,
         init: {
           method: "POST",
-          headers: { "content-type": "application/json", "x-test-status": "500", "x-request-id": "demo-request-4" },
+          headers: { "content-type": "application/json", "x-test-status": "500", "ce-id": "demo-request-4" },
           body: '{"instances":[[0]]}',
         },
       },
@@ -166,7 +172,7 @@ async function main(): Promise<void> {
       const res = await fetch(stack.url + c.path, c.init);
       console.log(`client: ${c.what}: ${res.status} ${await res.text()}`);
       const h = new Headers(c.init.headers);
-      const id = h.get("ce-id") ?? h.get("x-request-id");
+      const id = h.get("ce-id");
       if (id) statusById.set(id, res.status);
     }
     const expected = 5; // 2 × (request + response) + the 500's request

@@ -65,6 +65,7 @@ export const CONFIG_FIELDS: ConfigField[] = [
   new ConfigField("annotations", T_MAP, false, "{}", 0, 128),
   new ConfigField("logAllResponses", T_BOOLEAN, false, "false", 0, 0),
   new ConfigField("headerEncoding", T_STRING, false, "raw", 1, 16),
+  new ConfigField("eventId", T_STRING, false, "kserve", 1, 16),
   new ConfigField("limits", T_SECTION, false, "", 0, 0),
   new ConfigField("limits.maxBodyBytes", T_INTEGER, false, "1048576", 0, 67108864),
   new ConfigField("limits.maxMetadataBytes", T_INTEGER, false, "8192", 2, 65536),

@@ -36,6 +36,8 @@ export class Config {
   annotationValues: string[] = [];
   logAllResponses: bool = false;
   percentEncode: bool = false;
+  // eventId "x-request-id": ce-id falls back to the request's X-Request-Id before a new UUID.
+  idFromRequestId: bool = false;
   maxBodyBytes: i32 = <i32>intDefault("limits.maxBodyBytes");
   maxMetadataBytes: i32 = <i32>intDefault("limits.maxMetadataBytes");
   maxInflightCallouts: i32 = <i32>intDefault("limits.maxInflightCallouts");
@@ -286,6 +288,11 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
   if (enc !== null) {
     if (enc == "percent") cfg.percentEncode = true;
     else if (enc != "raw") c.fail("headerEncoding", "must be raw or percent, not " + quoted(enc));
+  }
+  const eventId = c.str(root, "eventId");
+  if (eventId !== null) {
+    if (eventId == "x-request-id") cfg.idFromRequestId = true;
+    else if (eventId != "kserve") c.fail("eventId", "must be kserve or x-request-id, not " + quoted(eventId));
   }
 
   const limits = c.section(root, "limits");

@@ -152,6 +152,9 @@ function jsonBytesAttr(out: ByteBuilder, opening: ArrayBuffer, value: ArrayBuffe
 const J_ID = lit(",\"id\":");
 const J_METADATA = lit(",\"metadata\":");
 const J_DATACONTENTTYPE = lit(",\"datacontenttype\":");
+const J_REQUESTID = lit(",\"requestid\":");
+const J_TRACEPARENT = lit(",\"traceparent\":");
+const J_TRACESTATE = lit(",\"tracestate\":");
 const J_TIME = lit(",\"time\":\"");
 const J_RECORDEDTIME = lit("\",\"recordedtime\":\"");
 const J_METADATATRUNCATED = lit(",\"metadatatruncated\":\"true\"");
@@ -200,6 +203,11 @@ export const REDACTION_OMITTED: i32 = 2; // "omitted": the body is left out
 export class ExchangeFields {
   id: ArrayBuffer = NO_BYTES; // ce-id
   contentType: ArrayBuffer | null = null; // the request's Content-Type, on both events (as KServe)
+  // Correlation: the request's X-Request-Id (ce-requestid) and W3C trace context (ce-traceparent,
+  // ce-tracestate: the CloudEvents distributed-tracing extension), when present and clean.
+  requestId: ArrayBuffer | null = null;
+  traceparent: ArrayBuffer | null = null;
+  tracestate: ArrayBuffer | null = null;
   metadata: ArrayBuffer = NO_BYTES; // ce-metadata JSON, already encoded as the configuration says
   metadataTruncated: bool = false;
   metadataOverBudget: bool = false; // limits.maxHeldBytes left the metadata out
@@ -299,6 +307,9 @@ const H_TIME = lit("ce-time");
 const H_RECORDEDTIME = lit("ce-recordedtime");
 const H_METADATA = lit("ce-metadata");
 const H_CONTENT_TYPE = lit("content-type");
+const H_REQUESTID = lit("ce-requestid");
+const H_TRACEPARENT = lit("ce-traceparent");
+const H_TRACESTATE = lit("ce-tracestate");
 const H_TRUNCATED = lit("ce-truncated");
 const H_METADATATRUNCATED = lit("ce-metadatatruncated");
 const H_OVERBUDGET = lit("ce-overbudget");
@@ -319,6 +330,12 @@ export function writeBinary(w: EventWriter, tpl: EventTemplate, e: EventFields, 
   w.header(H_METADATA, x.metadata, false); // encoded when it was built
   const ct = x.contentType;
   if (ct !== null) w.header(H_CONTENT_TYPE, ct, false);
+  const rid = x.requestId;
+  if (rid !== null) w.header(H_REQUESTID, rid, true);
+  const tp = x.traceparent;
+  if (tp !== null) w.header(H_TRACEPARENT, tp, true);
+  const ts = x.tracestate;
+  if (ts !== null) w.header(H_TRACESTATE, ts, true);
   if (e.truncated) w.header(H_TRUNCATED, V_TRUE, false);
   if (x.metadataTruncated) w.header(H_METADATATRUNCATED, V_TRUE, false);
   if (e.overBudget) w.header(H_OVERBUDGET, V_TRUE, false);
@@ -350,6 +367,12 @@ export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: EventF
   if (x.metadataTruncated) out.lit(J_METADATATRUNCATED);
   const ct = x.contentType;
   if (ct !== null) jsonBytesAttr(out, J_DATACONTENTTYPE, ct);
+  const rid = x.requestId;
+  if (rid !== null) jsonBytesAttr(out, J_REQUESTID, rid);
+  const tp = x.traceparent;
+  if (tp !== null) jsonBytesAttr(out, J_TRACEPARENT, tp);
+  const ts = x.tracestate;
+  if (ts !== null) jsonBytesAttr(out, J_TRACESTATE, ts);
   if (e.truncated) out.lit(J_TRUNCATED);
   if (e.overBudget) out.lit(J_OVERBUDGET);
   if (e.status >= 0) {

@@ -38,6 +38,9 @@ const K_CE_ID = lit("ce-id");
 const K_REQUEST_ID = lit("x-request-id");
 const K_CONTENT_TYPE = lit("content-type");
 const K_CONTENT_LENGTH = lit("content-length");
+const K_TRACEPARENT = lit("traceparent");
+const K_TRACESTATE = lit("tracestate");
+const MAX_TRACESTATE_BYTES = 512; // W3C Trace Context: 32 list members of at most 256 bytes; 512 is what vendors keep
 const K_STATUS = lit(":status");
 // One reader for every header block a stream reads (callbacks never overlap in a VM).
 const reader = new PairsReader();
@@ -173,6 +176,8 @@ export class LoggerStream extends Context {
     let ceId: i32 = -1, ceIdLen: i32 = 0;
     let xrid: i32 = -1, xridLen: i32 = 0;
     let ct: i32 = -1, ctLen: i32 = 0;
+    let tp: i32 = -1, tpLen: i32 = 0;
+    let ts: i32 = -1, tsLen: i32 = 0;
     const r = reader.resetAt(base, n);
     while (r.next()) {
       const off = <i32>(r.valuePtr - base);
@@ -184,6 +189,10 @@ export class LoggerStream extends Context {
         case 10:
           // Kubelet probes are passed through and not logged, as KServe does.
           if (r.keyIs(K_USER_AGENT) && bytesStartWith(r.valuePtr, r.valueLen, KUBE_PROBE)) return false;
+          if (ts < 0 && r.keyIs(K_TRACESTATE)) { ts = off; tsLen = r.valueLen; }
+          break;
+        case 11:
+          if (tp < 0 && r.keyIs(K_TRACEPARENT)) { tp = off; tpLen = r.valueLen; }
           break;
         case 12:
           if (xrid < 0 && r.keyIs(K_REQUEST_ID)) { xrid = off; xridLen = r.valueLen; }
@@ -205,9 +214,21 @@ export class LoggerStream extends Context {
     // A new record even for a reused stream: the last one may still be referenced by events in flight.
     const f = new ExchangeFields();
     this.fields = f;
-    // ce-id: the request's Ce-Id, else x-request-id, else a new UUID.
+    // ce-id as KServe makes it: the request's Ce-Id, else a new UUID (eventId x-request-id: the
+    // request's X-Request-Id before the UUID). X-Request-Id travels in ce-requestid either way.
+    const ridOk = xrid >= 0 && usableId(base + <usize>xrid, xridLen);
+    const tpOk = tp >= 0 && usableId(base + <usize>tp, tpLen);
+    const tsOk = ts >= 0 && usableText(base + <usize>ts, tsLen, MAX_TRACESTATE_BYTES);
+    // Charged beside STREAM_COST (which covers id and content type); left out, and said so, when it cannot be.
+    const correlation = (ridOk ? xridLen : 0) + (tpOk ? tpLen : 0) + (tsOk ? tsLen : 0);
+    if (correlation > 0 && reserve(correlation)) {
+      this.charged += correlation;
+      if (ridOk) f.requestId = copyOf(base + <usize>xrid, xridLen);
+      if (tpOk) f.traceparent = copyOf(base + <usize>tp, tpLen);
+      if (tsOk) f.tracestate = copyOf(base + <usize>ts, tsLen);
+    } else if (correlation > 0) f.metadataOverBudget = true;
     if (ceId >= 0 && usableId(base + <usize>ceId, ceIdLen)) f.id = copyOf(base + <usize>ceId, ceIdLen);
-    else if (xrid >= 0 && usableId(base + <usize>xrid, xridLen)) f.id = copyOf(base + <usize>xrid, xridLen);
+    else if (cfg.idFromRequestId && ridOk) f.id = copyOf(base + <usize>xrid, xridLen);
     else {
       const b = new ByteBuilder(36);
       appendUuidV4(b, this.requestTime);
@@ -326,7 +347,11 @@ function copyOf(p: usize, n: i32): ArrayBuffer {
 }
 
 function usableId(p: usize, n: i32): bool {
-  return n > 0 && n <= MAX_ID_BYTES && !isBlank(p, n) && isCleanHeaderText(p, n);
+  return usableText(p, n, MAX_ID_BYTES);
+}
+
+function usableText(p: usize, n: i32, max: i32): bool {
+  return n > 0 && n <= max && !isBlank(p, n) && isCleanHeaderText(p, n);
 }
 
 function isBlank(p: usize, n: i32): bool {

@@ -33,6 +33,7 @@ export interface PluginConfig {
   annotations: Record<string, string>;
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
+  eventId?: "kserve" | "x-request-id";
   limits?: {
     maxBodyBytes?: number;
     maxMetadataBytes?: number;
@@ -241,6 +242,7 @@ export function checkPluginConfig(cfg: unknown): string[] {
   if (cfg.logAllResponses !== undefined && typeof cfg.logAllResponses !== "boolean")
     errs.push("logAllResponses: must be a boolean");
   oneOf("headerEncoding", cfg.headerEncoding, ["raw", "percent"]);
+  oneOf("eventId", cfg.eventId, ["kserve", "x-request-id"]);
   // a section: only the table's keys, each integer in its table range
   const section = (name: string, v: unknown): v is Record<string, unknown> => {
     if (v === undefined) return false;

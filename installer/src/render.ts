@@ -45,6 +45,8 @@ export interface RenderOptions {
   batch?: PluginConfig["batch"];
   logAllResponses?: boolean;
   headerEncoding?: "raw" | "percent";
+  /** pluginConfig eventId: ce-id without a Ce-Id header is a new UUID (kserve) or the X-Request-Id */
+  eventId?: "kserve" | "x-request-id";
   /** JSON paths whose values the filter replaces by "[REDACTED]" (pluginConfig redactPaths) */
   redactPaths?: string[];
   /** pluginConfig source: fallback for ce-source when the pod name is unknown */
@@ -93,6 +95,7 @@ const OPTION_FLAGS: Record<string, string> = {
   redactPaths: "--redact-path",
   source: "--source",
   headerEncoding: "--header-encoding",
+  eventId: "--event-id",
 };
 
 /**
@@ -111,6 +114,7 @@ export function checkRenderOptions(opts: RenderOptions): string[] {
   if (opts.redactPaths) probe.redactPaths = opts.redactPaths;
   if (opts.source !== undefined) probe.source = opts.source;
   if (opts.headerEncoding !== undefined) probe.headerEncoding = opts.headerEncoding;
+  if (opts.eventId !== undefined) probe.eventId = opts.eventId;
   return checkPluginConfig(probe).map((e) => {
     const field = e.slice(0, e.indexOf(":"));
     const flag = OPTION_FLAGS[field] ?? OPTION_FLAGS[field.replace(/\[\d+\]$/, "")] ?? field;
@@ -279,6 +283,7 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   if (opts.source !== undefined) config.source = opts.source;
   if (opts.logAllResponses !== undefined) config.logAllResponses = opts.logAllResponses;
   if (opts.headerEncoding !== undefined) config.headerEncoding = opts.headerEncoding;
+  if (opts.eventId !== undefined) config.eventId = opts.eventId;
   if (opts.limits && Object.keys(opts.limits).length > 0) config.limits = opts.limits;
   if (opts.retry && Object.keys(opts.retry).length > 0) config.retry = opts.retry;
   if (opts.batch) config.batch = opts.batch;

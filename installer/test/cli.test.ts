@@ -158,6 +158,7 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
       /--retry-max-backoff-ms: 2000 \(default\) must not be smaller than retry\.initialBackoffMs 5000/,
     ],
     [["--header-encoding", "base64"], /--header-encoding: "base64" is not raw or percent/],
+    [["--event-id", "uuid"], /--event-id: "uuid" is not kserve or x-request-id/],
     [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
     [["--ce-endpoint", "revision"], /--ce-endpoint: "revision" is not traffic or kserve/],
     [

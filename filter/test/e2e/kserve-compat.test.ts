@@ -149,9 +149,47 @@ describe("mode all, as KServe's TestLogger", () => {
   });
 });
 
-describe("ids", () => {
-  test("Ce-Id first, then x-request-id, then a generated UUID; request and response share it", async () => {
+describe("ids and correlation", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  test("as KServe: Ce-Id, else a new UUID — two exchanges that reuse an X-Request-Id get two ids; it travels as ce-requestid", async () => {
     const stack = await startStack({ pluginConfig: pluginConfig(), sidecar: { generateRequestId: false } });
+    try {
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
+        "ce-id": "from-ce-id",
+        "x-request-id": "from-xrid",
+      });
+      // a client retry: the same X-Request-Id twice
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-request-id": "retried" });
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "x-request-id": "retried" });
+      await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { "ce-id": "x".repeat(300) });
+      const evs = await events(stack, 8);
+      const ids = [...new Set(evs.map((e) => e.event.id))];
+      assert.equal(ids.length, 4, "one id per exchange, shared by its two events");
+      assert.ok(ids.includes("from-ce-id"));
+      const generated = ids.filter((i) => i !== "from-ce-id");
+      for (const g of generated) assert.match(g, UUID, "no Ce-Id (or an over-long one): a UUID v4");
+      for (const id of ids) assert.equal(evs.filter((e) => e.event.id === id).length, 2);
+      const retried = evs.filter((e) => ext(e, "requestid") === "retried");
+      assert.equal(retried.length, 4, "both events of both exchanges carry the X-Request-Id");
+      assert.equal(new Set(retried.map((e) => e.event.id)).size, 2, "the retried exchanges keep distinct ids");
+      assert.equal(
+        ext(
+          evs.find((e) => e.event.id === "from-ce-id")!,
+          "requestid",
+        ),
+        "from-xrid",
+      );
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test("eventId x-request-id: Ce-Id first, then X-Request-Id, then a UUID (the behaviour before the option)", async () => {
+    const stack = await startStack({
+      pluginConfig: pluginConfig({ eventId: "x-request-id" }),
+      sidecar: { generateRequestId: false },
+    });
     try {
       await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', {
         "ce-id": "from-ce-id",
@@ -170,10 +208,32 @@ describe("ids", () => {
       assert.ok(ids.includes("from-xrid"));
       assert.ok(ids.includes("long-ce-id-ignored"), "an over-long Ce-Id is not used");
       const generated = ids.filter((i) => !["from-ce-id", "from-xrid", "long-ce-id-ignored"].includes(i));
-      assert.match(generated[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "a UUID v4");
-      for (const id of ids) assert.equal(evs.filter((e) => e.event.id === id).length, 2);
+      assert.match(generated[0]!, UUID, "a UUID v4");
     } finally {
       await stack.close();
+    }
+  });
+
+  test("W3C traceparent and tracestate travel as the distributed-tracing extension, in binary and batch mode", async () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const tracestate = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+    for (const extra of [{}, { batch: { maxEvents: 2, intervalMs: 60000 } }]) {
+      const stack = await startStack({ host: { workers: 1 }, pluginConfig: pluginConfig(extra) });
+      try {
+        await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { traceparent, tracestate });
+        await post(`${stack.url}/v1/models/m:predict`, '{"instances":[[1]]}', { tracestate: "x".repeat(513) });
+        const evs = await events(stack, 4);
+        const traced = evs.filter((e) => ext(e, "traceparent") === traceparent);
+        assert.equal(traced.length, 2, `both events of the traced exchange (${JSON.stringify(extra)})`);
+        for (const e of traced) assert.equal(ext(e, "tracestate"), tracestate);
+        assert.equal(
+          evs.filter((e) => ext(e, "tracestate") !== undefined).length,
+          2,
+          "a tracestate over 512 bytes is left out",
+        );
+      } finally {
+        await stack.close();
+      }
     }
   });
 });

@@ -220,6 +220,8 @@ describe("fuzz", () => {
         [":scheme", "http"],
         ["ce-id", v()],
         ["x-request-id", v()],
+        ["traceparent", v()],
+        ["tracestate", v()],
         ["content-type", v()],
         ["x-tenant", v()],
         ["x-tenant", v()],
@@ -255,6 +257,9 @@ describe("fuzz", () => {
       "ce-metadata",
       "ce-metadatatruncated",
       "ce-annotations",
+      "ce-requestid",
+      "ce-traceparent",
+      "ce-tracestate",
       "connection",
     ]);
     for (const e of sink.events) {
@@ -263,6 +268,12 @@ describe("fuzz", () => {
       assert.equal(JSON.parse(e.headers["ce-annotations"]!)["serving.example.com/tenant"], "acme\r\nce-type: forged");
       const md = JSON.parse(e.headers["ce-metadata"]!);
       assert.ok(Buffer.byteLength(e.headers["ce-metadata"]!) <= 8192, "metadata within limits.maxMetadataBytes");
+      for (const k of ["ce-requestid", "ce-traceparent", "ce-tracestate"]) {
+        const val = e.headers[k];
+        // no C0 control or DEL, and not blank
+        const clean = val === undefined || ([...val].every((c) => c >= " " && c !== "\x7f") && val.trim().length > 0);
+        assert.ok(clean, `${k} is clean text`);
+      }
       if (e.headers["ce-metadatatruncated"] === undefined)
         assert.equal((md["X-Tenant"] ?? []).length, 2, "both X-Tenant values kept when nothing was left out");
     }

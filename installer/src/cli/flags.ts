@@ -64,6 +64,7 @@ export const RENDER_OPTIONS: Options = {
   source: { type: "string" },
   "log-all-responses": { type: "boolean" },
   "header-encoding": { type: "string" },
+  "event-id": { type: "string" },
   "ce-endpoint": { type: "string" },
 };
 
@@ -123,6 +124,8 @@ export const RENDER_HELP: Record<string, string> = {
   "--ce-endpoint traffic|kserve":
     "traffic (default): ce-endpoint is default/canary from the ISVC's traffic split; kserve: as KServe's agent sends it, the pod label endpoint (normally empty)",
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
+  "--event-id kserve|x-request-id":
+    "pluginConfig eventId: ce-id without a Ce-Id header is a new UUID as KServe makes it (default) or the request's X-Request-Id",
 };
 
 /** -o as given; `-o=json` reaches parseArgs as "=json" (kubectl accepts that spelling). */
@@ -195,6 +198,9 @@ export function renderOptions(v: Values): RenderOptions {
   const enc = v["header-encoding"] as string | undefined;
   if (enc !== undefined && enc !== "raw" && enc !== "percent")
     throw new UsageError(`--header-encoding: "${enc}" is not raw or percent`);
+  const eventId = v["event-id"] as string | undefined;
+  if (eventId !== undefined && eventId !== "kserve" && eventId !== "x-request-id")
+    throw new UsageError(`--event-id: "${eventId}" is not kserve or x-request-id`);
   const ceEndpoint = v["ce-endpoint"] as string | undefined;
   if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
     throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
@@ -220,6 +226,7 @@ export function renderOptions(v: Values): RenderOptions {
     batch: Object.keys(batch).length > 0 ? batch : undefined,
     logAllResponses: v["log-all-responses"] === true ? true : undefined,
     headerEncoding: enc as "raw" | "percent" | undefined,
+    eventId: eventId as "kserve" | "x-request-id" | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
