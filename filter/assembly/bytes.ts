@@ -26,6 +26,22 @@ export function lit(s: string): ArrayBuffer {
   for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
 }
 
+// [p, p+n) contains the lower-case ASCII literal, letters compared case-insensitively.
+export function containsAsciiCaseless(p: usize, n: i32, lower: ArrayBuffer): bool {
+  const k = lower.byteLength;
+  const l = changetype<usize>(lower);
+  for (let i = 0; i + k <= n; i++) {
+    let j = 0;
+    for (; j < k; j++) {
+      let c = load<u8>(p + <usize>(i + j));
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c != load<u8>(l + <usize>j)) break;
+    }
+    if (j == k) return true;
+  }
+  return false;
+}
+
 // A plain decimal of at most 12 digits at [p, p+n) (content-length, :status), or -1.
 export function parseDecimal(p: usize, n: i32): i64 {
   if (n <= 0 || n > 12) return -1;

@@ -9,9 +9,9 @@
 // configuration's precomputed block, so nothing per event grows with the
 // number of annotations.
 
-import { ByteBuilder, NO_BYTES, lit, parseDecimal } from "./bytes";
+import { ByteBuilder, NO_BYTES, containsAsciiCaseless, lit, parseDecimal } from "./bytes";
 import {
-  EventFields, EventTemplate, EventWriter, NO_EXCHANGE, REDACTION_NONE, appendStructured, writeBatchHeaders, writeBinary,
+  EventFields, EventTemplate, EventWriter, NO_EXCHANGE, appendStructured, writeBatchHeaders, writeBinary,
 } from "./event";
 import { isJsonValue } from "./redact";
 import { Active } from "./active";
@@ -24,6 +24,7 @@ import { copyToBuffer, giveBuffer, heldBytes } from "./body-pool";
 const TICK_MS: u32 = 20;
 const RAND = memory.data(4);
 const STATUS = lit(":status");
+const JSON_WORD = lit("json");
 
 // One event on its way (event.ts built its fields) — or, in batch mode, one batch of events.
 // It references the stream's buffers; it copies nothing.
@@ -40,15 +41,9 @@ export class Outgoing extends EventFields {
 
   // A recycled event starts over as a new one (every field as the constructor leaves it).
   reuse(a: Active, tpl: EventTemplate): void {
+    this.resetEventFields();
     this.a = a;
     this.tpl = tpl;
-    this.exchange = NO_EXCHANGE;
-    this.eventTime = 0;
-    this.body = NO_BYTES;
-    this.truncated = false;
-    this.overBudget = false;
-    this.status = -1;
-    this.redaction = REDACTION_NONE;
     this.count = 1;
     this.isBatch = false;
     this.retries = 0;
@@ -175,7 +170,7 @@ export class Delivery {
   private isJsonBody(o: Outgoing): bool {
     const ct = o.exchange.contentType;
     if (ct === null || o.body.byteLength == 0) return false;
-    if (!String.UTF8.decode(ct).toLowerCase().includes("json")) return false;
+    if (!containsAsciiCaseless(changetype<usize>(ct), ct.byteLength, JSON_WORD)) return false;
     return isJsonValue(changetype<usize>(o.body), o.body.byteLength);
   }
 

@@ -224,6 +224,17 @@ export class EventFields {
   overBudget: bool = false; // limits.maxHeldBytes cut the body or the metadata short
   status: i32 = -1; // ce-statuscode when >= 0 (logAllResponses)
   redaction: i32 = REDACTION_NONE;
+
+  // Every field as declared above (a reused event, delivery.ts).
+  resetEventFields(): void {
+    this.exchange = NO_EXCHANGE;
+    this.eventTime = 0;
+    this.body = NO_BYTES;
+    this.truncated = false;
+    this.overBudget = false;
+    this.status = -1;
+    this.redaction = REDACTION_NONE;
+  }
 }
 
 // An event's body from its capture: the captured bytes, or their redacted copy when redactPaths

@@ -110,19 +110,6 @@ export function readHeaderValue(type: i32, key: ArrayBuffer): i32 {
   return readIntoScratch(imports.proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, OUT, OUT + 4));
 }
 
-export function getHeaderPairs(type: i32): ArrayBuffer | null {
-  clearOut();
-  if (imports.proxy_get_header_map_pairs(type, OUT, OUT + 4) != OK) return null;
-  return takeHostBlock();
-}
-
-// `key`: the name's bytes, encoded once by the caller (bytes.ts lit).
-export function getHeaderValue(type: i32, key: ArrayBuffer): ArrayBuffer | null {
-  clearOut();
-  if (imports.proxy_get_header_map_value(type, changetype<usize>(key), key.byteLength, OUT, OUT + 4) != OK) return null;
-  return takeHostBlock();
-}
-
 // A property by its path segments (joined with NUL, as Envoy expects), or null when absent.
 export function getProperty(segments: string[]): ArrayBuffer | null {
   const path = String.UTF8.encode(segments.join("\0"));
