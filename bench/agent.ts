@@ -199,6 +199,8 @@ export async function sideBySide(modules: Module[], s: Settings): Promise<AgentR
     const rows: AgentRow[] = points.flatMap((p) =>
       SYSTEMS.map((system) => ({ ...p, system, runs: [], cpuVsAgent: [], rpsVsAgent: [] })),
     );
+    const rowOf = (p: Point, system: System): AgentRow =>
+      rows.find((x) => x.size === p.size && x.concurrency === p.concurrency && x.system === system)!;
     for (let round = 0; round < rounds; round++) {
       for (const p of points) {
         const inRound = new Map<System, Run>();
@@ -224,11 +226,11 @@ export async function sideBySide(modules: Module[], s: Settings): Promise<AgentR
           const c = t.pid !== null ? (cpuUs(t.pid) - c0) / (p.n + warm) : NaN;
           const run: Run = { ...r, cpuUs: c, events, expected };
           inRound.set(system, run);
-          rows.find((x) => x.size === p.size && x.concurrency === p.concurrency && x.system === system)!.runs.push(run);
+          rowOf(p, system).runs.push(run);
         }
         const a = inRound.get("agent")!;
         for (const system of SYSTEMS) {
-          const row = rows.find((x) => x.size === p.size && x.concurrency === p.concurrency && x.system === system)!;
+          const row = rowOf(p, system);
           const r = inRound.get(system)!;
           row.cpuVsAgent.push(r.cpuUs / a.cpuUs);
           row.rpsVsAgent.push(r.rps / a.rps);

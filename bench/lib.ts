@@ -94,6 +94,13 @@ const OK_RESPONSE: HttpCallResponse = {
   trailers: null,
 };
 
+/** The pod the benchmarks' filter runs in, as Istio's node metadata gives it. */
+export const BENCH_NODE_METADATA = {
+  NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q",
+  NAMESPACE: "bench",
+  LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" },
+};
+
 /** A host whose callouts are answered in-process (202, from a later event-loop turn). */
 export async function inProcessHost(wasm: Uint8Array, config: object, canary = false): Promise<WasmHost> {
   const host = await WasmHost.load(wasm, {
@@ -101,11 +108,7 @@ export async function inProcessHost(wasm: Uint8Array, config: object, canary = f
     failOpen: true,
     canary,
     ticks: "manual",
-    nodeMetadata: {
-      NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q",
-      NAMESPACE: "bench",
-      LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" },
-    },
+    nodeMetadata: BENCH_NODE_METADATA,
     clusters: { [CLUSTER]: "127.0.0.1:9" },
     calloutResponder: () => OK_RESPONSE,
   });

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { Sidecar, WasmHost } from "proxy-wasm-host";
-import { CLUSTER, ROOT_ID, pluginConfig } from "./lib.js";
+import { BENCH_NODE_METADATA, CLUSTER, ROOT_ID, pluginConfig } from "./lib.js";
 
 interface Args {
   wasm: string;
@@ -19,11 +19,7 @@ const host = await WasmHost.load(readFileSync(a.wasm), {
   workers: a.workers,
   rootId: ROOT_ID,
   failOpen: true,
-  nodeMetadata: {
-    NAME: "sklearn-iris-predictor-00001-deployment-7d9f8c-x2k4q",
-    NAMESPACE: "bench",
-    LABELS: { "serving.kserve.io/inferenceservice": "sklearn-iris", component: "predictor" },
-  },
+  nodeMetadata: BENCH_NODE_METADATA,
   clusters: { [CLUSTER]: a.sink },
 });
 const r = host.configure(pluginConfig());
