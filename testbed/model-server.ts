@@ -6,11 +6,14 @@
 //   POST /echo                  echoes the body bytes and content-type (binary safe)
 //   GET  /stream?n=5            SSE: n events "data: {"token":i}\n\n", one per write
 //   GET  /chunked?n=3&size=10   chunked response of n chunks
+//   POST [/openai]/v1/chat/completions, [/openai]/v1/completions: OpenAI-compatible, streamed or
+//                               not, with and without usage (testbed/openai.ts has the knobs)
 //   any request with header x-test-status: <code> (or ?status=<code>) answers that code
 // CLI: tsx testbed/model-server.ts [--port 8080]
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { COMPLETION_ROUTE, serveCompletion } from "./openai.js";
 
 export interface ModelServerOptions {
   port?: number;
@@ -118,6 +121,14 @@ export class ModelServer {
             setImmediate(next);
           };
           return next();
+        }
+        const llm = COMPLETION_ROUTE.exec(p);
+        if (llm && req.method === "POST") {
+          serveCompletion(llm[1]!, body, req.headers, res, forced).catch((e: Error) => {
+            if (!res.headersSent) json(400, { error: e.message });
+            else res.destroy();
+          });
+          return;
         }
         if (p === "/chunked") {
           const n = Number(url.searchParams.get("n") ?? 3);

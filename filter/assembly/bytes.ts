@@ -42,6 +42,19 @@ export function containsAsciiCaseless(p: usize, n: i32, lower: ArrayBuffer): boo
   return false;
 }
 
+// [p, p+n) starts with the lower-case ASCII literal, letters compared case-insensitively.
+export function startsWithAsciiCaseless(p: usize, n: i32, lower: ArrayBuffer): bool {
+  const k = lower.byteLength;
+  if (n < k) return false;
+  const l = changetype<usize>(lower);
+  for (let j = 0; j < k; j++) {
+    let c = load<u8>(p + <usize>j);
+    if (c >= 0x41 && c <= 0x5a) c += 0x20;
+    if (c != load<u8>(l + <usize>j)) return false;
+  }
+  return true;
+}
+
 // A plain decimal of at most 12 digits at [p, p+n) (content-length, :status), or -1.
 export function parseDecimal(p: usize, n: i32): i64 {
   if (n <= 0 || n > 12) return -1;

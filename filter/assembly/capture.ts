@@ -54,7 +54,7 @@ export class Capture {
       whole = this.whole = bigger;
     }
     const space = whole.byteLength - this.captured;
-    this.captured += readBufferInto(bufferType, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
+    this.captured += readBufferInto(bufferType, 0, <u32>want, changetype<usize>(whole) + <usize>this.captured, space);
   }
 
   // A buffer for `need` bytes: exact when no more can come (end of body, the
@@ -69,6 +69,12 @@ export class Capture {
     }
     const buf = takeBuffer(size);
     return buf === null ? null : full(buf);
+  }
+
+  // Where captured byte `offset` is (valid until the next take).
+  at(offset: i32): usize {
+    const whole = this.whole;
+    return whole === null ? 0 : changetype<usize>(whole) + <usize>offset;
   }
 
   get truncated(): bool {

@@ -15,10 +15,11 @@ export const MAX_REDACT_PATH_SEGMENTS = 16;
 
 export const T_STRING = "string";
 export const T_INTEGER = "integer";
+export const T_NUMBER = "number"; // a JSON number within [min, max], fractions allowed
 export const T_BOOLEAN = "bool";
 export const T_STRINGS = "string[]";
 export const T_MAP = "object string→string";
-export const T_SECTION = "object"; // a group of fields: logger, limits, retry, batch
+export const T_SECTION = "object"; // a group of fields: logger, limits, retry, batch, sampling, llm
 
 export class ConfigField {
   constructor(
@@ -28,9 +29,9 @@ export class ConfigField {
     public required: boolean,
     /** the default as docs/plugin-config.md shows it; "" when required or a section */
     public def: string,
-    /** integer: the smallest value; string: the fewest characters */
+    /** integer, number: the smallest value; string: the fewest characters */
     public min: number,
-    /** integer: the largest value; string: the most characters; string[] and maps: the most entries */
+    /** integer, number: the largest value; string: the most characters; string[] and maps: the most entries */
     public max: number,
   ) {}
 
@@ -83,6 +84,12 @@ export const CONFIG_FIELDS: ConfigField[] = [
   new ConfigField("batch.maxEvents", T_INTEGER, false, "100", 1, 1000),
   new ConfigField("batch.maxBytes", T_INTEGER, false, "1048576", 1024, 16777216),
   new ConfigField("batch.intervalMs", T_INTEGER, false, "1000", 1, 60000),
+  new ConfigField("sampling", T_SECTION, false, "", 0, 0),
+  new ConfigField("sampling.rate", T_NUMBER, false, "1", 0, 1),
+  new ConfigField("sampling.header", T_STRING, false, "", 1, 256),
+  new ConfigField("llm", T_SECTION, false, "", 0, 0),
+  new ConfigField("llm.body", T_STRING, false, "raw", 1, 16),
+  new ConfigField("llm.maxEventBytes", T_INTEGER, false, "65536", 1024, 1048576),
 ];
 
 /** The field at `path`; the table is the contract, so an unknown path is a programming error. */

@@ -52,6 +52,13 @@ export class Config {
   batchMaxEvents: i32 = 0; // 0: one HTTP request per event (binary mode, as KServe's agent)
   batchMaxBytes: i32 = <i32>intDefault("batch.maxBytes");
   batchIntervalMs: i32 = <i32>intDefault("batch.intervalMs");
+  // sampling: an exchange is logged when its id's hash falls below rate × 2^53 (sampling.ts).
+  sampleRate: f64 = 1.0;
+  sampleHeader: string = ""; // lower case; "" = no per-request force/skip header
+  // llm: OpenAI-compatible completions get LLM extensions on their response events (llm.ts).
+  llm: bool = false;
+  llmReassemble: bool = false; // llm.body "reassembled": a streamed response's body in the non-streamed JSON shape
+  llmMaxEventBytes: i32 = <i32>intDefault("llm.maxEventBytes");
 
   endpointFor(revision: string): string {
     for (let i = 0; i < this.endpointRevisions.length; i++) {
@@ -106,6 +113,20 @@ class Checker {
       return def;
     }
     return <i32>v.n;
+  }
+
+  // The number at `path` (fractions allowed), its default when absent; the range is its table row's.
+  num(obj: JValue, path: string): f64 {
+    const f = configField(path);
+    const def = parseFloat(f.def);
+    const v = obj.get(f.key);
+    if (v === null) return def;
+    if (v.kind != JKind.Num) { this.fail(path, "must be a number, not " + v.kindName()); return def; }
+    if (!(v.n >= f.min && v.n <= f.max)) {
+      this.fail(path, "must be between " + (<i64>f.min).toString() + " and " + (<i64>f.max).toString());
+      return def;
+    }
+    return v.n;
   }
 
   bool(obj: JValue, key: string, field: string, def: bool): bool {
@@ -335,6 +356,27 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     if (c.error.length == 0 && cfg.maxBackoffMs < cfg.initialBackoffMs) {
       c.fail("retry.maxBackoffMs", "must not be smaller than retry.initialBackoffMs");
     }
+  }
+
+  const sampling = c.section(root, "sampling");
+  if (sampling !== null) {
+    cfg.sampleRate = c.num(sampling, "sampling.rate");
+    const h = c.str(sampling, "sampling.header");
+    if (h !== null) {
+      if (!isToken(h)) c.fail("sampling.header", quoted(h) + " is not a valid header name");
+      else cfg.sampleHeader = toLowerAscii(h);
+    }
+  }
+
+  const llm = c.section(root, "llm");
+  if (llm !== null) {
+    cfg.llm = true;
+    const body = c.str(llm, "llm.body");
+    if (body !== null) {
+      if (body == "reassembled") cfg.llmReassemble = true;
+      else if (body != "raw") c.fail("llm.body", "must be raw or reassembled, not " + quoted(body));
+    }
+    cfg.llmMaxEventBytes = c.int(llm, "llm.maxEventBytes");
   }
 
   if (c.error.length > 0) {

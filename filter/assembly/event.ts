@@ -215,6 +215,30 @@ export class ExchangeFields {
 
 export const NO_EXCHANGE = new ExchangeFields();
 
+// ce-llmusage: whether the server reported token usage.
+export const USAGE_REPORTED: i32 = 0; // "reported": the counts are the server's
+export const USAGE_ABSENT: i32 = 1; // "absent": the whole response was read and had none
+export const USAGE_UNKNOWN: i32 = 2; // "unknown": part of the response could not be read
+
+// A response event's LLM extensions (llm.ts; docs/events.md). Absent values are -1 or null.
+export class LlmFields {
+  model: ArrayBuffer | null = null; // as a JSON string body
+  streamed: bool = false;
+  usage: i32 = USAGE_ABSENT;
+  promptTokens: i64 = -1;
+  completionTokens: i64 = -1;
+  totalTokens: i64 = -1;
+  finishReason: ArrayBuffer | null = null;
+  ttftMs: i64 = -1;
+  durationMs: i64 = -1;
+  events: i32 = -1; // SSE events (streamed only)
+  skipped: i32 = 0; // SSE events not read: over llm.maxEventBytes, refused by the budget, not JSON
+  incomplete: bool = false;
+  reassembled: bool = false;
+  contentTruncated: bool = false;
+  overBudget: bool = false;
+}
+
 // One event: its exchange's fields and its own.
 export class EventFields {
   exchange: ExchangeFields = NO_EXCHANGE;
@@ -224,6 +248,7 @@ export class EventFields {
   overBudget: bool = false; // limits.maxHeldBytes cut the body or the metadata short
   status: i32 = -1; // ce-statuscode when >= 0 (logAllResponses)
   redaction: i32 = REDACTION_NONE;
+  llm: LlmFields | null = null; // LLM mode's extensions (response events of completion routes)
 
   // Every field as declared above (a reused event, delivery.ts).
   resetEventFields(): void {
@@ -234,6 +259,7 @@ export class EventFields {
     this.overBudget = false;
     this.status = -1;
     this.redaction = REDACTION_NONE;
+    this.llm = null;
   }
 }
 
@@ -241,12 +267,18 @@ export class EventFields {
 // is configured. A body that cannot be parsed (binary, truncated), is larger than maxRedactBytes,
 // or whose redacted copy the budget cannot hold is left out, never sent as it is.
 export function fillBody(e: EventFields, capture: Capture, redactor: Redactor | null, maxRedactBytes: i32): void {
-  let body = capture.body();
-  e.truncated = capture.truncated;
-  e.overBudget = capture.overBudget || e.exchange.metadataOverBudget;
+  const body = capture.body();
+  capture.release();
+  fillBodyWith(e, body, capture.truncated, capture.overBudget, redactor, maxRedactBytes);
+}
+
+// The same for a body that is not a capture (LLM mode's reassembled body): the caller's buffer, now the event's.
+export function fillBodyWith(e: EventFields, body: ArrayBuffer, truncated: bool, overBudget: bool, redactor: Redactor | null, maxRedactBytes: i32): void {
+  e.truncated = truncated;
+  e.overBudget = overBudget || e.exchange.metadataOverBudget;
   if (redactor !== null) {
     let red: ArrayBuffer | null = null;
-    if (!capture.truncated && body.byteLength <= maxRedactBytes) {
+    if (!truncated && body.byteLength <= maxRedactBytes) {
       const out = redactor.apply(body, maxRedactBytes * 2 + 1024);
       if (out !== null) {
         red = copyToBuffer(out.ptr, out.len);
@@ -263,7 +295,6 @@ export function fillBody(e: EventFields, capture: Capture, redactor: Redactor | 
       metrics().inc(metrics().redactionOmitted);
     }
   }
-  capture.release();
   e.body = body;
 }
 
@@ -326,6 +357,22 @@ const H_METADATATRUNCATED = lit("ce-metadatatruncated");
 const H_OVERBUDGET = lit("ce-overbudget");
 const H_STATUSCODE = lit("ce-statuscode");
 const H_REDACTION = lit("ce-redaction");
+const H_LLMMODEL = lit("ce-llmmodel");
+const H_LLMSTREAM = lit("ce-llmstream");
+const H_LLMUSAGE = lit("ce-llmusage");
+const H_LLMPROMPTTOKENS = lit("ce-llmprompttokens");
+const H_LLMCOMPLETIONTOKENS = lit("ce-llmcompletiontokens");
+const H_LLMTOTALTOKENS = lit("ce-llmtotaltokens");
+const H_LLMFINISHREASON = lit("ce-llmfinishreason");
+const H_LLMTTFTMS = lit("ce-llmttftms");
+const H_LLMDURATIONMS = lit("ce-llmdurationms");
+const H_LLMEVENTS = lit("ce-llmevents");
+const H_LLMSKIPPED = lit("ce-llmskipped");
+const H_LLMINCOMPLETE = lit("ce-llmincomplete");
+const H_LLMBODY = lit("ce-llmbody");
+const V_FALSE = lit("false");
+const V_REASSEMBLED = lit("reassembled");
+const USAGE_WORDS: ArrayBuffer[] = [lit("reported"), lit("absent"), lit("unknown")];
 const V_TRUE = lit("true");
 const V_APPLIED = lit("applied");
 const V_OMITTED = lit("omitted");
@@ -353,7 +400,56 @@ export function writeBinary(w: EventWriter, tpl: EventTemplate, e: EventFields, 
   if (e.status >= 0) w.decimalHeader(H_STATUSCODE, <u64>e.status);
   if (e.redaction == REDACTION_APPLIED) w.header(H_REDACTION, V_APPLIED, false);
   else if (e.redaction == REDACTION_OMITTED) w.header(H_REDACTION, V_OMITTED, false);
+  const l = e.llm;
+  if (l !== null) writeLlmBinary(w, l);
   return w.finish(tpl);
+}
+
+function writeLlmBinary(w: EventWriter, l: LlmFields): void {
+  const model = l.model;
+  if (model !== null) w.header(H_LLMMODEL, model, true);
+  w.header(H_LLMSTREAM, l.streamed ? V_TRUE : V_FALSE, false);
+  w.header(H_LLMUSAGE, unchecked(USAGE_WORDS[l.usage]), false);
+  if (l.promptTokens >= 0) w.decimalHeader(H_LLMPROMPTTOKENS, <u64>l.promptTokens);
+  if (l.completionTokens >= 0) w.decimalHeader(H_LLMCOMPLETIONTOKENS, <u64>l.completionTokens);
+  if (l.totalTokens >= 0) w.decimalHeader(H_LLMTOTALTOKENS, <u64>l.totalTokens);
+  const fr = l.finishReason;
+  if (fr !== null) w.header(H_LLMFINISHREASON, fr, true);
+  if (l.ttftMs >= 0) w.decimalHeader(H_LLMTTFTMS, <u64>l.ttftMs);
+  if (l.durationMs >= 0) w.decimalHeader(H_LLMDURATIONMS, <u64>l.durationMs);
+  if (l.events >= 0) w.decimalHeader(H_LLMEVENTS, <u64>l.events);
+  if (l.skipped > 0) w.decimalHeader(H_LLMSKIPPED, <u64>l.skipped);
+  if (l.incomplete) w.header(H_LLMINCOMPLETE, V_TRUE, false);
+  if (l.reassembled) w.header(H_LLMBODY, V_REASSEMBLED, false);
+}
+
+// The same extensions as structured-mode attributes (batch mode), strings as in binary mode.
+function appendLlmStructured(out: ByteBuilder, l: LlmFields): void {
+  const model = l.model;
+  if (model !== null) { out.ascii(",\"llmmodel\":\""); out.buffer(model); out.byte(0x22); }
+  out.ascii(l.streamed ? ",\"llmstream\":\"true\"" : ",\"llmstream\":\"false\"");
+  out.ascii(",\"llmusage\":\"");
+  out.buffer(unchecked(USAGE_WORDS[l.usage]));
+  out.byte(0x22);
+  jsonDecimalAttr(out, ",\"llmprompttokens\":\"", l.promptTokens);
+  jsonDecimalAttr(out, ",\"llmcompletiontokens\":\"", l.completionTokens);
+  jsonDecimalAttr(out, ",\"llmtotaltokens\":\"", l.totalTokens);
+  const fr = l.finishReason;
+  if (fr !== null) { out.ascii(",\"llmfinishreason\":\""); out.buffer(fr); out.byte(0x22); }
+  jsonDecimalAttr(out, ",\"llmttftms\":\"", l.ttftMs);
+  jsonDecimalAttr(out, ",\"llmdurationms\":\"", l.durationMs);
+  jsonDecimalAttr(out, ",\"llmevents\":\"", <i64>l.events);
+  if (l.skipped > 0) jsonDecimalAttr(out, ",\"llmskipped\":\"", <i64>l.skipped);
+  if (l.incomplete) out.ascii(",\"llmincomplete\":\"true\"");
+  if (l.reassembled) out.ascii(",\"llmbody\":\"reassembled\"");
+}
+
+// `opening` + the decimal + a closing quote, when the value is present (>= 0).
+function jsonDecimalAttr(out: ByteBuilder, opening: string, v: i64): void {
+  if (v < 0) return;
+  out.ascii(opening);
+  out.decimal(<u64>v);
+  out.byte(0x22);
 }
 
 // The request that carries a batch: only its template's static headers.
@@ -393,6 +489,8 @@ export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: EventF
   }
   if (e.redaction == REDACTION_APPLIED) out.lit(J_REDACTION_APPLIED);
   else if (e.redaction == REDACTION_OMITTED) out.lit(J_REDACTION_OMITTED);
+  const l = e.llm;
+  if (l !== null) appendLlmStructured(out, l);
   if (e.body.byteLength > 0) {
     if (bodyIsJson) {
       out.lit(J_DATA);

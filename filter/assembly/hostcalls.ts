@@ -47,13 +47,13 @@ export function getBufferBytes(type: i32, start: u32, length: u32): ArrayBuffer 
   return takeHostBlock();
 }
 
-// Reads [0, length) of a body buffer straight to `dst` (room bytes free there)
-// through the malloc hand-off; returns the bytes written, or -1 when the host
-// handed a block of its own instead (then it is copied to dst and released).
-export function readBufferInto(type: i32, length: u32, dst: usize, room: i32): i32 {
+// Reads [start, start+length) of a body buffer straight to `dst` (room bytes free there)
+// through the malloc hand-off; returns the bytes written (a block the host handed of its
+// own instead is copied to dst and released).
+export function readBufferInto(type: i32, start: u32, length: u32, dst: usize, room: i32): i32 {
   clearOut();
   armHandOff(dst, room);
-  const rc = imports.proxy_get_buffer_bytes(type, 0, length, OUT, OUT + 4);
+  const rc = imports.proxy_get_buffer_bytes(type, start, length, OUT, OUT + 4);
   disarmHandOff();
   if (rc != OK) return 0;
   const ptr = load<usize>(OUT);

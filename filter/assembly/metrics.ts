@@ -26,6 +26,8 @@ export class Metrics {
   overBudget: u32 = define(COUNTER, "kserve_logger_events_over_budget");
   // Bodies left out because they could not be redacted (not JSON, truncated, over limits.maxRedactBytes).
   redactionOmitted: u32 = define(COUNTER, "kserve_logger_redaction_omitted");
+  // Events left out by sampling (sampling.rate, sampling.header): not attempted, not dropped.
+  sampledOut: u32 = define(COUNTER, "kserve_logger_events_sampled_out");
   inflight: u32 = define(GAUGE, "kserve_logger_callouts_inflight");
   held: u32 = define(GAUGE, "kserve_logger_held_bytes");
 

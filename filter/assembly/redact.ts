@@ -15,6 +15,7 @@
 
 import { ByteBuilder } from "./bytes";
 import { JsonParser } from "./json";
+import { skipKey, skipScalar, skipString, skipWs } from "./json-scan";
 import { MAX_REDACT_PATH_SEGMENTS, configField } from "./config-fields";
 
 export const REDACTED = "\"[REDACTED]\"";
@@ -401,55 +402,6 @@ export class Redactor {
   }
 }
 
-@inline function skipWs(p: usize, end: usize): usize {
-  while (p < end) {
-    const c = load<u8>(p);
-    if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) break;
-    p++;
-  }
-  return p;
-}
-
-// After the opening quote at p: the position after the closing quote, or 0 when malformed.
-function skipString(p: usize, end: usize): usize {
-  p++;
-  while (p < end) {
-    const c = load<u8>(p);
-    if (c == 0x22) return p + 1;
-    if (c < 0x20) return 0;
-    p += c == 0x5c ? 2 : 1;
-  }
-  return 0;
-}
-
-// `"key" :` at p: the position after the colon, or 0.
-function skipKey(p: usize, end: usize): usize {
-  if (p >= end || load<u8>(p) != 0x22) return 0;
-  p = skipString(p, end);
-  if (p == 0) return 0;
-  p = skipWs(p, end);
-  if (p >= end || load<u8>(p) != 0x3a) return 0;
-  return p + 1;
-}
-
-// Literals (true, false, null) exactly; numbers loosely (a run of the characters a JSON
-// number may hold): its end, or 0. A run of letters fails at its first mismatch, so a large
-// non-JSON body costs a few bytes here, not a scan of all of it.
-function skipScalar(p: usize, end: usize): usize {
-  const first = load<u8>(p);
-  if (first >= 0x61 && first <= 0x7a) {
-    const n = literalAt(p, end);
-    return n == 0 ? 0 : p + <usize>n;
-  }
-  const start = p;
-  while (p < end) {
-    const c = load<u8>(p);
-    if (!((c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x2b || c == 0x2e || c == 0x65 || c == 0x45)) break;
-    p++;
-  }
-  return p == start ? 0 : p;
-}
-
 // One validator for every caller that only asks "is this JSON?" (batch mode's data vs data_base64).
 let validator: Redactor | null = null;
 
@@ -461,23 +413,4 @@ export function isJsonValue(p: usize, n: i32): bool {
 
 function sameBytes(a: ArrayBuffer, p: usize, n: i32): bool {
   return a.byteLength == n && memory.compare(changetype<usize>(a), p, <usize>n) == 0;
-}
-
-// Length of the literal true, false or null at p (not followed by another letter), else 0.
-function literalAt(p: usize, end: usize): i32 {
-  const n = matchWord(p, end, "true") || matchWord(p, end, "false") || matchWord(p, end, "null");
-  if (n == 0) return 0;
-  const q = p + <usize>n;
-  if (q < end) {
-    const c = load<u8>(q);
-    if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) return 0;
-  }
-  return n;
-}
-
-function matchWord(p: usize, end: usize, word: string): i32 {
-  const n = word.length;
-  if (p + <usize>n > end) return 0;
-  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != word.charCodeAt(i)) return 0;
-  return n;
 }

@@ -32,6 +32,8 @@ export interface LoggedComponent {
   logger: LoggerSpec;
   /** `spec.<component>.annotations` (for canaries: the stable predictor's, overlaid with the canary's) */
   annotations: Record<string, string>;
+  /** `spec.<component>.model.modelFormat.name`, when the component names one */
+  modelFormat?: string;
 }
 
 export interface Isvc {
@@ -116,6 +118,7 @@ export function parseIsvc(doc: unknown, defaultNamespace: string, diags: Diagnos
           loggerPath: source.path,
           logger,
           annotations: stringMap(comp.annotations, `spec.${c}.annotations`, d),
+          modelFormat: modelFormatOf(comp),
         });
       }
     }
@@ -125,6 +128,13 @@ export function parseIsvc(doc: unknown, defaultNamespace: string, diags: Diagnos
   const status = isObject(doc.status) ? doc.status : {};
   if (d.hasErrors) return undefined;
   return { name, namespace, uid, annotations, labels, components, canaryNames, status };
+}
+
+function modelFormatOf(comp: Record<string, unknown>): string | undefined {
+  const model = comp.model;
+  if (!isObject(model) || !isObject(model.modelFormat)) return undefined;
+  const name = model.modelFormat.name;
+  return typeof name === "string" ? name : undefined;
 }
 
 interface LoggerSource {

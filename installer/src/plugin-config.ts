@@ -12,6 +12,7 @@ import {
   MAX_REDACT_PATH_CHARS,
   MAX_REDACT_PATH_SEGMENTS,
   T_INTEGER,
+  T_NUMBER,
   configField,
   configKeys,
   intDefault,
@@ -46,6 +47,10 @@ export interface PluginConfig {
   redactPaths?: string[];
   /** CloudEvents batch mode (application/cloudevents-batch+json); absent: one request per event. */
   batch?: { maxEvents?: number; maxBytes?: number; intervalMs?: number };
+  /** one decision per exchange from its id; `header`: a request header that forces (`force`) or skips (`skip`) */
+  sampling?: { rate?: number; header?: string };
+  /** LLM extensions on the response events of OpenAI-compatible completion routes */
+  llm?: { body?: "raw" | "reassembled"; maxEventBytes?: number };
 }
 
 // The limits of docs/plugin-config.md: the filter's own table (filter/assembly/config-fields.ts),
@@ -84,6 +89,8 @@ export const LIMITS = {
   batchMaxEvents: range("batch.maxEvents"),
   batchMaxBytes: range("batch.maxBytes"),
   batchIntervalMs: range("batch.intervalMs"),
+  sampleHeaderChars: max("sampling.header"),
+  llmMaxEventBytes: range("llm.maxEventBytes"),
 } as const;
 
 /** Defaults the filter applies to absent fields (docs/plugin-config.md). */
@@ -154,6 +161,11 @@ export function checkPluginConfig(cfg: unknown): string[] {
   const int = (f: string, v: unknown, [lo, hi]: readonly [number, number]) => {
     if (v === undefined) return;
     if (typeof v !== "number" || !Number.isInteger(v)) errs.push(`${f}: must be an integer`);
+    else if (v < lo || v > hi) errs.push(`${f}: ${v} outside ${lo}..${hi}`);
+  };
+  const num = (f: string, v: unknown, [lo, hi]: readonly [number, number]) => {
+    if (v === undefined) return;
+    if (typeof v !== "number" || !Number.isFinite(v)) errs.push(`${f}: must be a number`);
     else if (v < lo || v > hi) errs.push(`${f}: ${v} outside ${lo}..${hi}`);
   };
   const oneOf = (f: string, v: unknown, allowed: readonly string[]) => {
@@ -252,8 +264,10 @@ export function checkPluginConfig(cfg: unknown): string[] {
     }
     const keys = configKeys(name);
     for (const k of Object.keys(v)) if (!keys.includes(k)) errs.push(`${name}.${k}: unknown field`);
-    for (const f of CONFIG_FIELDS)
+    for (const f of CONFIG_FIELDS) {
       if (f.section === name && f.type === T_INTEGER) int(f.path, v[f.key], [f.min, f.max]);
+      if (f.section === name && f.type === T_NUMBER) num(f.path, v[f.key], [f.min, f.max]);
+    }
     return true;
   };
   section("limits", cfg.limits);
@@ -274,6 +288,13 @@ export function checkPluginConfig(cfg: unknown): string[] {
   if (section("batch", cfg.batch) && errs.length === beforeBatch && cfg.headerEncoding === "percent") {
     errs.push("batch: headerEncoding percent applies to binary mode only; a batch carries its values in JSON");
   }
+  if (section("sampling", cfg.sampling)) {
+    const h = cfg.sampling.header;
+    str("sampling.header", h, 1, LIMITS.sampleHeaderChars, false);
+    if (typeof h === "string" && h.length > 0 && h.length <= LIMITS.sampleHeaderChars && !isToken(h))
+      errs.push(`sampling.header: "${h}" is not a valid header name`);
+  }
+  if (section("llm", cfg.llm)) oneOf("llm.body", cfg.llm.body, ["raw", "reassembled"]);
   if (cfg.redactPaths !== undefined) {
     if (!Array.isArray(cfg.redactPaths)) errs.push("redactPaths: must be a list of paths");
     else {

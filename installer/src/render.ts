@@ -47,6 +47,16 @@ export interface RenderOptions {
   headerEncoding?: "raw" | "percent";
   /** pluginConfig eventId: ce-id without a Ce-Id header is a new UUID (kserve) or the X-Request-Id */
   eventId?: "kserve" | "x-request-id";
+  /** pluginConfig sampling: the share of exchanges logged, and the force/skip header */
+  sampling?: PluginConfig["sampling"];
+  /**
+   * pluginConfig llm: "on" for every component, "off" for none, "auto" (default) for components
+   * served by KServe's Hugging Face runtime (model format huggingface), which serves the
+   * OpenAI-compatible routes /openai/v1/chat/completions and /openai/v1/completions.
+   */
+  llm?: "auto" | "on" | "off";
+  /** the llm section's fields when it is rendered */
+  llmOptions?: NonNullable<PluginConfig["llm"]>;
   /** JSON paths whose values the filter replaces by "[REDACTED]" (pluginConfig redactPaths) */
   redactPaths?: string[];
   /** pluginConfig source: fallback for ce-source when the pod name is unknown */
@@ -96,6 +106,12 @@ const OPTION_FLAGS: Record<string, string> = {
   source: "--source",
   headerEncoding: "--header-encoding",
   eventId: "--event-id",
+  "sampling.rate": "--sample-rate",
+  "sampling.header": "--sample-header",
+  sampling: "--sample-*",
+  "llm.body": "--llm-body",
+  "llm.maxEventBytes": "--llm-max-event-bytes",
+  llm: "--llm-*",
 };
 
 /**
@@ -115,6 +131,8 @@ export function checkRenderOptions(opts: RenderOptions): string[] {
   if (opts.source !== undefined) probe.source = opts.source;
   if (opts.headerEncoding !== undefined) probe.headerEncoding = opts.headerEncoding;
   if (opts.eventId !== undefined) probe.eventId = opts.eventId;
+  if (opts.sampling) probe.sampling = opts.sampling;
+  if (opts.llmOptions) probe.llm = opts.llmOptions;
   return checkPluginConfig(probe).map((e) => {
     const field = e.slice(0, e.indexOf(":"));
     const flag = OPTION_FLAGS[field] ?? OPTION_FLAGS[field.replace(/\[\d+\]$/, "")] ?? field;
@@ -288,12 +306,24 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   if (opts.retry && Object.keys(opts.retry).length > 0) config.retry = opts.retry;
   if (opts.batch) config.batch = opts.batch;
   if (opts.redactPaths && opts.redactPaths.length > 0) config.redactPaths = opts.redactPaths;
+  if (opts.sampling) config.sampling = opts.sampling;
+  if (servesCompletions(comp, opts)) config.llm = opts.llmOptions ?? {};
   // last line of defence: never emit what the filter would refuse
   for (const e of checkPluginConfig(config)) {
     d.error(`spec.pluginConfig.${e.split(":")[0]}`, e.slice(e.indexOf(":") + 1).trim());
     ok = false;
   }
   return ok ? { config, target } : undefined;
+}
+
+/** The model format whose KServe runtime (kserve-huggingfaceserver) serves OpenAI-compatible routes. */
+export const OPENAI_MODEL_FORMATS = ["huggingface"];
+
+// Whether a component gets LLM mode (RenderOptions.llm).
+function servesCompletions(comp: LoggedComponent, opts: RenderOptions): boolean {
+  const mode = opts.llm ?? "auto";
+  if (mode !== "auto") return mode === "on";
+  return comp.modelFormat !== undefined && OPENAI_MODEL_FORMATS.includes(comp.modelFormat.toLowerCase());
 }
 
 function sortedKeys<V>(m: Record<string, V>): Record<string, V> {

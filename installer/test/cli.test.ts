@@ -161,6 +161,19 @@ test("cluster-wide pluginConfig flags are checked against the contract before an
     [["--event-id", "uuid"], /--event-id: "uuid" is not kserve or x-request-id/],
     [["--logger-timeout-ms", "1", "--timeout-ms", "2"], /disagree/],
     [["--ce-endpoint", "revision"], /--ce-endpoint: "revision" is not traffic or kserve/],
+    [["--sample-rate", "1.5"], /--sample-rate: "1\.5" is not a number from 0 to 1/],
+    [["--sample-rate", "half"], /--sample-rate: "half" is not a number from 0 to 1/],
+    [
+      ["--sample-header", "x log"],
+      /--sample-header: "x log" is not a valid header name \(pluginConfig sampling\.header\)/,
+    ],
+    [["--llm", "maybe"], /--llm: "maybe" is not auto, on or off/],
+    [["--llm-body", "json"], /--llm-body: "json" is not raw or reassembled/],
+    [["--llm", "off", "--llm-body", "raw"], /--llm-body and --llm-max-event-bytes need LLM mode/],
+    [
+      ["--llm-max-event-bytes", "10"],
+      /--llm-max-event-bytes: 10 outside 1024\.\.1048576 \(pluginConfig llm\.maxEventBytes\)/,
+    ],
     [
       ["--max-metadata-bytes", "1"],
       /--max-metadata-bytes: 1 outside 2\.\.65536 \(pluginConfig limits\.maxMetadataBytes\)/,

@@ -11,6 +11,7 @@ import {
   CONFIG_FIELDS,
   T_INTEGER,
   T_MAP,
+  T_NUMBER,
   T_SECTION,
   T_STRING,
   T_STRINGS,
@@ -47,6 +48,8 @@ const base = {
   limits: { maxBodyBytes: 1048576, maxInflightCallouts: 64, drainTimeoutMs: 10000 },
   retry: { maxRetries: 2, initialBackoffMs: 100, maxBackoffMs: 2000, budgetBytes: 8388608 },
   redactPaths: ["instances.*.ssn"],
+  sampling: { rate: 0.25, header: "X-Kserve-Log" },
+  llm: { body: "raw", maxEventBytes: 65536 },
 };
 type Cfg = Record<string, unknown>;
 const w = (patch: Cfg): Cfg => ({ ...base, ...patch });
@@ -133,6 +136,16 @@ const cases: [string, Cfg][] = [
   ["maxMetadataBytes 65537", sub("limits", { maxMetadataBytes: 65537 })],
   ["128 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 128 }, (_, i) => [`k${i}`, "v"])) })],
   ["129 annotations", w({ annotations: Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`k${i}`, "v"])) })],
+  ["sampling, empty object (rate 1)", w({ sampling: {} })],
+  ["sampling.rate 0", w({ sampling: { rate: 0 } })],
+  ["sampling.rate as a string", w({ sampling: { rate: "0.5" } })],
+  ["sampling.header not a token", w({ sampling: { header: "x log" } })],
+  ["sampling.header empty", w({ sampling: { header: "" } })],
+  ["sampling unknown field", w({ sampling: { seed: 1 } })],
+  ["llm, empty object (defaults)", w({ llm: {} })],
+  ["llm.body reassembled", w({ llm: { body: "reassembled" } })],
+  ["llm.body json", w({ llm: { body: "json" } })],
+  ["llm not an object", w({ llm: true })],
 ];
 
 function goldenConfigs(): [string, Cfg][] {
@@ -194,6 +207,10 @@ test("both sides refuse and accept where the contract says (installer alone)", (
     "batch mode, empty object (defaults)",
     "maxMetadataBytes 65536",
     "128 annotations",
+    "sampling, empty object (rate 1)",
+    "sampling.rate 0",
+    "llm, empty object (defaults)",
+    "llm.body reassembled",
   ]);
   for (const [name, cfg] of cases) {
     assert.equal(
@@ -212,7 +229,7 @@ function edgeCases(): [string, Cfg, boolean, string][] {
   const at = (path: string, value: unknown): Cfg => {
     const f = configField(path);
     if (f.section === "") return w({ [f.key]: value });
-    const sec = f.section as "logger" | "limits" | "retry" | "batch";
+    const sec = f.section as "logger" | "limits" | "retry" | "batch" | "sampling" | "llm";
     // the backoffs' own rule (max not below initial) kept out of the way of their ranges
     const own =
       sec === "retry"
@@ -226,6 +243,12 @@ function edgeCases(): [string, Cfg, boolean, string][] {
       out.push([`${f.path} = ${f.max} (its maximum)`, at(f.path, f.max), true, f.path]);
       out.push([`${f.path} = ${f.max + 1}`, at(f.path, f.max + 1), false, f.path]);
       if (f.min > 0) out.push([`${f.path} = ${f.min - 1}`, at(f.path, f.min - 1), false, f.path]);
+    } else if (f.type === T_NUMBER) {
+      out.push([`${f.path} = ${f.min} (its minimum)`, at(f.path, f.min), true, f.path]);
+      out.push([`${f.path} = ${(f.min + f.max) / 2} (a fraction)`, at(f.path, (f.min + f.max) / 2), true, f.path]);
+      out.push([`${f.path} = ${f.max} (its maximum)`, at(f.path, f.max), true, f.path]);
+      out.push([`${f.path} = ${f.max + 0.5}`, at(f.path, f.max + 0.5), false, f.path]);
+      out.push([`${f.path} = ${f.min - 0.25}`, at(f.path, f.min - 0.25), false, f.path]);
     } else if (f.type === T_STRING) {
       out.push([`${f.path}: ${f.max + 1} characters`, at(f.path, "/" + "a".repeat(f.max)), false, f.path]);
     } else if (f.type === T_STRINGS || f.type === T_MAP) {
@@ -289,7 +312,7 @@ test("docs/plugin-config.md's table says what the contract's table says: every f
     if (type !== f.type) wrong.push(`${f.path}: type "${type}", the table says "${f.type}"`);
     const wantDef = f.required ? "— (required)" : f.def === "" ? '`""`' : `\`${f.def}\``;
     if (!def.startsWith(wantDef)) wrong.push(`${f.path}: default "${def}", the table says ${wantDef}`);
-    if (f.type === T_INTEGER && !limits.startsWith(`${f.min}..${f.max}`))
+    if ((f.type === T_INTEGER || f.type === T_NUMBER) && !limits.startsWith(`${f.min}..${f.max}`))
       wrong.push(`${f.path}: limits "${limits.slice(0, 40)}…", the table says ${f.min}..${f.max}`);
     if ((f.type === T_STRINGS || f.type === T_MAP) && !limits.includes(`≤ ${f.max} `))
       wrong.push(`${f.path}: the limits do not say ≤ ${f.max}`);

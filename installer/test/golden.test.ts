@@ -52,6 +52,26 @@ const cases: Case[] = [
     ],
   },
   {
+    // sampling, and LLM mode as a flag sets it
+    name: "huggingface-llm.sampled",
+    args: [
+      "render",
+      "-f",
+      "testdata/isvc/huggingface-llm.yaml",
+      "--sample-rate",
+      "0.1",
+      "--sample-header",
+      "x-kserve-log",
+      "--llm-body",
+      "reassembled",
+      ...MODULE_ARGS,
+    ],
+  },
+  {
+    name: "huggingface-llm.llm-off",
+    args: ["render", "-f", "testdata/isvc/huggingface-llm.yaml", "--llm", "off", ...MODULE_ARGS],
+  },
+  {
     name: "default-logger.options",
     args: [
       "render",

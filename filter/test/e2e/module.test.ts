@@ -65,3 +65,30 @@ test("the README lists exactly the module's imports", () => {
     .sort();
   assert.deepEqual(listed, actual, "README lists every import and nothing else");
 });
+
+test("docs/operations.md's metrics table names exactly the stats the module defines", async () => {
+  const { WasmHost } = await import("proxy-wasm-host");
+  const { pluginConfig } = await import("./support.js");
+  const host = await WasmHost.load(readFileSync(WASM_PATH), { rootId: "kserve-logger", logLevel: "error" });
+  try {
+    assert.ok(host.configure(pluginConfig()).accepted);
+    // stats are defined on first use: one exchange
+    const s = host.newStream();
+    s.sendRequestHeaders([
+      [":authority", "m"],
+      [":path", "/"],
+      [":method", "POST"],
+    ]);
+    s.sendRequestBody("{}", { endOfStream: true });
+    s.complete();
+    const defined = Object.keys(host.metrics()).sort();
+    const doc = readFileSync("docs/operations.md", "utf8");
+    const documented = [...doc.matchAll(/^\| `(kserve_logger_[a-z_]+)` \| (?:counter|gauge) \|/gm)]
+      .map((m) => m[1]!)
+      .sort();
+    assert.ok(defined.length >= 10, defined.join(" "));
+    assert.deepEqual(documented, defined);
+  } finally {
+    host.close();
+  }
+});

@@ -66,6 +66,11 @@ export const RENDER_OPTIONS: Options = {
   "header-encoding": { type: "string" },
   "event-id": { type: "string" },
   "ce-endpoint": { type: "string" },
+  "sample-rate": { type: "string" },
+  "sample-header": { type: "string" },
+  llm: { type: "string" },
+  "llm-body": { type: "string" },
+  "llm-max-event-bytes": { type: "string" },
 };
 
 export const RENDER_HELP: Record<string, string> = {
@@ -126,6 +131,16 @@ export const RENDER_HELP: Record<string, string> = {
   "--header-encoding raw|percent": "pluginConfig headerEncoding (filter default raw)",
   "--event-id kserve|x-request-id":
     "pluginConfig eventId: ce-id without a Ce-Id header is a new UUID as KServe makes it (default) or the request's X-Request-Id",
+  "--sample-rate R":
+    "log this share of exchanges, 0..1, decided per exchange from its id so both events stay together (pluginConfig sampling.rate; default: all)",
+  "--sample-header NAME":
+    "a request header whose value force logs the exchange and skip leaves it out, whatever the rate (pluginConfig sampling.header; default: none)",
+  "--llm auto|on|off":
+    "LLM extensions (model, tokens, TTFT, finish reason) on completion responses (pluginConfig llm): auto (default) for components of model format huggingface, whose runtime serves OpenAI-compatible routes; on for every component; off",
+  "--llm-body raw|reassembled":
+    "with LLM mode, a streamed response's body as the client got it (raw, default) or in the non-streamed JSON shape (pluginConfig llm.body)",
+  "--llm-max-event-bytes N":
+    "pluginConfig llm.maxEventBytes: the largest SSE event read (filter default 65536, 1024..1048576)",
 };
 
 /** -o as given; `-o=json` reaches parseArgs as "=json" (kubectl accepts that spelling). */
@@ -201,6 +216,27 @@ export function renderOptions(v: Values): RenderOptions {
   const eventId = v["event-id"] as string | undefined;
   if (eventId !== undefined && eventId !== "kserve" && eventId !== "x-request-id")
     throw new UsageError(`--event-id: "${eventId}" is not kserve or x-request-id`);
+  const sampling: NonNullable<RenderOptions["sampling"]> = {};
+  const rate = v["sample-rate"] as string | undefined;
+  if (rate !== undefined) {
+    if (!/^(0|1|0?\.\d+|1\.0*)$/.test(rate))
+      throw new UsageError(`--sample-rate: "${rate}" is not a number from 0 to 1`);
+    sampling.rate = Number(rate);
+  }
+  const sampleHeader = v["sample-header"] as string | undefined;
+  if (sampleHeader !== undefined) sampling.header = sampleHeader;
+  const llm = v.llm as string | undefined;
+  if (llm !== undefined && llm !== "auto" && llm !== "on" && llm !== "off")
+    throw new UsageError(`--llm: "${llm}" is not auto, on or off`);
+  const llmOptions: NonNullable<RenderOptions["llmOptions"]> = {};
+  const llmBody = v["llm-body"] as string | undefined;
+  if (llmBody !== undefined && llmBody !== "raw" && llmBody !== "reassembled")
+    throw new UsageError(`--llm-body: "${llmBody}" is not raw or reassembled`);
+  if (llmBody !== undefined) llmOptions.body = llmBody;
+  const llmEvent = intOption(v, "llm-max-event-bytes");
+  if (llmEvent !== undefined) llmOptions.maxEventBytes = llmEvent;
+  if (llm === "off" && Object.keys(llmOptions).length > 0)
+    throw new UsageError("--llm-body and --llm-max-event-bytes need LLM mode; --llm is off");
   const ceEndpoint = v["ce-endpoint"] as string | undefined;
   if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
     throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
@@ -227,6 +263,9 @@ export function renderOptions(v: Values): RenderOptions {
     logAllResponses: v["log-all-responses"] === true ? true : undefined,
     headerEncoding: enc as "raw" | "percent" | undefined,
     eventId: eventId as "kserve" | "x-request-id" | undefined,
+    sampling: Object.keys(sampling).length > 0 ? sampling : undefined,
+    llm: llm as "auto" | "on" | "off" | undefined,
+    llmOptions: Object.keys(llmOptions).length > 0 ? llmOptions : undefined,
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
