@@ -124,18 +124,24 @@ export class ExchangeShape {
   readonly reqChunks: Buffer[];
   readonly respChunks: Buffer[];
 
-  /** `content`: the body (e.g. JSON for redaction); default bodyBytes of letters. */
+  /**
+   * `content`: the body (e.g. JSON for redaction); default bodyBytes of letters. `response`: a
+   * response of its own instead of the request's body echoed (a streamed completion: its chunks,
+   * path and content type).
+   */
   constructor(
     readonly bodyBytes: number,
     content?: Buffer,
+    response?: { path: string; contentType: string; chunks: Buffer[] },
   ) {
     const body = content ?? Buffer.alloc(bodyBytes);
     if (!content) for (let i = 0; i < bodyBytes; i++) body[i] = 0x61 + (i % 26);
     this.reqChunks = split(body);
-    this.respChunks = split(Buffer.from(body));
+    this.respChunks = response?.chunks ?? split(Buffer.from(body));
+    this.respBytes = response ? response.chunks.reduce((n, c) => n + c.length, 0) : bodyBytes;
     this.reqHeaders = HeaderMap.from([
       [":authority", "sklearn-iris-predictor.bench.svc.cluster.local"],
-      [":path", "/v1/models/sklearn-iris:predict"],
+      [":path", response?.path ?? "/v1/models/sklearn-iris:predict"],
       [":method", "POST"],
       [":scheme", "http"],
       ["content-type", "application/json"],
@@ -145,16 +151,25 @@ export class ExchangeShape {
       ["x-request-id", "5f0c5b0e-6a43-4d1f-9a3e-8a2f1d1c0b7e"],
       ["x-forwarded-proto", "http"],
     ]);
-    this.respHeaders = HeaderMap.from([
-      [":status", "200"],
-      ["content-type", "application/json"],
-      ["content-length", String(bodyBytes)],
-    ]);
+    this.respHeaders = HeaderMap.from(
+      response
+        ? [
+            [":status", "200"],
+            ["content-type", response.contentType],
+          ]
+        : [
+            [":status", "200"],
+            ["content-type", "application/json"],
+            ["content-length", String(bodyBytes)],
+          ],
+    );
   }
+
+  readonly respBytes: number;
 
   /** Body bytes the filter sees per exchange (request + response). */
   get exchangeBytes(): number {
-    return 2 * this.bodyBytes;
+    return this.bodyBytes + this.respBytes;
   }
 }
 

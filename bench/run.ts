@@ -4,12 +4,13 @@
 // assert timings.
 //
 //   node --import tsx --expose-gc bench/run.ts [--quick] [--write docs/benchmarks.md]
-//        [--runs N] [--baseline <wasm>|none] [--only 1,2,3,4,5,6]
+//        [--runs N] [--baseline <wasm>|none] [--only 1,2,3,4,5,6,7]
 //
 // --baseline: a module built from an earlier commit, measured beside the current
 // build in the same run (default: the one in bench/baseline/). --quick: a few
 // iterations of everything (the test suite's smoke check), figures meaningless.
 
+import { llmPerChunk, llmTable } from "./llm.js";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,7 +54,7 @@ function defaultBaseline(): string | undefined {
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
   const settings: Settings = { quick, runs: Number(arg("--runs") ?? (quick ? 1 : 5)) };
-  const only = new Set((arg("--only") ?? "1,2,3,4,5,6").split(",").map((s) => s.trim()));
+  const only = new Set((arg("--only") ?? "1,2,3,4,5,6,7").split(",").map((s) => s.trim()));
   const write = arg("--write");
   if (!existsSync(WASM)) throw new Error(`${WASM} is missing: run make build (npm run bench does)`);
   const modules: Module[] = [{ label: "current", wasm: readFileSync(WASM) }];
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     show(redactionTable(await redaction(modules, settings)));
     show(hostileConfigTable(await hostileConfigs(modules, settings)));
   }
+  if (only.has("7")) show(llmTable(await llmPerChunk(modules, settings)));
   // Builds KServe's agent on first use (test-infra/kserve-agent); skipped in --quick mode.
   if (only.has("6") && !quick) show(agentTable(await sideBySide(modules, settings)));
   console.log(`bench done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -198,6 +198,47 @@ async function main(): Promise<void> {
   } finally {
     await stack.close();
   }
+  await llmExchange();
+}
+
+// One streamed chat completion from an LLM on KServe's Hugging Face runtime: the installer turns
+// LLM mode on for it (model format huggingface), and the response event says what it cost.
+async function llmExchange(): Promise<void> {
+  const isvcPath = arg("--llm-isvc", "testdata/isvc/huggingface-llm.yaml");
+  const plugin = renderPluginConfig(isvcPath);
+  const cfg = plugin.spec.pluginConfig;
+  console.log(`\nLLM: ${isvcPath} → WasmPlugin ${plugin.metadata.namespace}/${plugin.metadata.name}`);
+  console.log(`pluginConfig: ${JSON.stringify(cfg)}\n`);
+  const stack = await startStack({
+    pluginConfig: cfg,
+    nodeMetadata: podMetadata(cfg.inferenceService, cfg.namespace, cfg.component),
+  });
+  try {
+    const res = await fetch(`${stack.url}/openai/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "ce-id": "demo-llm-1", "x-test-first-token-ms": "40" },
+      body: JSON.stringify({
+        model: "llama3",
+        messages: [{ role: "user", content: "Write a haiku about payload logs" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      }),
+    });
+    const sse = await res.text();
+    console.log(`client: streamed chat completion: ${res.status}, ${sse.split("\n\n").length - 1} SSE events`);
+    const events = await stack.sink!.waitFor(2);
+    const resp = events.find((e) => e.event.type.endsWith(".response"));
+    if (!resp) throw new Error("no response event for the LLM exchange");
+    const e = resp.event as unknown as Record<string, unknown>;
+    const llm = Object.keys(e)
+      .filter((k) => k.startsWith("llm"))
+      .sort()
+      .map((k) => `${k}=${String(e[k])}`);
+    console.log(`the sink received the response event ${String(e.id)} with: ${llm.join(" ")}\n`);
+    console.log(display(resp) + "\n");
+  } finally {
+    await stack.close();
+  }
 }
 
 main().catch((e: unknown) => {

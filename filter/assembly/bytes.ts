@@ -26,6 +26,12 @@ export function lit(s: string): ArrayBuffer {
   for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
 }
 
+// Eight bytes at a time (SWAR): the high bit set in each byte of w that is zero (exact as to
+// whether any is; the SSE line scan looks for LF and CR this way).
+@inline export function zeroBytes(w: u64): u64 {
+  return (w - 0x0101010101010101) & ~w & 0x8080808080808080;
+}
+
 // [p, p+n) contains the lower-case ASCII literal, letters compared case-insensitively.
 export function containsAsciiCaseless(p: usize, n: i32, lower: ArrayBuffer): bool {
   const k = lower.byteLength;

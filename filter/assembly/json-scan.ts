@@ -79,20 +79,17 @@ export function skipValue(p: usize, end: usize): usize {
 
 // Length of the literal true, false or null at p (not followed by another letter), else 0.
 export function literalAt(p: usize, end: usize): i32 {
-  const n = matchWord(p, end, "true") || matchWord(p, end, "false") || matchWord(p, end, "null");
+  if (p + 4 > end) return 0;
+  const w = load<u32>(p);
+  let n = 0;
+  if (w == 0x65757274 || w == 0x6c6c756e) n = 4; // "true", "null" (little-endian)
+  else if (w == 0x736c6166 && p + 5 <= end && load<u8>(p + 4) == 0x65) n = 5; // "fals" "e"
   if (n == 0) return 0;
   const q = p + <usize>n;
   if (q < end) {
     const c = load<u8>(q);
     if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) return 0;
   }
-  return n;
-}
-
-function matchWord(p: usize, end: usize, word: string): i32 {
-  const n = word.length;
-  if (p + <usize>n > end) return 0;
-  for (let i = 0; i < n; i++) if (<i32>load<u8>(p + <usize>i) != word.charCodeAt(i)) return 0;
   return n;
 }
 

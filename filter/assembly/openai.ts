@@ -11,7 +11,7 @@
 
 import { ByteBuilder, bytesEqual, isValidUtf8, lit, parseDecimal } from "./bytes";
 import { APPENDED, APPEND_OVER_BUDGET, HeldBytes } from "./held-bytes";
-import { skipKey, skipString, skipValue, skipWs, validEscapes } from "./json-scan";
+import { skipString, skipValue, skipWs, validEscapes } from "./json-scan";
 import { isCleanHeaderText } from "./headers";
 
 export const MAX_CHOICES: i32 = 8;
@@ -134,13 +134,14 @@ function scanObject(p: usize, end: usize, c: Completion, collect: bool, level: i
   p = skipWs(p + 1, end);
   if (p < end && load<u8>(p) == 0x7d) return p + 1;
   while (p < end) {
+    if (load<u8>(p) != 0x22) return 0;
     const ks = p + 1;
     const ke = skipString(p, end);
     if (ke == 0) return 0;
     const klen = <i32>(ke - 1 - ks);
-    p = skipKey(p, end);
-    if (p == 0) return 0;
-    p = skipWs(p, end);
+    p = skipWs(ke, end);
+    if (p >= end || load<u8>(p) != 0x3a) return 0;
+    p = skipWs(p + 1, end);
     if (p >= end) return 0;
     p = scanMember(ks, klen, p, end, c, collect, level, f);
     if (p == 0) return 0;
@@ -272,11 +273,12 @@ function validEscapesAndUtf8(p: usize, n: i32): bool {
 function keepName(p: usize, end: usize, c: Completion, which: i32): usize {
   const q = skipString(p, end);
   if (q == 0) return 0;
+  if ((which == 0 ? c.model : c.id) !== null) return q; // every chunk repeats them: read once
   const bp = p + 1;
   const bl = <i32>(q - 1 - bp);
   if (bl > 0 && bl <= MAX_NAME_BYTES && isCleanHeaderText(bp, bl)) {
-    if (which == 0 && c.model === null) c.model = copy(bp, bl);
-    else if (which == 1 && c.id === null) c.id = copy(bp, bl);
+    if (which == 0) c.model = copy(bp, bl);
+    else c.id = copy(bp, bl);
   }
   return q;
 }

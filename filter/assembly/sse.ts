@@ -10,11 +10,17 @@
 // piece, is read where it lies and copied nowhere. Work per piece is one pass over its bytes.
 
 import { HeldBytes, APPENDED, APPEND_OVER_BUDGET, APPEND_OVER_LIMIT } from "./held-bytes";
-import { lit } from "./bytes";
+import { lit, zeroBytes } from "./bytes";
 
 const LF: u8 = 0x0a;
 const CR: u8 = 0x0d;
 const NL = lit("\n");
+const ONES: u64 = 0x0101010101010101;
+
+// Whether any of the eight bytes of w is LF or CR (SWAR: a line scan skips the rest 8 at a time).
+@inline function lineEnds(w: u64): bool {
+  return (zeroBytes(w ^ (ONES * 0x0a)) | zeroBytes(w ^ (ONES * 0x0d))) != 0;
+}
 
 export class SseParser {
   maxEventBytes: i32 = 65536;
@@ -47,6 +53,7 @@ export class SseParser {
       }
       const start = this.p;
       let q = start;
+      while (q + 8 <= this.end && !lineEnds(load<u64>(q))) q += 8;
       while (q < this.end) {
         const c = load<u8>(q);
         if (c == LF || c == CR) break;

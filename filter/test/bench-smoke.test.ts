@@ -26,6 +26,7 @@ test("bench/run.ts --quick exits 0 and prints the table headers", { timeout: 180
     "== 3. Wasm linear memory",
     "== 4a. Module size and configure time",
     "== 4b. Per-request cost against the number of annotations",
+    "== 7. LLM mode per streamed chunk",
   ]) {
     assert.ok(r.stdout.includes(title), `missing table: ${title}\n${r.stdout}`);
   }

@@ -27,6 +27,19 @@ test(
       "demo-request-4 request 500",
     ]);
     assert.match(lines[head + 1]!, /tenant=acme/);
-    assert.equal(r.stdout.split("☁️  cloudevents.Event").length - 1, 5, "then the five events in full");
+    assert.equal(
+      r.stdout.split("☁️  cloudevents.Event").length - 1,
+      6,
+      "then the five events in full, and the LLM one",
+    );
+    // the LLM exchange: the installer turned LLM mode on, the event carries usage and timing
+    assert.match(r.stdout, /pluginConfig: .*"llm":\{\}/);
+    const llm = /the sink received the response event demo-llm-1 with: (.*)$/m.exec(r.stdout);
+    assert.ok(llm, r.stdout);
+    assert.match(llm[1]!, /llmcompletiontokens=8 /);
+    assert.match(llm[1]!, /llmfinishreason=stop /);
+    assert.match(llm[1]!, /llmmodel=llama3 /);
+    assert.match(llm[1]!, /llmusage=reported/);
+    assert.ok(Number(/llmttftms=(\d+)/.exec(llm[1]!)?.[1]) >= 40, "the model waited 40 ms before its first token");
   },
 );

@@ -278,4 +278,86 @@ describe("fuzz", () => {
         assert.equal((md["X-Tenant"] ?? []).length, 2, "both X-Tenant values kept when nothing was left out");
     }
   });
+  test("2,000 completion streams of generated SSE in random pieces (LLM mode): never a trap, every response logged, nothing held after", async () => {
+    assert.ok(
+      host.configure(
+        Buffer.from(
+          JSON.stringify(
+            pluginConfig({
+              llm: { body: rnd(2) ? "raw" : "reassembled", maxEventBytes: 1024 },
+              limits: { maxInflightCallouts: 1024, maxBodyBytes: 4096 },
+            }),
+          ),
+        ),
+      ).accepted,
+    );
+    sink.clear();
+    const before = host.metrics();
+    // the pieces an SSE stream of completion chunks is made of, and noise
+    const parts = [
+      "data: ",
+      "data:",
+      "\n",
+      "\r\n",
+      "\r",
+      "\n\n",
+      ": ping\n",
+      '{"choices":[{"index":0,"delta":{"content":"',
+      '{"choices":[{"index":',
+      '"}}]}',
+      "}",
+      "]",
+      '"finish_reason":"stop"',
+      '{"usage":{"prompt_tokens":1,"completion_tokens":2}}',
+      '{"model":"m"}',
+      "[DONE]",
+      "\\u00e9",
+      "\\q",
+      "é",
+      "x".repeat(1500),
+    ];
+    const N = 2000;
+    for (let i = 0; i < N; i++) {
+      const text = Array.from({ length: rnd(40) }, () =>
+        rnd(10) === 0 ? randomBytes(rnd(30)).toString("latin1") : pick(parts),
+      ).join("");
+      const body = Buffer.from(text, "latin1");
+      const s = host.newStream();
+      s.sendRequestHeaders([
+        [":authority", "m"],
+        [":path", pick(["/v1/chat/completions", "/openai/v1/completions?x=1"])],
+        [":method", "POST"],
+      ]);
+      s.sendRequestBody('{"stream":true}', { endOfStream: true });
+      s.sendResponseHeaders([
+        [":status", "200"],
+        ["content-type", pick(["text/event-stream", "Text/Event-Stream; charset=utf-8", "application/json"])],
+      ]);
+      const reset = rnd(8) === 0;
+      for (let o = 0; o < body.length;) {
+        const k = 1 + rnd(64);
+        const last = o + k >= body.length;
+        s.sendResponseBody(body.subarray(o, o + k), { endOfStream: last && !reset });
+        o += k;
+      }
+      if (body.length === 0 && !reset) s.sendResponseBody("", { endOfStream: true });
+      s.complete();
+      assert.ok(!host.failed, `the VM trapped on stream #${i}: ${JSON.stringify(text.slice(0, 300))}`);
+      if (i % 200 === 199) await host.idle();
+    }
+    await withDeadline(host.idle(), "callouts to settle");
+    const after = host.metrics();
+    const d = (k: string): number =>
+      Number((after[`kserve_logger_events_${k}`] ?? 0n) - (before[`kserve_logger_events_${k}`] ?? 0n));
+    assert.equal(d("attempted"), 2 * N, "a request and a response event per stream, reset ones too");
+    assert.equal(d("sent"), 2 * N);
+    await withDeadline(sink.waitFor(2 * N), "the sink to receive every event");
+    assert.equal(sink.rejected.length, 0, `invalid CloudEvents: ${JSON.stringify(sink.rejected.slice(0, 2))}`);
+    for (const e of sink.events.filter((x) => x.event.type.endsWith(".response"))) {
+      const x = e.event as unknown as Record<string, unknown>;
+      assert.ok(["reported", "absent", "unknown"].includes(String(x.llmusage)));
+      if (x.llmbody === "reassembled") JSON.parse(e.body.toString("utf8")); // valid JSON whatever came
+      assert.ok(e.body.length <= 4096 + 1024, "bounded by limits.maxBodyBytes (plus the JSON around the content)");
+    }
+  });
 });
