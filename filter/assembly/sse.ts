@@ -99,7 +99,8 @@ export class SseParser {
   // still read (the standard drops them; a server that stops short should not lose its usage).
   finish(): bool {
     if (this.line.len > 0 && !this.discardLine) {
-      const d = this.onLine(this.line.ptr, this.line.len, true);
+      // Read where it is held (not copied again): the buffer stays as it is until released.
+      const d = this.onLine(this.line.ptr, this.line.len, false);
       this.line.clear();
       if (d) return true;
     }

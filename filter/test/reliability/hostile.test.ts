@@ -277,3 +277,61 @@ test("a logger answering 1 MiB (under the limit) is an ordinary success", async 
     await stack.close();
   }
 });
+
+test("LLM mode: streams whose SSE lines never end are held within limits.maxHeldBytes, counted, and still logged", async () => {
+  const budget = 4 * MiB;
+  const stack = await startStack({
+    host: { workers: 1 },
+    pluginConfig: pluginConfig({
+      llm: { maxEventBytes: MiB },
+      limits: { maxHeldBytes: budget, maxBodyBytes: 0, maxInflightCallouts: 1024 },
+    }),
+  });
+  try {
+    // 200 completions, each answered with 256 KiB of one SSE line that never ends: 50 MiB if held unbounded.
+    const n = 200;
+    const piece = Buffer.alloc(16 * 1024, 0x78);
+    piece.write("data: ");
+    const streams = Array.from({ length: n }, () => {
+      const s = stack.host.newStream();
+      s.sendRequestHeaders([
+        [":authority", "m"],
+        [":path", "/v1/chat/completions"],
+        [":method", "POST"],
+      ]);
+      s.sendRequestBody('{"stream":true}', { endOfStream: true });
+      s.sendResponseHeaders([
+        [":status", "200"],
+        ["content-type", "text/event-stream"],
+      ]);
+      return s;
+    });
+    // one stream after another: the first ones are held whole, the later ones meet the budget
+    for (const s of streams) for (let k = 0; k < 16; k++) s.sendResponseBody(piece);
+    const slack = Math.max(4 * MiB, budget / 8);
+    assert.ok(
+      stack.host.memoryBytes <= budget + slack + 4 * MiB,
+      `linear memory ${stack.host.memoryBytes} within budget + GC slack + 4 MiB`,
+    );
+    assert.equal(stack.host.failed, false, "the VM did not trap");
+    for (const s of streams) s.complete(); // cut off: logged at on_log
+    const evs = await events(stack, 2 * n);
+    const resp = evs.filter((e) => e.event.type.endsWith(".response"));
+    assert.equal(resp.length, n, "every cut-off completion is logged");
+    assert.ok(resp.every((e) => ext(e, "llmincomplete") === "true" && ext(e, "llmusage") === "unknown"));
+    const over = resp.filter((e) => ext(e, "overbudget") === "true").length;
+    assert.ok(
+      over > 0 && over < n,
+      `${over} of ${n} streams met the budget (marked ce-overbudget); the first were held`,
+    );
+    assert.ok(
+      resp.every((e) => ext(e, "llmskipped") === "1"),
+      "the unfinished line is one skipped event",
+    );
+    await settledCounters(stack, 2 * n);
+    assert.ok(Number(stack.host.metric("kserve_logger_events_over_budget")) >= over);
+    assert.ok(Number(stack.host.metric("kserve_logger_held_bytes") ?? 0n) < budget, "the held lines were given back");
+  } finally {
+    await stack.close();
+  }
+});

@@ -101,7 +101,7 @@ Best effort, bounded, and counted:
 
 Everything the filter holds for logging is charged to one budget per VM (Envoy runs one VM per worker thread):
 capture buffers of every open stream (grown as bytes arrive — at most twice what has been received, or the
-announced \`content-length\` once a quarter of it has arrived), 1 KiB per logged stream, its \`ce-metadata\`, bodies kept for retries, redacted copies,
+announced \`content-length\` once a quarter of it has arrived), 1 KiB per logged stream, its \`ce-metadata\`, bodies kept for retries, redacted copies, LLM mode's held SSE lines and reassembled content,
 batches ready to send, and the reused buffers the filter keeps. What the budget refuses is not captured: the event is
 sent cut (\`ce-truncated\`, \`ce-overbudget\`), or, for a stream that cannot get its 1 KiB, not built and counted as
 dropped; \`kserve_logger_events_over_budget\` counts both. Bytes let go are counted and a full collection runs once
@@ -110,6 +110,7 @@ they reach the GC slack, so garbage never piles up behind the budget. No allocat
     linear memory ≤ B + maxHeldBytes + max(4 MiB, maxHeldBytes / 8)
                   + 2 × (2 × maxRedactBytes + 1 KiB)      (only with redactPaths: the redaction scratch)
                   + 2 × (batch.maxBytes + one event)      (only with batch: the batch being built)
+                  + 2 × (maxBodyBytes + 4 KiB)           (only with llm.body reassembled: the body being written)
                   + S × open streams
 
 B is the module with one configuration (${kib(held4000.wasmBefore)} measured here at start, warm). S is what an open
