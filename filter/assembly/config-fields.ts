@@ -55,6 +55,7 @@ export const CONFIG_FIELDS: ConfigField[] = [
   new ConfigField("endpoint", T_STRING, false, "", 0, 63),
   new ConfigField("endpoints", T_MAP, false, "{}", 0, 64),
   new ConfigField("mode", T_STRING, false, "all", 1, 16),
+  new ConfigField("identity", T_STRING, false, "pod", 1, 16),
   new ConfigField("logger", T_SECTION, true, "", 0, 0),
   new ConfigField("logger.cluster", T_STRING, true, "", 1, 512),
   new ConfigField("logger.authority", T_STRING, true, "", 1, 256),

@@ -21,6 +21,9 @@ export class Config {
   endpoint: string = "";
   endpointRevisions: string[] = [];
   endpointNames: string[] = [];
+  // identity "config": the event identity comes from here only, never from the proxy's node metadata
+  // (a waypoint or gateway serves many workloads; its node metadata is its own).
+  identityFromConfig: bool = false;
   logRequest: bool = true;
   logResponse: bool = true;
   cluster: string = "";
@@ -221,6 +224,12 @@ export function parseConfig(raw: ArrayBuffer): ConfigResult {
     else if (mode == "request") { cfg.logRequest = true; cfg.logResponse = false; }
     else if (mode == "response") { cfg.logRequest = false; cfg.logResponse = true; }
     else c.fail("mode", "must be all, request or response, not " + quoted(mode));
+  }
+
+  const identity = c.str(root, "identity");
+  if (identity !== null) {
+    if (identity == "config") cfg.identityFromConfig = true;
+    else if (identity != "pod") c.fail("identity", "must be pod or config, not " + quoted(identity));
   }
 
   const logger = root.get("logger");

@@ -1,6 +1,8 @@
 // The event identity, taken from the pod as KServe's injector means to: the
 // sidecar's Istio node metadata (pod name, namespace, labels), with the
-// pluginConfig values as the fallback where a property is absent.
+// pluginConfig values as the fallback where a property is absent. With
+// identity "config" (a waypoint's or gateway's proxy, whose node metadata is its
+// own, not the model pod's) only the pluginConfig values are used.
 
 import { Config } from "./config";
 import { getProperty, logWarn } from "./hostcalls";
@@ -45,6 +47,14 @@ function label(name: string): string | null {
 
 export function resolveIdentity(cfg: Config): Identity {
   const id = new Identity();
+  if (cfg.identityFromConfig) {
+    id.inferenceService = cfg.inferenceService;
+    id.namespace = cfg.namespace;
+    id.component = cfg.component;
+    id.source = cfg.source;
+    id.endpoint = cfg.endpoint;
+    return id;
+  }
   const isvc = label(LABEL_ISVC);
   id.inferenceService = isvc !== null ? isvc : cfg.inferenceService;
   const ns = nodeMetadata("NAMESPACE", null);

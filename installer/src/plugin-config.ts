@@ -26,6 +26,8 @@ export interface PluginConfig {
   endpoint: string;
   endpoints: Record<string, "default" | "canary">;
   mode: "all" | "request" | "response";
+  /** pod (default): identity from the proxy's node metadata first; config: from this pluginConfig only */
+  identity?: "pod" | "config";
   logger: { cluster: string; authority: string; path: string; timeoutMs: number };
   source?: string;
   metadataHeaders: string[];
@@ -191,6 +193,7 @@ export function checkPluginConfig(cfg: unknown): string[] {
     }
   }
   oneOf("mode", cfg.mode, ["all", "request", "response"]);
+  oneOf("identity", cfg.identity, ["pod", "config"]);
   if (!isObject(cfg.logger)) errs.push("logger: required object");
   else {
     for (const k of Object.keys(cfg.logger)) if (!LOGGER_FIELDS.includes(k)) errs.push(`logger.${k}: unknown field`);

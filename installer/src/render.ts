@@ -66,6 +66,14 @@ export interface RenderOptions {
    * it as KServe's agent sends it: the pod label `endpoint`, which no KServe controller sets (empty).
    */
   ceEndpoint?: "traffic" | "kserve";
+  /**
+   * Where the filter runs: "sidecar" (default), the model pod's sidecar (WasmPlugin selector), or
+   * "waypoint", the ambient waypoint of the component's Service (targetRefs; identity from the
+   * pluginConfig; the logger reached through the waypoint's inbound-vip cluster).
+   */
+  attach?: "sidecar" | "waypoint";
+  /** the mesh's Istio version ("1.24"): checks targetRefs (≥ 1.22) and FAIL_RELOAD (≥ 1.27) against it */
+  istioVersion?: string;
   /** WasmPlugin failStrategy (default FAIL_OPEN) */
   failStrategy?: FailStrategy;
   /** Istio's root namespace (meshConfig.rootNamespace): a WasmPlugin there applies to every namespace */
@@ -119,6 +127,7 @@ const OPTION_FLAGS: Record<string, string> = {
  * (a bad --max-body-bytes must stop `watch` at start, not fail every reconcile). "flag: reason".
  */
 export function checkRenderOptions(opts: RenderOptions): string[] {
+  const errs = [...versionErrors(opts)];
   const probe: Record<string, unknown> = {
     inferenceService: "probe",
     namespace: "probe",
@@ -133,11 +142,37 @@ export function checkRenderOptions(opts: RenderOptions): string[] {
   if (opts.eventId !== undefined) probe.eventId = opts.eventId;
   if (opts.sampling) probe.sampling = opts.sampling;
   if (opts.llmOptions) probe.llm = opts.llmOptions;
-  return checkPluginConfig(probe).map((e) => {
-    const field = e.slice(0, e.indexOf(":"));
-    const flag = OPTION_FLAGS[field] ?? OPTION_FLAGS[field.replace(/\[\d+\]$/, "")] ?? field;
-    return `${flag}: ${e.slice(e.indexOf(":") + 1).trim()} (pluginConfig ${field})`;
-  });
+  return errs.concat(
+    checkPluginConfig(probe).map((e) => {
+      const field = e.slice(0, e.indexOf(":"));
+      const flag = OPTION_FLAGS[field] ?? OPTION_FLAGS[field.replace(/\[\d+\]$/, "")] ?? field;
+      return `${flag}: ${e.slice(e.indexOf(":") + 1).trim()} (pluginConfig ${field})`;
+    }),
+  );
+}
+
+/** Istio releases that brought what a rendering may use (istio/api wasm.proto; release notes). */
+export const ISTIO_TARGET_REFS = "1.22";
+export const ISTIO_FAIL_RELOAD = "1.27";
+
+function versionAtLeast(have: string, want: string): boolean {
+  const [a1, a2] = have.split(".").map(Number) as [number, number];
+  const [b1, b2] = want.split(".").map(Number) as [number, number];
+  return a1 > b1 || (a1 === b1 && a2 >= b2);
+}
+
+function versionErrors(opts: RenderOptions): string[] {
+  const v = opts.istioVersion;
+  if (v === undefined) return [];
+  if (!/^1\.\d{1,3}(\.\d+)?$/.test(v)) return [`--istio-version: "${v}" is not an Istio 1.x version like 1.24`];
+  const errs: string[] = [];
+  if (opts.attach === "waypoint" && !versionAtLeast(v, ISTIO_TARGET_REFS))
+    errs.push(
+      `--attach waypoint: needs Istio ≥ ${ISTIO_TARGET_REFS} (a waypoint takes a WasmPlugin by targetRefs only); --istio-version is ${v}`,
+    );
+  if (opts.failStrategy === "FAIL_RELOAD" && !versionAtLeast(v, ISTIO_FAIL_RELOAD))
+    errs.push(`--fail-strategy FAIL_RELOAD: needs Istio ≥ ${ISTIO_FAIL_RELOAD}; --istio-version is ${v}`);
+  return errs;
 }
 
 export function wasmPluginName(isvc: string, c: LoggedComponent): string {
@@ -163,6 +198,13 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
     d.error("metadata.namespace", `"${isvc.namespace}" is a Kubernetes system namespace: its ISVCs are not logged`);
     return [];
   }
+  if (opts.attach === "waypoint" && isvc.canaryNames.length > 0) {
+    d.error(
+      "spec.canary",
+      "--attach waypoint: spec.canary[] is not supported (the canaries' pods are behind the predictor's Service; a waypoint cannot tell them apart)",
+    );
+    return [];
+  }
   const out: object[] = [];
   const seen = new Set<string>();
   const ownerReferences = isvcOwnerReferences(isvc.name, isvc.uid);
@@ -173,6 +215,7 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
     const { config, target } = cfg;
     const labels: Record<string, string> = { ...baseLabels, [LABEL_COMPONENT]: comp.component };
     if (comp.canaryName) labels[LABEL_CANARY] = comp.canaryName;
+    const waypoint = opts.attach === "waypoint";
     out.push(
       wasmPlugin({
         name: wasmPluginName(isvc.name, comp),
@@ -180,7 +223,9 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
         labels,
         annotations: { [ANNOTATION_LOGGER_URL]: redactUrl(target.url) },
         ownerReferences,
-        selector: podSelector(isvc, comp),
+        ...(waypoint
+          ? { targetRefs: [{ group: "", kind: "Service", name: componentServiceName(isvc.name, comp) }] }
+          : { selector: podSelector(isvc, comp) }),
         module: opts.module,
         pluginConfig: config,
         failStrategy: opts.failStrategy,
@@ -200,6 +245,22 @@ export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): obj
     }
   }
   return out;
+}
+
+/** KServe's Service of a component (pkg/constants PredictorServiceName etc.: `<isvc>-<component>`). */
+export function componentServiceName(isvc: string, c: LoggedComponent): string {
+  return `${isvc}-${c.component}`;
+}
+
+/**
+ * The cluster a waypoint has for a Service it serves: `inbound-vip|<port>|http|<host>` (Istio
+ * pilot/pkg/networking/core/cluster_waypoint.go buildWaypointInboundVIP, the key of
+ * model.BuildSubsetKey with TrafficDirectionInboundVIP and subset "http"). A waypoint has
+ * `outbound|…` clusters only for what its own services route to (filterWaypointOutboundServices),
+ * so the logger's Service must use the same waypoint for this cluster to exist.
+ */
+export function waypointCluster(t: LoggerTarget): string {
+  return `inbound-vip|${t.clusterPort}|http|${t.host}`;
 }
 
 /**
@@ -285,13 +346,28 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   }
   if (!ok || !target) return undefined;
 
+  if (opts.attach === "waypoint" && target) {
+    if (target.external) {
+      d.error(
+        `${lp}.url`,
+        `--attach waypoint: a logger outside the mesh (${target.host}) is not supported; a waypoint reaches only Services it serves`,
+      );
+      ok = false;
+    }
+  }
   const config: PluginConfig = {
     inferenceService: isvc.name,
     namespace: isvc.namespace,
     component: comp.component,
     ...endpointsOf(isvc, comp, opts),
     mode: comp.logger.mode,
-    logger: { cluster: target.cluster, authority: target.authority, path: target.path, timeoutMs: opts.timeoutMs },
+    ...(opts.attach === "waypoint" ? { identity: "config" as const } : {}),
+    logger: {
+      cluster: opts.attach === "waypoint" ? waypointCluster(target) : target.cluster,
+      authority: target.authority,
+      path: target.path,
+      timeoutMs: opts.timeoutMs,
+    },
     metadataHeaders: headers,
     annotations: sortedKeys(annotations),
   };

@@ -5,6 +5,8 @@
 //   fails to load or a VM that crashes skips the filter instead of answering 503). FAIL_RELOAD
 //   (Istio ≥ 1.27) also skips the filter on a crash but reloads the VM for later requests, so a
 //   crash does not stop logging for good; FAIL_CLOSE is never rendered.
+// - waypoint mode (ambient): targetRefs to the component's Service instead of a pod selector
+//   (a waypoint ignores selector; Istio ≥ 1.22), and no match (modes are a sidecar's notion).
 // - match [{mode: SERVER}]: inbound traffic only; with Istio's default CLIENT_AND_SERVER a call
 //   between two logged workloads would be logged twice, and the pod's own callouts to the
 //   logger would go through the filter.
@@ -36,7 +38,10 @@ export interface WasmPluginInput {
   labels: Record<string, string>;
   annotations: Record<string, string>;
   ownerReferences?: object[];
-  selector: Record<string, string>;
+  /** sidecar mode: the pods' labels */
+  selector?: Record<string, string>;
+  /** waypoint mode: the Services whose waypoint runs the plugin */
+  targetRefs?: { group: string; kind: string; name: string }[];
   module: ModuleRef;
   pluginConfig: PluginConfig;
   failStrategy?: FailStrategy;
@@ -54,13 +59,13 @@ export function wasmPlugin(i: WasmPluginInput): object {
       ...(i.ownerReferences ? { ownerReferences: i.ownerReferences } : {}),
     },
     spec: {
-      selector: { matchLabels: i.selector },
+      ...(i.targetRefs ? { targetRefs: i.targetRefs } : { selector: { matchLabels: i.selector ?? {} } }),
       url: i.module.url,
       ...(i.module.sha256 ? { sha256: i.module.sha256 } : {}),
       pluginName: PLUGIN_NAME,
       phase: "STATS",
       failStrategy: i.failStrategy ?? "FAIL_OPEN",
-      match: [{ mode: "SERVER" }],
+      ...(i.targetRefs ? {} : { match: [{ mode: "SERVER" }] }),
       pluginConfig: i.pluginConfig,
     },
   };

@@ -32,6 +32,7 @@ const base = {
   endpoint: "",
   endpoints: { "sklearn-iris-predictor-00002": "default", "sklearn-iris-predictor-00003": "canary" },
   mode: "all",
+  identity: "pod",
   logger: {
     cluster: "outbound|80||message-dumper.models.svc.cluster.local",
     authority: "message-dumper.models.svc.cluster.local",
@@ -119,6 +120,8 @@ const cases: [string, Cfg][] = [
   ["timeoutMs 60001", sub("logger", { timeoutMs: 60001 })],
   ["component sidecar", w({ component: "sidecar" })],
   ["mode both", w({ mode: "both" })],
+  ["identity config", w({ identity: "config" })],
+  ["identity node", w({ identity: "node" })],
   ["namespace 64 chars", w({ namespace: "n".repeat(64) })],
   ["annotation key 318 chars", w({ annotations: { ["k".repeat(318)]: "v" } })],
   ["annotation value number", w({ annotations: { k: 1 } })],
@@ -211,6 +214,7 @@ test("both sides refuse and accept where the contract says (installer alone)", (
     "sampling.rate 0",
     "llm, empty object (defaults)",
     "llm.body reassembled",
+    "identity config",
   ]);
   for (const [name, cfg] of cases) {
     assert.equal(

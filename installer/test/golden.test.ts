@@ -52,6 +52,33 @@ const cases: Case[] = [
     ],
   },
   {
+    // ambient: the component's waypoint, identity from the pluginConfig, the logger by inbound-vip
+    name: "sklearn-iris-annotated.waypoint",
+    args: [
+      "render",
+      "-f",
+      "testdata/isvc/sklearn-iris-annotated.yaml",
+      "--attach",
+      "waypoint",
+      "--istio-version",
+      "1.24",
+      ...MODULE_ARGS,
+    ],
+  },
+  {
+    name: "transformer-predictor.waypoint",
+    args: ["render", "-f", "testdata/isvc/transformer-predictor.yaml", "--attach", "waypoint", ...MODULE_ARGS],
+  },
+  {
+    // refused: canaries share the predictor's Service; an external logger is no Service of the waypoint
+    name: "canary-raw.waypoint",
+    args: ["render", "-f", "testdata/isvc/canary-raw.yaml", "--attach", "waypoint", ...MODULE_ARGS],
+  },
+  {
+    name: "external-https.waypoint",
+    args: ["render", "-f", "testdata/isvc/external-https.yaml", "--attach", "waypoint", ...MODULE_ARGS],
+  },
+  {
     // sampling, and LLM mode as a flag sets it
     name: "huggingface-llm.sampled",
     args: [

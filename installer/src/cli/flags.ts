@@ -71,6 +71,8 @@ export const RENDER_OPTIONS: Options = {
   llm: { type: "string" },
   "llm-body": { type: "string" },
   "llm-max-event-bytes": { type: "string" },
+  attach: { type: "string" },
+  "istio-version": { type: "string" },
 };
 
 export const RENDER_HELP: Record<string, string> = {
@@ -237,6 +239,9 @@ export function renderOptions(v: Values): RenderOptions {
   if (llmEvent !== undefined) llmOptions.maxEventBytes = llmEvent;
   if (llm === "off" && Object.keys(llmOptions).length > 0)
     throw new UsageError("--llm-body and --llm-max-event-bytes need LLM mode; --llm is off");
+  const attach = v.attach as string | undefined;
+  if (attach !== undefined && attach !== "sidecar" && attach !== "waypoint")
+    throw new UsageError(`--attach: "${attach}" is not sidecar or waypoint`);
   const ceEndpoint = v["ce-endpoint"] as string | undefined;
   if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
     throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
@@ -266,6 +271,8 @@ export function renderOptions(v: Values): RenderOptions {
     sampling: Object.keys(sampling).length > 0 ? sampling : undefined,
     llm: llm as "auto" | "on" | "off" | undefined,
     llmOptions: Object.keys(llmOptions).length > 0 ? llmOptions : undefined,
+    attach: attach as "sidecar" | "waypoint" | undefined,
+    istioVersion: v["istio-version"] as string | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,

@@ -1,0 +1,118 @@
+// Every attachment mode against the real kube-apiserver of test-infra/kube (its CRDs are the
+// released ones, so their schemas and CEL rules judge what is rendered): each object of every
+// golden is accepted by a server-side dry-run, and `watch --attach waypoint` applies a WasmPlugin
+// that targets the component's Service. The control plane comes from real-kube.ts.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import YAML from "yaml";
+import { ClientNodeKube } from "../src/kube/client.js";
+import { MODULE_ARGS, ROOT, useCluster } from "./helpers.js";
+import { watchInProcess } from "./watch-helpers.js";
+import { controlPlaneSkip, ensureControlPlane, stopControlPlaneIfStarted } from "./real-kube.js";
+
+const skip = controlPlaneSkip();
+const GOLDEN = ROOT + "testdata/golden/";
+
+interface Obj {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; ownerReferences?: unknown };
+  items?: Obj[];
+}
+
+function goldenObjects(): { file: string; obj: Obj }[] {
+  const out: { file: string; obj: Obj }[] = [];
+  for (const f of readdirSync(GOLDEN).filter((x) => x.endsWith(".yaml") || x.endsWith(".json"))) {
+    for (const d of YAML.parseAllDocuments(readFileSync(GOLDEN + f, "utf8"))) {
+      const o = d.toJS() as Obj | null;
+      if (!o) continue;
+      for (const x of o.kind === "List" ? (o.items ?? []) : [o]) out.push({ file: f, obj: x });
+    }
+  }
+  return out;
+}
+
+describe("attachment modes against a real kube-apiserver", { skip }, () => {
+  let admin: ClientNodeKube;
+  const prefix = `kwl-att-${process.pid}-${Date.now().toString(36)}`;
+  const made: string[] = [];
+
+  before(() => {
+    const env = ensureControlPlane();
+    const kc = new KubeConfig();
+    kc.loadFromFile(env.KUBECONFIG!);
+    admin = new ClientNodeKube(kc);
+  });
+
+  after(async () => {
+    for (const name of made) await admin.delete({ apiVersion: "v1", kind: "Namespace", name }).catch(() => undefined);
+    stopControlPlaneIfStarted();
+  });
+
+  test("every object of every golden (sidecar, waypoint, LLM) passes the API server's schema and CEL in a dry-run", async () => {
+    const objs = goldenObjects();
+    assert.ok(objs.length >= 20, `${objs.length} objects`);
+    const kinds = new Set(objs.map((o) => o.obj.kind));
+    for (const k of ["WasmPlugin", "ServiceEntry", "DestinationRule"]) assert.ok(kinds.has(k), `a golden has a ${k}`);
+    const namespaces = new Set(objs.map((o) => o.obj.metadata.namespace).filter((n): n is string => Boolean(n)));
+    for (const n of namespaces) {
+      await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: n } });
+    }
+    const refused: string[] = [];
+    for (const { file, obj } of objs) {
+      // an owner reference names an ISVC that is not there: the dry-run checks the object, not its owner
+      const { ownerReferences: _o, ...metadata } = obj.metadata;
+      try {
+        await admin.apply({ ...obj, metadata }, "server");
+      } catch (e) {
+        refused.push(`${file} ${obj.kind}/${obj.metadata.name}: ${(e as Error).message.slice(0, 300)}`);
+      }
+    }
+    assert.deepEqual(refused, []);
+  });
+
+  test("watch --attach waypoint: the WasmPlugin targets the component's Service, identity config, the logger by inbound-vip", async () => {
+    const ns = `${prefix}-wp`;
+    made.push(ns);
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const isvc = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+    await admin.apply({ ...isvc, metadata: { ...isvc.metadata, namespace: ns } });
+    useCluster(() => ({ kube: admin, namespace: ns }));
+    const run = watchInProcess([
+      "-n",
+      ns,
+      "--attach",
+      "waypoint",
+      "--istio-version",
+      "1.24",
+      "--health-addr",
+      "",
+      ...MODULE_ARGS,
+    ]);
+    try {
+      await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(created\)$/);
+      const p = (await admin.get({
+        apiVersion: "extensions.istio.io/v1alpha1",
+        kind: "WasmPlugin",
+        namespace: ns,
+        name: "sklearn-iris-predictor-logger",
+      })) as unknown as {
+        spec: {
+          targetRefs?: unknown;
+          selector?: unknown;
+          match?: unknown;
+          pluginConfig: { identity?: string; logger: { cluster: string } };
+        };
+      };
+      assert.deepEqual(p.spec.targetRefs, [{ group: "", kind: "Service", name: "sklearn-iris-predictor" }]);
+      assert.equal(p.spec.selector, undefined, "a waypoint ignores selector: none is rendered");
+      assert.equal(p.spec.match, undefined);
+      assert.equal(p.spec.pluginConfig.identity, "config");
+      assert.equal(p.spec.pluginConfig.logger.cluster, `inbound-vip|80|http|message-dumper.default.svc.cluster.local`);
+    } finally {
+      assert.equal(await run.stop(), 0);
+    }
+  });
+});
