@@ -253,7 +253,7 @@ const LOGGER_SPEC_FIELDS = [
   "batchInterval",
 ];
 
-function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | undefined {
+export function parseLogger(v: unknown, path: string, d: Diagnostics): LoggerSpec | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) {
     d.error(path, `must be an object, got ${describe(v)}`);
@@ -321,7 +321,7 @@ function stringList(v: unknown, path: string, d: Diagnostics): string[] | undefi
   return ok ? out : undefined;
 }
 
-function stringMap(v: unknown, path: string, d: Diagnostics): Record<string, string> {
+export function stringMap(v: unknown, path: string, d: Diagnostics): Record<string, string> {
   if (v === undefined || v === null) return {};
   if (!isObject(v)) {
     d.error(path, `must be a map of strings, got ${describe(v)}`);

@@ -1,10 +1,12 @@
-// `render` over a whole input stream: every InferenceService in it, every object validated
+// `render` over a whole input stream: every InferenceService (and LLMInferenceService) in it, every object validated
 // against Istio's CRD before it is printed. All or nothing: one error and nothing is output,
 // so that `render | kubectl apply -f -` never applies half of a set.
 import { Diagnostics, type Diagnostic } from "./diagnostics.js";
 import { isObject, type SourcedDoc } from "./io.js";
 import { parseIsvc, describe, type Isvc } from "./isvc.js";
 import { ISVC_KIND } from "./kserve.js";
+import { LLMISVC_KIND, parseLlmIsvc } from "./llmisvc.js";
+import { renderLlmIsvc } from "./envoy-gateway.js";
 import { renderIsvc, type RenderOptions } from "./render.js";
 import { validateObject } from "./validate/index.js";
 
@@ -28,6 +30,18 @@ export function renderDocuments(docs: SourcedDoc[], opts: RenderOptions, ns: Nam
   const isvcs: Isvc[] = [];
   for (const { source, doc } of docs) {
     const d = new Diagnostics(source);
+    if (isObject(doc) && doc.kind === LLMISVC_KIND) {
+      // Envoy Gateway mode: EnvoyExtensionPolicies on its HTTPRoutes (envoy-gateway.ts)
+      const l = parseLlmIsvc(doc, ns.namespace, d);
+      if (l && ns.explicit && l.namespace !== ns.namespace)
+        d.error(
+          "metadata.namespace",
+          `"${l.namespace}" does not match the namespace given with -n ("${ns.namespace}")`,
+        );
+      if (l && !d.hasErrors) objects.push(...renderLlmIsvc(l, opts, d.child(`${l.namespace}/${l.name}`)));
+      all.push(...d.items);
+      continue;
+    }
     if (isObject(doc) && typeof doc.kind === "string" && doc.kind !== ISVC_KIND) {
       d.warn("kind", `${describe(doc.kind)} is not an InferenceService; skipped`);
       all.push(...d.items);

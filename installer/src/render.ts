@@ -72,6 +72,8 @@ export interface RenderOptions {
    * pluginConfig; the logger reached through the waypoint's inbound-vip cluster).
    */
   attach?: "sidecar" | "waypoint";
+  /** LLMInferenceServices without spec.router.gateway: KServe's ingress gateway (namespace/name) */
+  llmGateway?: string;
   /** the mesh's Istio version ("1.24"): checks targetRefs (≥ 1.22) and FAIL_RELOAD (≥ 1.27) against it */
   istioVersion?: string;
   /** WasmPlugin failStrategy (default FAIL_OPEN) */
@@ -162,6 +164,9 @@ function versionAtLeast(have: string, want: string): boolean {
 }
 
 function versionErrors(opts: RenderOptions): string[] {
+  const g = opts.llmGateway;
+  if (g !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(g))
+    return [`--llm-gateway: "${g}" is not namespace/name of a Gateway`];
   const v = opts.istioVersion;
   if (v === undefined) return [];
   if (!/^1\.\d{1,3}(\.\d+)?$/.test(v)) return [`--istio-version: "${v}" is not an Istio 1.x version like 1.24`];
@@ -278,7 +283,37 @@ export function podSelector(isvc: Isvc, c: LoggedComponent): Record<string, stri
   return sel;
 }
 
-function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions, d: Diagnostics) {
+/**
+ * Where the filter runs, as far as its pluginConfig is concerned: the cluster it reaches the
+ * logger by, whether identity comes from the pluginConfig only, and loggers it cannot reach.
+ */
+export interface Placement {
+  cluster(t: LoggerTarget): string;
+  identity?: "config";
+  /** why a logger of this target cannot be reached from there, or undefined */
+  unreachable?(t: LoggerTarget): string | undefined;
+  /** LLM mode whatever the model format (LLMInferenceService) */
+  llm?: boolean;
+}
+
+export const SIDECAR: Placement = { cluster: (t) => t.cluster };
+
+export const WAYPOINT: Placement = {
+  cluster: waypointCluster,
+  identity: "config",
+  unreachable: (t) =>
+    t.external
+      ? `--attach waypoint: a logger outside the mesh (${t.host}) is not supported; a waypoint reaches only Services it serves`
+      : undefined,
+};
+
+export function pluginConfigFor(
+  isvc: Isvc,
+  comp: LoggedComponent,
+  opts: RenderOptions,
+  d: Diagnostics,
+  placement: Placement = opts.attach === "waypoint" ? WAYPOINT : SIDECAR,
+) {
   const lp = comp.loggerPath;
   let ok = true;
   const rawUrl = comp.logger.url ?? opts.defaultLoggerUrl;
@@ -346,14 +381,10 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   }
   if (!ok || !target) return undefined;
 
-  if (opts.attach === "waypoint" && target) {
-    if (target.external) {
-      d.error(
-        `${lp}.url`,
-        `--attach waypoint: a logger outside the mesh (${target.host}) is not supported; a waypoint reaches only Services it serves`,
-      );
-      ok = false;
-    }
+  const unreachable = placement.unreachable?.(target);
+  if (unreachable) {
+    d.error(`${lp}.url`, unreachable);
+    ok = false;
   }
   const config: PluginConfig = {
     inferenceService: isvc.name,
@@ -361,9 +392,9 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
     component: comp.component,
     ...endpointsOf(isvc, comp, opts),
     mode: comp.logger.mode,
-    ...(opts.attach === "waypoint" ? { identity: "config" as const } : {}),
+    ...(placement.identity ? { identity: placement.identity } : {}),
     logger: {
-      cluster: opts.attach === "waypoint" ? waypointCluster(target) : target.cluster,
+      cluster: placement.cluster(target),
       authority: target.authority,
       path: target.path,
       timeoutMs: opts.timeoutMs,
@@ -383,7 +414,7 @@ function pluginConfigFor(isvc: Isvc, comp: LoggedComponent, opts: RenderOptions,
   if (opts.batch) config.batch = opts.batch;
   if (opts.redactPaths && opts.redactPaths.length > 0) config.redactPaths = opts.redactPaths;
   if (opts.sampling) config.sampling = opts.sampling;
-  if (servesCompletions(comp, opts)) config.llm = opts.llmOptions ?? {};
+  if (placement.llm ? opts.llm !== "off" : servesCompletions(comp, opts)) config.llm = opts.llmOptions ?? {};
   // last line of defence: never emit what the filter would refuse
   for (const e of checkPluginConfig(config)) {
     d.error(`spec.pluginConfig.${e.split(":")[0]}`, e.slice(e.indexOf(":") + 1).trim());

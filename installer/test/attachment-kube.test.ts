@@ -55,7 +55,15 @@ describe("attachment modes against a real kube-apiserver", { skip }, () => {
     const objs = goldenObjects();
     assert.ok(objs.length >= 20, `${objs.length} objects`);
     const kinds = new Set(objs.map((o) => o.obj.kind));
-    for (const k of ["WasmPlugin", "ServiceEntry", "DestinationRule"]) assert.ok(kinds.has(k), `a golden has a ${k}`);
+    for (const k of [
+      "WasmPlugin",
+      "ServiceEntry",
+      "DestinationRule",
+      "EnvoyExtensionPolicy",
+      "HTTPRoute",
+      "SecurityPolicy",
+    ])
+      assert.ok(kinds.has(k), `a golden has a ${k}`);
     const namespaces = new Set(objs.map((o) => o.obj.metadata.namespace).filter((n): n is string => Boolean(n)));
     for (const n of namespaces) {
       await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: n } });
@@ -71,6 +79,15 @@ describe("attachment modes against a real kube-apiserver", { skip }, () => {
       }
     }
     assert.deepEqual(refused, []);
+    // the released CRDs' CEL rules are in force: Envoy Gateway's own rule on a Wasm code source
+    const eep = objs.find((o) => o.obj.kind === "EnvoyExtensionPolicy")!.obj as unknown as {
+      metadata: Obj["metadata"];
+      spec: { wasm: { code: Record<string, unknown> }[] };
+    };
+    const broken = structuredClone(eep);
+    delete broken.metadata.ownerReferences;
+    broken.spec.wasm[0]!.code = { type: "Image" };
+    await assert.rejects(admin.apply(broken, "server"), /If type is Image, image field needs to be set/);
   });
 
   test("watch --attach waypoint: the WasmPlugin targets the component's Service, identity config, the logger by inbound-vip", async () => {

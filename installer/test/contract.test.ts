@@ -156,9 +156,16 @@ function goldenConfigs(): [string, Cfg][] {
   const out: [string, Cfg][] = [];
   for (const f of readdirSync(dir).filter((x) => x.endsWith(".yaml") || x.endsWith(".json"))) {
     for (const doc of YAML.parseAllDocuments(readFileSync(dir + f, "utf8"))) {
-      const o = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { pluginConfig?: Cfg } };
+      const o = doc.toJS() as {
+        kind?: string;
+        metadata?: { name?: string };
+        spec?: { pluginConfig?: Cfg; wasm?: { config?: Cfg }[] };
+      };
       if (o?.kind === "WasmPlugin" && o.spec?.pluginConfig)
         out.push([`golden ${f} ${o.metadata?.name}`, o.spec.pluginConfig]);
+      // Envoy Gateway mode: the same contract in the EnvoyExtensionPolicy's wasm config
+      const eg = o?.kind === "EnvoyExtensionPolicy" ? o.spec?.wasm?.[0]?.config : undefined;
+      if (eg) out.push([`golden ${f} ${o.metadata?.name}`, eg]);
     }
   }
   return out;

@@ -73,6 +73,7 @@ export const RENDER_OPTIONS: Options = {
   "llm-max-event-bytes": { type: "string" },
   attach: { type: "string" },
   "istio-version": { type: "string" },
+  "llm-gateway": { type: "string" },
 };
 
 export const RENDER_HELP: Record<string, string> = {
@@ -273,6 +274,7 @@ export function renderOptions(v: Values): RenderOptions {
     llmOptions: Object.keys(llmOptions).length > 0 ? llmOptions : undefined,
     attach: attach as "sidecar" | "waypoint" | undefined,
     istioVersion: v["istio-version"] as string | undefined,
+    llmGateway: v["llm-gateway"] as string | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,
     source: v.source as string | undefined,
     ceEndpoint: ceEndpoint as "traffic" | "kserve" | undefined,
