@@ -71,7 +71,7 @@ export interface RenderOptions {
    * "waypoint", the ambient waypoint of the component's Service (targetRefs; identity from the
    * pluginConfig; the logger reached through the waypoint's inbound-vip cluster).
    */
-  attach?: "sidecar" | "waypoint";
+  attach?: "sidecar" | "waypoint" | "auto";
   /** LLMInferenceServices without spec.router.gateway: KServe's ingress gateway (namespace/name) */
   llmGateway?: string;
   /** the mesh's Istio version ("1.24"): checks targetRefs (≥ 1.22) and FAIL_RELOAD (≥ 1.27) against it */
@@ -153,6 +153,35 @@ export function checkRenderOptions(opts: RenderOptions): string[] {
   );
 }
 
+/** Istio's ambient labels (istio.io docs, ambient/usage: add-workloads, waypoint). */
+export const LABEL_DATAPLANE_MODE = "istio.io/dataplane-mode";
+export const LABEL_USE_WAYPOINT = "istio.io/use-waypoint";
+
+/**
+ * --attach auto, for one namespace: waypoint when the namespace is ambient and names a waypoint,
+ * else sidecar. Only the Namespace's labels are read (a Service's own istio.io/use-waypoint is
+ * not: the installer has no permission on Services). Without labels (render, offline): sidecar.
+ */
+export function resolveAttach(
+  opts: RenderOptions,
+  namespaceLabels: Record<string, string> | undefined,
+  d: Diagnostics,
+): RenderOptions {
+  if (opts.attach !== "auto") return opts;
+  if (namespaceLabels === undefined) {
+    d.warn("--attach", "auto decides from the namespace's labels, which render does not read: rendered for sidecars");
+    return { ...opts, attach: "sidecar" };
+  }
+  const ambient = namespaceLabels[LABEL_DATAPLANE_MODE] === "ambient";
+  const waypoint = namespaceLabels[LABEL_USE_WAYPOINT];
+  if (ambient && !waypoint)
+    d.warn(
+      "--attach",
+      `auto: the namespace is ambient (${LABEL_DATAPLANE_MODE}=ambient) but names no waypoint (${LABEL_USE_WAYPOINT}); no proxy runs HTTP filters for its pods until one is added, rendered for its waypoint`,
+    );
+  return { ...opts, attach: ambient || waypoint ? "waypoint" : "sidecar" };
+}
+
 /** Istio releases that brought what a rendering may use (istio/api wasm.proto; release notes). */
 export const ISTIO_TARGET_REFS = "1.22";
 export const ISTIO_FAIL_RELOAD = "1.27";
@@ -171,9 +200,9 @@ function versionErrors(opts: RenderOptions): string[] {
   if (v === undefined) return [];
   if (!/^1\.\d{1,3}(\.\d+)?$/.test(v)) return [`--istio-version: "${v}" is not an Istio 1.x version like 1.24`];
   const errs: string[] = [];
-  if (opts.attach === "waypoint" && !versionAtLeast(v, ISTIO_TARGET_REFS))
+  if ((opts.attach === "waypoint" || opts.attach === "auto") && !versionAtLeast(v, ISTIO_TARGET_REFS))
     errs.push(
-      `--attach waypoint: needs Istio ≥ ${ISTIO_TARGET_REFS} (a waypoint takes a WasmPlugin by targetRefs only); --istio-version is ${v}`,
+      `--attach ${opts.attach}: needs Istio ≥ ${ISTIO_TARGET_REFS} (a waypoint takes a WasmPlugin by targetRefs only); --istio-version is ${v}`,
     );
   if (opts.failStrategy === "FAIL_RELOAD" && !versionAtLeast(v, ISTIO_FAIL_RELOAD))
     errs.push(`--fail-strategy FAIL_RELOAD: needs Istio ≥ ${ISTIO_FAIL_RELOAD}; --istio-version is ${v}`);
@@ -188,7 +217,13 @@ export function wasmPluginName(isvc: string, c: LoggedComponent): string {
 export const SYSTEM_NAMESPACES = ["kube-system", "kube-public"];
 export const DEFAULT_ISTIO_ROOT_NAMESPACE = "istio-system";
 
-export function renderIsvc(isvc: Isvc, opts: RenderOptions, d: Diagnostics): object[] {
+export function renderIsvc(
+  isvc: Isvc,
+  given: RenderOptions,
+  d: Diagnostics,
+  namespaceLabels?: Record<string, string>,
+): object[] {
+  const opts = resolveAttach(given, namespaceLabels, d);
   const root = opts.istioRootNamespace ?? DEFAULT_ISTIO_ROOT_NAMESPACE;
   if (isvc.namespace === root) {
     // A WasmPlugin in the root namespace applies mesh-wide: its selector would capture a

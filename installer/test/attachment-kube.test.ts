@@ -132,4 +132,40 @@ describe("attachment modes against a real kube-apiserver", { skip }, () => {
       assert.equal(await run.stop(), 0);
     }
   });
+  test("watch --attach auto: the namespace's ambient labels choose waypoint or sidecar, and a label change re-plans", async () => {
+    const ns = `${prefix}-auto`;
+    made.push(ns);
+    const labels = { "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" };
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels } });
+    const isvc = YAML.parse(readFileSync(ROOT + "testdata/isvc/sklearn-iris-annotated.yaml", "utf8"));
+    await admin.apply({ ...isvc, metadata: { ...isvc.metadata, namespace: ns } });
+    useCluster(() => ({ kube: admin, namespace: ns }));
+    const run = watchInProcess(["-n", ns, "--attach", "auto", "-v", "--health-addr", "", ...MODULE_ARGS]);
+    const spec = async () =>
+      (
+        (await admin.get({
+          apiVersion: "extensions.istio.io/v1alpha1",
+          kind: "WasmPlugin",
+          namespace: ns,
+          name: "sklearn-iris-predictor-logger",
+        })) as unknown as { spec: { targetRefs?: unknown; selector?: unknown } } | undefined
+      )?.spec;
+    try {
+      await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(created\)$/);
+      assert.ok((await spec())?.targetRefs, "ambient with a waypoint: targetRefs");
+      // the namespace leaves ambient: the same WasmPlugin, now for sidecars
+      await admin
+        .apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: {} } })
+        .catch(() => undefined);
+      const { CoreV1Api } = await import("@kubernetes/client-node");
+      const kc = new KubeConfig();
+      kc.loadFromFile(ensureControlPlane().KUBECONFIG!);
+      await kc.makeApiClient(CoreV1Api).replaceNamespace({ name: ns, body: { metadata: { name: ns, labels: {} } } });
+      await run.lines.waitFor(/^applied [^ ]+\/sklearn-iris-predictor-logger \(.*spec changed: .*selector.*\)$/);
+      const after = await spec();
+      assert.ok(after?.selector && !after.targetRefs, "no ambient labels: selector");
+    } finally {
+      assert.equal(await run.stop(), 0);
+    }
+  });
 });

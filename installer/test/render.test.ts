@@ -345,3 +345,25 @@ test("the logger URL's credentials appear nowhere in what render says or writes"
     "the annotation shows the URL without the value",
   );
 });
+
+test("--attach auto: waypoint in an ambient namespace or one that names a waypoint, else sidecar; offline, sidecar with a warning", () => {
+  const doc = isvc({ logger: { mode: "all", url: "http://dumper/" } });
+  const parsed = parseIsvc(doc, "default", new Diagnostics("t"))!;
+  const auto = { ...opts, attach: "auto" as const };
+  const spec = (labels: Record<string, string> | undefined) => {
+    const d = new Diagnostics("t");
+    const objs = renderIsvc(parsed, auto, d, labels) as { spec: Record<string, unknown> }[];
+    return { spec: objs[0]!.spec, diags: d.items.map((x) => x.message) };
+  };
+  const both = spec({ "istio.io/dataplane-mode": "ambient", "istio.io/use-waypoint": "waypoint" });
+  assert.deepEqual(both.spec.targetRefs, [{ group: "", kind: "Service", name: "m-predictor" }]);
+  assert.deepEqual(both.diags, []);
+  assert.ok(spec({ "istio.io/use-waypoint": "waypoint" }).spec.targetRefs, "a waypoint named: waypoint");
+  const noWaypoint = spec({ "istio.io/dataplane-mode": "ambient" });
+  assert.ok(noWaypoint.spec.targetRefs);
+  assert.match(noWaypoint.diags.join(), /ambient .* but names no waypoint/);
+  assert.ok(spec({ "istio-injection": "enabled" }).spec.selector, "a sidecar namespace: selector");
+  const offline = spec(undefined);
+  assert.ok(offline.spec.selector);
+  assert.match(offline.diags.join(), /render does not read: rendered for sidecars/);
+});

@@ -241,8 +241,8 @@ export function renderOptions(v: Values): RenderOptions {
   if (llm === "off" && Object.keys(llmOptions).length > 0)
     throw new UsageError("--llm-body and --llm-max-event-bytes need LLM mode; --llm is off");
   const attach = v.attach as string | undefined;
-  if (attach !== undefined && attach !== "sidecar" && attach !== "waypoint")
-    throw new UsageError(`--attach: "${attach}" is not sidecar or waypoint`);
+  if (attach !== undefined && attach !== "sidecar" && attach !== "waypoint" && attach !== "auto")
+    throw new UsageError(`--attach: "${attach}" is not sidecar, waypoint or auto`);
   const ceEndpoint = v["ce-endpoint"] as string | undefined;
   if (ceEndpoint !== undefined && ceEndpoint !== "traffic" && ceEndpoint !== "kserve") {
     throw new UsageError(`--ce-endpoint: "${ceEndpoint}" is not traffic or kserve`);
@@ -272,7 +272,7 @@ export function renderOptions(v: Values): RenderOptions {
     sampling: Object.keys(sampling).length > 0 ? sampling : undefined,
     llm: llm as "auto" | "on" | "off" | undefined,
     llmOptions: Object.keys(llmOptions).length > 0 ? llmOptions : undefined,
-    attach: attach as "sidecar" | "waypoint" | undefined,
+    attach: attach as "sidecar" | "waypoint" | "auto" | undefined,
     istioVersion: v["istio-version"] as string | undefined,
     llmGateway: v["llm-gateway"] as string | undefined,
     redactPaths: redact.length > 0 ? redact : undefined,

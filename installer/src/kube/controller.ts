@@ -15,7 +15,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { formatDiagnostic } from "../diagnostics.js";
 import { ISVC_API_VERSION, ISVC_KIND } from "../kserve.js";
-import type { RenderOptions } from "../render.js";
+import { LABEL_DATAPLANE_MODE, LABEL_USE_WAYPOINT, type RenderOptions } from "../render.js";
 import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY } from "../wasmplugin.js";
 import { Backoff, errorText, formatDelay, type BackoffOptions } from "./backoff.js";
 import type { ControllerMetrics } from "../metrics.js";
@@ -179,10 +179,17 @@ export class Controller {
 
   private onNamespace(t: ChangeType, obj: KubernetesObject, old: KubernetesObject | undefined): void {
     if (t === "deleted") return; // its ISVCs are deleted too, and reported as such
-    if (old && namespaceEnabled(old) === namespaceEnabled(obj)) return;
+    if (old && namespaceEnabled(old) === namespaceEnabled(obj) && !this.attachLabelsChanged(old, obj)) return;
     if (!old && namespaceEnabled(obj)) return; // a new namespace: its ISVCs come on their own
     const ns = obj.metadata!.name!;
     for (const r of this.isvcs) for (const k of r.store.keys()) if (k.startsWith(`${ns}/`)) this.enqueue(k);
+  }
+
+  // --attach auto decides from the namespace's ambient labels: a change there re-plans its ISVCs
+  private attachLabelsChanged(old: KubernetesObject, obj: KubernetesObject): boolean {
+    if (this.o.render.attach !== "auto") return false;
+    const l = (o: KubernetesObject, k: string) => o.metadata?.labels?.[k];
+    return [LABEL_DATAPLANE_MODE, LABEL_USE_WAYPOINT].some((k) => l(old, k) !== l(obj, k));
   }
 
   private onSwitchConfigMap(t: ChangeType, obj: KubernetesObject, old: KubernetesObject | undefined): void {
@@ -276,10 +283,14 @@ export class Controller {
     }
     const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as
       { data?: Record<string, string> } | undefined;
-    const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => ({
-      namespaceEnabled: namespaceEnabled(this.namespaces.map((r) => r.store.get(`/${n}`)).find((x) => x !== undefined)),
-      disabledIsvcs: disabledIn(cm?.data, n),
-    }));
+    const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => {
+      const nsObj = this.namespaces.map((r) => r.store.get(`/${n}`)).find((x) => x !== undefined);
+      return {
+        namespaceEnabled: namespaceEnabled(nsObj),
+        disabledIsvcs: disabledIn(cm?.data, n),
+        namespaceLabels: nsObj?.metadata?.labels ?? {},
+      };
+    });
     this.report(key, plan);
     if (!plan.ok) {
       this.invalid.add(key);

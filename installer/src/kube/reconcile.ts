@@ -75,7 +75,7 @@ export function planIsvc(
     };
   const sw = typeof switches === "function" ? switches(isvc.namespace) : switches;
   const enabled = isEnabled(sw, isvc.name);
-  const desired = (enabled ? renderIsvc(isvc, opts, d) : []) as KubernetesObject[];
+  const desired = (enabled ? renderIsvc(isvc, opts, d, sw.namespaceLabels) : []) as KubernetesObject[];
   for (const o of desired) for (const e of validateObject(o).errors) d.error(refString(refOf(o)), e);
   return { namespace: isvc.namespace, name: isvc.name, enabled, desired, diagnostics: d.items, ok: !d.hasErrors };
 }

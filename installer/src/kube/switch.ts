@@ -20,6 +20,8 @@ export const DEFAULT_CONTROL_NAMESPACE = "kserve-wasm-logger";
 export interface SwitchState {
   namespaceEnabled: boolean;
   disabledIsvcs: Set<string>;
+  /** the Namespace's labels as read with the switches (--attach auto decides from them) */
+  namespaceLabels?: Record<string, string>;
 }
 
 export function switchKey(namespace: string, isvc: string): string {
@@ -48,7 +50,11 @@ export async function readSwitches(kube: Kube, namespace: string, controlNamespa
     namespace: controlNamespace,
     name: SWITCH_CONFIGMAP,
   })) as { data?: Record<string, string> } | undefined;
-  return { namespaceEnabled: namespaceEnabled(ns), disabledIsvcs: disabledIn(cm?.data, namespace) };
+  return {
+    namespaceEnabled: namespaceEnabled(ns),
+    disabledIsvcs: disabledIn(cm?.data, namespace),
+    namespaceLabels: ns?.metadata?.labels ?? {},
+  };
 }
 
 export function isEnabled(s: SwitchState, isvc: string): boolean {
