@@ -168,4 +168,91 @@ describe("attachment modes against a real kube-apiserver", { skip }, () => {
       assert.equal(await run.stop(), 0);
     }
   });
+  test("watch --llm-isvc as the RBAC of istio/base and istio/llm: an LLMInferenceService gets its policy, logger route and deny policy; a change re-applies; deletion deletes", async () => {
+    const env = ensureControlPlane();
+    const ns = `${prefix}-llm`;
+    made.push(ns);
+    // the base and the LLM ClusterRole for real, bound to the limited test identity
+    const user = env.KUBE_LIMITED_USER ?? "test-limited";
+    for (const f of ["istio/base/namespace.yaml", "istio/base/rbac.yaml", "istio/llm/rbac.yaml"]) {
+      for (const d of YAML.parseAllDocuments(readFileSync(ROOT + f, "utf8")).map((x) => x.toJS())) {
+        if (["Namespace", "ClusterRole", "Role"].includes(d.kind)) await admin.apply(d);
+      }
+    }
+    const bindings = [
+      ["ClusterRoleBinding", "kserve-wasm-logger", undefined],
+      ["ClusterRoleBinding", "kserve-wasm-logger-llm", undefined],
+      ["RoleBinding", "kserve-wasm-logger", "kserve-wasm-logger"],
+    ] as const;
+    for (const [kind, role, namespace] of bindings) {
+      const roleKind = kind.replace("Binding", "");
+      await admin.apply({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind,
+        metadata: { name: `kwl-test-limited-${role}`, ...(namespace ? { namespace } : {}) },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: role },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: user }],
+      });
+    }
+    const limited = new KubeConfig();
+    limited.loadFromFile(env.KUBE_LIMITED_KUBECONFIG!);
+    await admin.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const l = YAML.parse(readFileSync(ROOT + "testdata/isvc/llm-opt-125m.yaml", "utf8"));
+    const logger = (mode: string) => `{"mode": "${mode}", "url": "http://llm-events/"}`;
+    const llmisvc = (mode: string) => ({
+      ...l,
+      metadata: { name: l.metadata.name, namespace: ns, annotations: { "kserve-wasm-logger/logger": logger(mode) } },
+    });
+    await admin.apply(llmisvc("all"));
+    useCluster(() => ({ kube: new ClientNodeKube(limited), namespace: ns }));
+    const run = watchInProcess(["-n", ns, "--llm-isvc", "--health-addr", "", ...MODULE_ARGS]);
+    const eepName = `${l.metadata.name}-kserve-route-logger`;
+    const eep = () =>
+      admin.get({
+        apiVersion: "gateway.envoyproxy.io/v1alpha1",
+        kind: "EnvoyExtensionPolicy",
+        namespace: ns,
+        name: eepName,
+      }) as Promise<{ spec: { wasm: { config: { mode: string; logger: { cluster: string } } }[] } } | undefined>;
+    try {
+      await run.lines.waitFor(new RegExp(`^applied [^ ]+/${eepName} \\[EnvoyExtensionPolicy\\] \\(created\\)$`));
+      await run.lines.waitFor(/\[HTTPRoute\] \(created\)$/);
+      await run.lines.waitFor(/\[SecurityPolicy\] \(created\)$/);
+      const created = (await eep())!;
+      assert.equal(
+        created.spec.wasm[0]!.config.logger.cluster,
+        `httproute/${ns}/${l.metadata.name}-logger-route/rule/0`,
+      );
+      await admin.apply(llmisvc("response"));
+      await run.lines.waitFor(
+        new RegExp(`^applied [^ ]+/${eepName} \\[EnvoyExtensionPolicy\\] \\(spec changed: wasm\\)$`),
+      );
+      assert.equal((await eep())!.spec.wasm[0]!.config.mode, "response");
+      await admin.delete({
+        apiVersion: "serving.kserve.io/v1alpha1",
+        kind: "LLMInferenceService",
+        namespace: ns,
+        name: l.metadata.name,
+      });
+      await run.lines.waitFor(/\[SecurityPolicy\] \(LLMInferenceService .* deleted\)$/);
+      assert.equal(await eep(), undefined);
+    } finally {
+      assert.equal(await run.stop(), 0);
+      // the limited identity is other tests' too (cluster-errors.test.ts expects it to be refused)
+      for (const [kind, role, namespace] of bindings)
+        await admin
+          .delete({
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind,
+            name: `kwl-test-limited-${role}`,
+            ...(namespace ? { namespace } : {}),
+          })
+          .catch(() => undefined);
+      assert.doesNotMatch(
+        run.lines.err,
+        /403|forbidden|not granted/i,
+        "the RBAC of istio/base and istio/llm was enough",
+      );
+    }
+  });
 });

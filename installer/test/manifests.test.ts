@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { test } from "node:test";
 import YAML from "yaml";
-import { namespacedWatchPermissions, WATCH_PERMISSIONS } from "../src/kube/permissions.js";
+import { LLM_WATCH_PERMISSIONS, namespacedWatchPermissions, WATCH_PERMISSIONS } from "../src/kube/permissions.js";
 import { validateObject } from "../src/validate/index.js";
 import { ROOT, runCli } from "./helpers.js";
 // @ts-expect-error build.mjs is plain JavaScript
@@ -166,6 +166,26 @@ test("RBAC: the ClusterRole and Role grant exactly the table the watch code is h
       .map((d) => d.kind)
       .sort(),
     ["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+  );
+});
+
+test("RBAC: istio/llm/rbac.yaml grants exactly what watch --llm-isvc adds, to the same ServiceAccount", () => {
+  const docs = loadDocs(ISTIO + "llm/rbac.yaml");
+  const want = LLM_WATCH_PERMISSIONS.flatMap((p) => p.verbs.map((v) => `${p.group}/${p.resource}:${v}`)).sort();
+  assert.deepEqual(rulesOf("ClusterRole", docs).sort(), want);
+  assert.ok(LLM_WATCH_PERMISSIONS.every((p) => p.scope === "cluster" && !p.resourceNames));
+  const sa = loadDocs(BASE + "serviceaccount.yaml")[0]!;
+  const b = docs.find((d) => d.kind === "ClusterRoleBinding") as {
+    roleRef: { name: string };
+    subjects: { kind: string; name: string; namespace: string }[];
+  };
+  assert.deepEqual(b.subjects, [
+    { kind: "ServiceAccount", name: sa.metadata!.name, namespace: sa.metadata!.namespace },
+  ]);
+  assert.equal(b.roleRef.name, docs.find((d) => d.kind === "ClusterRole")!.metadata!.name);
+  assert.deepEqual(
+    docs.map((d) => d.kind),
+    ["ClusterRole", "ClusterRoleBinding"],
   );
 });
 

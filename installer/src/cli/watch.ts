@@ -7,7 +7,12 @@ import { DEFAULT_BACKOFF } from "../kube/backoff.js";
 import { withRequestTimeout } from "../kube/client.js";
 import { Controller } from "../kube/controller.js";
 import { LEASE_NAME, LeaderElector, leaderGated } from "../kube/lease.js";
-import { GuardedKube, namespacedWatchPermissions, WATCH_PERMISSIONS } from "../kube/permissions.js";
+import {
+  GuardedKube,
+  LLM_WATCH_PERMISSIONS,
+  namespacedWatchPermissions,
+  WATCH_PERMISSIONS,
+} from "../kube/permissions.js";
 import { DEFAULT_CONTROL_NAMESPACE, SWITCH_CONFIGMAP } from "../kube/switch.js";
 import { ControllerMetrics } from "../metrics.js";
 import { connect, type Io } from "./context.js";
@@ -34,6 +39,7 @@ export const WATCH_OPTIONS: Options = {
   "health-addr": { type: "string" },
   "resync-seconds": { type: "string" },
   "leader-elect": { type: "boolean" },
+  "llm-isvc": { type: "boolean" },
   "request-timeout-ms": { type: "string" },
   "lease-duration-ms": { type: "string" },
   "lease-renew-deadline-ms": { type: "string" },
@@ -57,6 +63,8 @@ export const WATCH_HELP: Record<string, string> = {
     "re-check every InferenceService this often, besides the watches; no API call when in line (default 600, 0 = never)",
   "--request-timeout-ms N":
     "an API request (other than a watch) without an answer this long fails and is retried (default 30000)",
+  "--llm-isvc":
+    "also follow LLMInferenceServices: EnvoyExtensionPolicies on their HTTPRoutes (Envoy Gateway mode; needs the ClusterRole of istio/llm/rbac.yaml)",
   "--leader-elect": `run as one of several replicas: only the holder of Lease ${LEASE_NAME} in the control namespace reconciles (coordination.k8s.io)`,
   "--lease-duration-ms N": "how long a Lease not renewed stays its holder's (default 15000)",
   "--lease-renew-deadline-ms N":
@@ -107,9 +115,11 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
   const metrics = healthAddr !== "" ? new ControllerMetrics() : undefined;
   // -A: the ClusterRole of istio/base/rbac.yaml; -n: Roles in those namespaces suffice (istio/overlays/namespaced/)
   const timed = withRequestTimeout(kube, positiveInt("request-timeout-ms", 30000, 1));
+  const llmIsvcs = v["llm-isvc"] === true;
+  const table = llmIsvcs ? [...WATCH_PERMISSIONS, ...LLM_WATCH_PERMISSIONS] : WATCH_PERMISSIONS;
   const guarded = namespaces
-    ? new GuardedKube(timed, namespacedWatchPermissions(namespaces), control, namespaces)
-    : new GuardedKube(timed, WATCH_PERMISSIONS, control);
+    ? new GuardedKube(timed, namespacedWatchPermissions(namespaces, table), control, namespaces)
+    : new GuardedKube(timed, table, control);
   const leaderElect = v["leader-elect"] === true;
   const lease = {
     durationMs: positiveInt("lease-duration-ms", 15000, 1000),
@@ -131,6 +141,7 @@ export async function watchCommand(v: Values, io: Io): Promise<number> {
       logError: say("stderr"),
       logVerbose: verbosity >= 1 ? say("stdout") : undefined,
       metrics,
+      llmIsvcs,
     });
   let controller: Controller | undefined;
   let stopping = false;

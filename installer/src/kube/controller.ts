@@ -20,7 +20,9 @@ import { FIELD_MANAGER, LABEL_ISVC, LABEL_MANAGED_BY } from "../wasmplugin.js";
 import { Backoff, errorText, formatDelay, type BackoffOptions } from "./backoff.js";
 import type { ControllerMetrics } from "../metrics.js";
 import type { Kube, ObjectRef } from "./client.js";
-import { applyPlan, MANAGED_KINDS, planIsvc, refOf, type Plan } from "./reconcile.js";
+import { applyPlan, LLM_MANAGED_KINDS, MANAGED_KINDS, planIsvc, planLlmIsvc, refOf, type Plan } from "./reconcile.js";
+import { LABEL_LLMISVC } from "../envoy-gateway.js";
+import { LLMISVC_KIND } from "../llmisvc.js";
 import { objectKey, Reflector, type ChangeType } from "./reflector.js";
 import { disabledIn, namespaceEnabled, SWITCH_CONFIGMAP } from "./switch.js";
 
@@ -40,11 +42,17 @@ export interface ControllerOptions {
   logVerbose?: (line: string, isvc?: string) => void;
   /** counted when given (served at /metrics by `watch`) */
   metrics?: ControllerMetrics;
+  /** also LLMInferenceServices (Envoy Gateway mode; watch --llm-isvc) */
+  llmIsvcs?: boolean;
 }
+
+// Queue keys: "ns/name" for an InferenceService, "llm:ns/name" for an LLMInferenceService.
+const LLM_KEY = "llm:";
 
 export class Controller {
   private readonly isvcs: Reflector[] = [];
   private readonly managed: Reflector[] = [];
+  private readonly llmIsvcs: Reflector[] = [];
   /** one for all namespaces, or one per watched namespace (by name: a ClusterRole limited to their names suffices) */
   private readonly namespaces: Reflector[];
   private readonly configMap: Reflector;
@@ -87,7 +95,17 @@ export class Controller {
           onChange: (_t, obj) => this.enqueue(objectKey(obj)),
         }),
       );
-      for (const k of MANAGED_KINDS) {
+      if (o.llmIsvcs)
+        this.llmIsvcs.push(
+          new Reflector(kube, {
+            ...common,
+            apiVersion: "serving.kserve.io/v1alpha1",
+            kind: LLMISVC_KIND,
+            namespace: ns,
+            onChange: (_t, obj) => this.enqueue(LLM_KEY + objectKey(obj)),
+          }),
+        );
+      for (const k of [...MANAGED_KINDS, ...(o.llmIsvcs ? LLM_MANAGED_KINDS : [])]) {
         this.managed.push(
           new Reflector(kube, {
             ...common,
@@ -121,7 +139,7 @@ export class Controller {
       fieldSelector: `metadata.name=${SWITCH_CONFIGMAP}`,
       onChange: (t, obj, old) => this.onSwitchConfigMap(t, obj, old),
     });
-    this.all = [...this.isvcs, ...this.managed, ...this.namespaces, this.configMap];
+    this.all = [...this.isvcs, ...this.llmIsvcs, ...this.managed, ...this.namespaces, this.configMap];
   }
 
   /** true once every collection has been listed once */
@@ -153,15 +171,17 @@ export class Controller {
     this.readyFlag = true;
     this.o.metrics?.synced.set(1);
     const isvcCount = this.isvcs.reduce((n, r) => n + r.store.size, 0);
+    const llmCount = this.llmIsvcs.reduce((n, r) => n + r.store.size, 0);
     const managedCount = this.managed.reduce((n, r) => n + r.store.size, 0);
     this.o.log(
-      `synced: ${isvcCount} InferenceService(s), ${managedCount} object(s) of ours; watching ${this.o.namespaces ? `namespace(s) ${this.o.namespaces.join(", ")}` : "all namespaces"}`,
+      `synced: ${isvcCount} InferenceService(s), ${this.o.llmIsvcs ? `${llmCount} LLMInferenceService(s), ` : ""}${managedCount} object(s) of ours; watching ${this.o.namespaces ? `namespace(s) ${this.o.namespaces.join(", ")}` : "all namespaces"}`,
     );
     this.enqueueAll();
   }
 
   private enqueueAll(): void {
     for (const r of this.isvcs) for (const k of r.store.keys()) this.enqueue(k);
+    for (const r of this.llmIsvcs) for (const k of r.store.keys()) this.enqueue(LLM_KEY + k);
     // objects of ISVCs deleted while we were not watching
     for (const r of this.managed) for (const o of r.store.values()) this.onManaged(o);
   }
@@ -175,6 +195,8 @@ export class Controller {
   private onManaged(obj: KubernetesObject): void {
     const isvc = obj.metadata?.labels?.[LABEL_ISVC];
     if (isvc) this.enqueue(`${obj.metadata?.namespace ?? ""}/${isvc}`);
+    const llm = obj.metadata?.labels?.[LABEL_LLMISVC];
+    if (llm) this.enqueue(`${LLM_KEY}${obj.metadata?.namespace ?? ""}/${llm}`);
   }
 
   private onNamespace(t: ChangeType, obj: KubernetesObject, old: KubernetesObject | undefined): void {
@@ -183,6 +205,8 @@ export class Controller {
     if (!old && namespaceEnabled(obj)) return; // a new namespace: its ISVCs come on their own
     const ns = obj.metadata!.name!;
     for (const r of this.isvcs) for (const k of r.store.keys()) if (k.startsWith(`${ns}/`)) this.enqueue(k);
+    for (const r of this.llmIsvcs)
+      for (const k of r.store.keys()) if (k.startsWith(`${ns}/`)) this.enqueue(LLM_KEY + k);
   }
 
   // --attach auto decides from the namespace's ambient labels: a change there re-plans its ISVCs
@@ -200,6 +224,7 @@ export class Controller {
       if ((before[k] === "disabled") === (after[k] === "disabled")) continue;
       const dot = k.indexOf(".");
       if (dot > 0) this.enqueue(`${k.slice(0, dot)}/${k.slice(dot + 1)}`);
+      if (dot > 0 && this.o.llmIsvcs) this.enqueue(`${LLM_KEY}${k.slice(0, dot)}/${k.slice(dot + 1)}`);
     }
   }
 
@@ -244,17 +269,17 @@ export class Controller {
     }
   }
 
-  private observedFor(ns: string, isvc: string): KubernetesObject[] {
+  private observedFor(ns: string, isvc: string, label = LABEL_ISVC): KubernetesObject[] {
     const out: KubernetesObject[] = [];
     for (const r of this.managed)
       for (const o of r.store.values()) {
-        if (o.metadata?.namespace === ns && o.metadata?.labels?.[LABEL_ISVC] === isvc) out.push(o);
+        if (o.metadata?.namespace === ns && o.metadata?.labels?.[label] === isvc) out.push(o);
       }
     return out;
   }
 
-  private isvcObject(key: string): KubernetesObject | undefined {
-    for (const r of this.isvcs) {
+  private isvcObject(key: string, from = this.isvcs): KubernetesObject | undefined {
+    for (const r of from) {
       const o = r.store.get(key);
       if (o) return o;
     }
@@ -263,12 +288,15 @@ export class Controller {
 
   /** false when the ISVC's plan is refused (its objects are left as they are) */
   private async reconcile(key: string): Promise<boolean> {
-    const slash = key.indexOf("/");
-    const ns = key.slice(0, slash);
-    const name = key.slice(slash + 1);
+    const llm = key.startsWith(LLM_KEY);
+    const ref = llm ? key.slice(LLM_KEY.length) : key;
+    const slash = ref.indexOf("/");
+    const ns = ref.slice(0, slash);
+    const name = ref.slice(slash + 1);
     if (!this.inScope(ns)) return true;
-    const observed = this.observedFor(ns, name);
-    const isvc = this.isvcObject(key);
+    const kindName = llm ? LLMISVC_KIND : ISVC_KIND;
+    const observed = this.observedFor(ns, name, llm ? LABEL_LLMISVC : LABEL_ISVC);
+    const isvc = this.isvcObject(ref, llm ? this.llmIsvcs : this.isvcs);
     if (!isvc) {
       this.lastDiagnostics.delete(key);
       this.invalid.delete(key);
@@ -276,21 +304,24 @@ export class Controller {
         this.appliedOnce.delete(kindKey(o));
         if (await this.kube.delete(refOf(o))) {
           this.o.metrics?.objects.inc({ action: "deleted", kind: o.kind ?? "" });
-          this.o.log(`deleted ${describeRef(o)} (InferenceService ${key} deleted)`, key);
+          this.o.log(`deleted ${describeRef(o)} (${kindName} ${ref} deleted)`, key);
         }
       }
       return true;
     }
     const cm = this.configMap.store.get(`${this.o.controlNamespace}/${SWITCH_CONFIGMAP}`) as
       { data?: Record<string, string> } | undefined;
-    const plan = planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, (n) => {
+    const switches = (n: string) => {
       const nsObj = this.namespaces.map((r) => r.store.get(`/${n}`)).find((x) => x !== undefined);
       return {
         namespaceEnabled: namespaceEnabled(nsObj),
         disabledIsvcs: disabledIn(cm?.data, n),
         namespaceLabels: nsObj?.metadata?.labels ?? {},
       };
-    });
+    };
+    const plan = llm
+      ? planLlmIsvc({ apiVersion: "serving.kserve.io/v1alpha1", kind: LLMISVC_KIND, ...isvc }, this.o.render, switches)
+      : planIsvc({ apiVersion: ISVC_API_VERSION, kind: ISVC_KIND, ...isvc }, this.o.render, switches);
     this.report(key, plan);
     if (!plan.ok) {
       this.invalid.add(key);
@@ -308,7 +339,7 @@ export class Controller {
     const unwanted = observed.filter((o) => !wanted.has(kindKey(o)));
     if (reasons.size === 0 && unwanted.length === 0) {
       // in line: no API call
-      this.o.logVerbose?.(`in line: InferenceService ${key} (${plan.desired.length} object(s), none to change)`, key);
+      this.o.logVerbose?.(`in line: ${kindName} ${ref} (${plan.desired.length} object(s), none to change)`, key);
       return true;
     }
 

@@ -54,13 +54,42 @@ export const WATCH_PERMISSIONS: readonly Permission[] = [
 ];
 
 /**
+ * `watch --llm-isvc`: LLMInferenceServices read, and what Envoy Gateway mode makes for them
+ * (istio/llm/rbac.yaml, an opt-in ClusterRole beside the base one; a test holds it to this).
+ */
+export const LLM_WATCH_PERMISSIONS: readonly Permission[] = [
+  { group: "serving.kserve.io", resource: "llminferenceservices", verbs: ["list", "watch"], scope: "cluster" },
+  {
+    group: "gateway.envoyproxy.io",
+    resource: "envoyextensionpolicies",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
+  {
+    group: "gateway.envoyproxy.io",
+    resource: "securitypolicies",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
+  {
+    group: "gateway.networking.k8s.io",
+    resource: "httproutes",
+    verbs: ["list", "watch", "create", "patch", "delete"],
+    scope: "cluster",
+  },
+];
+
+/**
  * `watch -n NS …`: the same work inside the listed namespaces only, so a Role per namespace
  * grants it (istio/overlays/namespaced/); the one cluster-scoped read left is those
  * Namespaces themselves, by name (a ClusterRole with resourceNames, watched with a
  * metadata.name field selector).
  */
-export function namespacedWatchPermissions(namespaces: readonly string[]): Permission[] {
-  return WATCH_PERMISSIONS.map((p): Permission => {
+export function namespacedWatchPermissions(
+  namespaces: readonly string[],
+  table: readonly Permission[] = WATCH_PERMISSIONS,
+): Permission[] {
+  return table.map((p): Permission => {
     if (p.scope !== "cluster") return p;
     if (p.group === "" && p.resource === "namespaces") return { ...p, resourceNames: [...namespaces].sort() };
     return { ...p, scope: "watched-namespaces" };

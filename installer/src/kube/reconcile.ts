@@ -6,6 +6,8 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { Diagnostics, type Diagnostic } from "../diagnostics.js";
 import { parseIsvc } from "../isvc.js";
 import { renderIsvc, type RenderOptions } from "../render.js";
+import { renderLlmIsvc } from "../envoy-gateway.js";
+import { parseLlmIsvc } from "../llmisvc.js";
 import { validateObject } from "../validate/index.js";
 import { LABEL_ISVC, LABEL_MANAGED_BY, FIELD_MANAGER } from "../wasmplugin.js";
 import type { Kube, ObjectRef } from "./client.js";
@@ -15,6 +17,13 @@ export const MANAGED_KINDS = [
   { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin" },
   { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry" },
   { apiVersion: "networking.istio.io/v1", kind: "DestinationRule" },
+] as const;
+
+/** What Envoy Gateway mode makes for an LLMInferenceService (envoy-gateway.ts). */
+export const LLM_MANAGED_KINDS = [
+  { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "EnvoyExtensionPolicy" },
+  { apiVersion: "gateway.envoyproxy.io/v1alpha1", kind: "SecurityPolicy" },
+  { apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute" },
 ] as const;
 
 export interface Action {
@@ -48,6 +57,8 @@ export async function ownedObjects(kube: Kube, namespace: string, isvc: string):
 
 /** What one ISVC should have, computed without the cluster (switches given). */
 export interface Plan {
+  /** InferenceService (default) or LLMInferenceService */
+  kind?: string;
   namespace: string;
   name: string;
   enabled: boolean;
@@ -78,6 +89,23 @@ export function planIsvc(
   const desired = (enabled ? renderIsvc(isvc, opts, d, sw.namespaceLabels) : []) as KubernetesObject[];
   for (const o of desired) for (const e of validateObject(o).errors) d.error(refString(refOf(o)), e);
   return { namespace: isvc.namespace, name: isvc.name, enabled, desired, diagnostics: d.items, ok: !d.hasErrors };
+}
+
+/** The same for an LLMInferenceService (Envoy Gateway mode: envoy-gateway.ts). */
+export function planLlmIsvc(
+  obj: unknown,
+  opts: RenderOptions,
+  switches: SwitchState | ((namespace: string) => SwitchState),
+): Plan {
+  const meta = (obj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {};
+  const d = new Diagnostics(`${meta.namespace ?? "?"}/${meta.name ?? "?"}`);
+  const l = parseLlmIsvc(obj, meta.namespace ?? "default", d);
+  const base = { kind: "LLMInferenceService", namespace: meta.namespace ?? "default", name: meta.name ?? "" };
+  if (!l) return { ...base, enabled: false, desired: [], diagnostics: d.items, ok: false };
+  const sw = typeof switches === "function" ? switches(l.namespace) : switches;
+  const enabled = isEnabled(sw, l.name);
+  const desired = (enabled ? renderLlmIsvc(l, opts, d.child(`${l.namespace}/${l.name}`)) : []) as KubernetesObject[];
+  return { ...base, enabled, desired, diagnostics: d.items, ok: !d.hasErrors };
 }
 
 /**
@@ -111,8 +139,8 @@ export async function applyPlan(
     actions.push({
       verb: "skipped",
       ref: {
-        apiVersion: "serving.kserve.io/v1beta1",
-        kind: "InferenceService",
+        apiVersion: plan.kind === "LLMInferenceService" ? "serving.kserve.io/v1alpha1" : "serving.kserve.io/v1beta1",
+        kind: plan.kind ?? "InferenceService",
         namespace: plan.namespace,
         name: plan.name,
       },

@@ -39,6 +39,35 @@ export const RESOURCES: readonly Resource[] = [
     plural: "destinationrules",
     namespaced: true,
   },
+  // Envoy Gateway mode (watch --llm-isvc)
+  {
+    apiVersion: "serving.kserve.io/v1alpha1",
+    kind: "LLMInferenceService",
+    group: "serving.kserve.io",
+    plural: "llminferenceservices",
+    namespaced: true,
+  },
+  {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "EnvoyExtensionPolicy",
+    group: "gateway.envoyproxy.io",
+    plural: "envoyextensionpolicies",
+    namespaced: true,
+  },
+  {
+    apiVersion: "gateway.envoyproxy.io/v1alpha1",
+    kind: "SecurityPolicy",
+    group: "gateway.envoyproxy.io",
+    plural: "securitypolicies",
+    namespaced: true,
+  },
+  {
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    group: "gateway.networking.k8s.io",
+    plural: "httproutes",
+    namespaced: true,
+  },
   {
     apiVersion: "coordination.k8s.io/v1",
     kind: "Lease",
