@@ -5,7 +5,7 @@
 // renders is accepted by the real API server (Namespace and RBAC for real, the rest server-side dry-run).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { KubeConfig, type KubernetesObject } from "@kubernetes/client-node";
 import YAML from "yaml";
@@ -64,6 +64,35 @@ describe("the Helm chart", { skip }, () => {
       );
     },
   );
+
+  test("llmInferenceServices: the ClusterRole of istio/llm/rbac.yaml and --llm-isvc, nothing else changes; not with watchNamespaces", () => {
+    const base = objects(run(HELM, ["template", "kwl", CHART]));
+    const llm = objects(run(HELM, ["template", "kwl", CHART, "--set", "llmInferenceServices=true"]));
+    const added = [...llm.keys()].filter((k) => !base.has(k)).sort();
+    assert.deepEqual(added, ["ClusterRole//kserve-wasm-logger-llm", "ClusterRoleBinding//kserve-wasm-logger-llm"]);
+    const want = YAML.parseAllDocuments(readFileSync(ROOT + "istio/llm/rbac.yaml", "utf8")).map((d) => d.toJS());
+    for (const w of want) {
+      const key = added.find((k) => k.startsWith(`${w.kind}/`))!;
+      const got = llm.get(key) as unknown as Record<string, unknown>;
+      if (w.kind === "ClusterRole") assert.deepEqual(got.rules, w.rules);
+      else assert.deepEqual([got.roleRef, got.subjects], [w.roleRef, w.subjects]);
+    }
+    const args = (o: KubernetesObject | undefined) =>
+      (o as unknown as { spec: { template: { spec: { containers: { args: string[] }[] } } } }).spec.template.spec
+        .containers[0]!.args;
+    const deployKey = [...llm.keys()].find((k) => k.startsWith("Deployment/") && k.endsWith("/kserve-wasm-logger"))!;
+    assert.ok(args(llm.get(deployKey)).includes("--llm-isvc"));
+    assert.ok(!args(base.get(deployKey)).includes("--llm-isvc"));
+    const r = spawnSync(
+      HELM,
+      ["template", "kwl", CHART, "--set", "llmInferenceServices=true", "--set", "watchNamespaces={a}"],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /llmInferenceServices needs watchNamespaces: \[\]/);
+  });
 
   test("the module is pinned: an empty module.sha256 is refused, sha256:HEX taken as the digest", () => {
     const r = spawnSync(HELM, ["template", "kwl", CHART, "--set", "module.sha256="], { encoding: "utf8" });
