@@ -34,16 +34,8 @@ export function lit(s: string): ArrayBuffer {
 
 // [p, p+n) contains the lower-case ASCII literal, letters compared case-insensitively.
 export function containsAsciiCaseless(p: usize, n: i32, lower: ArrayBuffer): bool {
-  const k = lower.byteLength;
-  const l = changetype<usize>(lower);
-  for (let i = 0; i + k <= n; i++) {
-    let j = 0;
-    for (; j < k; j++) {
-      let c = load<u8>(p + <usize>(i + j));
-      if (c >= 0x41 && c <= 0x5a) c += 0x20;
-      if (c != load<u8>(l + <usize>j)) break;
-    }
-    if (j == k) return true;
+  for (let i = 0; i + lower.byteLength <= n; i++) {
+    if (startsWithAsciiCaseless(p + <usize>i, n - i, lower)) return true;
   }
   return false;
 }
@@ -71,6 +63,13 @@ export function parseDecimal(p: usize, n: i32): i64 {
     v = v * 10 + <i64>(c - 0x30);
   }
   return v;
+}
+
+// A managed copy of [p, p+n) (a value read in place that outlives its callback).
+export function copyOf(p: usize, n: i32): ArrayBuffer {
+  const b = new ArrayBuffer(n);
+  memory.copy(changetype<usize>(b), p, <usize>n);
+  return b;
 }
 
 // The one empty buffer: default fields and empty bodies share it (nothing writes into it).

@@ -423,31 +423,47 @@ function writeLlmBinary(w: EventWriter, l: LlmFields): void {
   if (l.reassembled) w.header(H_LLMBODY, V_REASSEMBLED, false);
 }
 
-// The same extensions as structured-mode attributes (batch mode), strings as in binary mode.
+// The same extensions as structured-mode attributes (batch mode), strings as in binary mode;
+// the openings encoded once, as the other attributes' are.
+const J_LLMMODEL = lit(",\"llmmodel\":\"");
+const J_LLMSTREAM_TRUE = lit(",\"llmstream\":\"true\"");
+const J_LLMSTREAM_FALSE = lit(",\"llmstream\":\"false\"");
+const J_LLMUSAGE = lit(",\"llmusage\":\"");
+const J_LLMPROMPTTOKENS = lit(",\"llmprompttokens\":\"");
+const J_LLMCOMPLETIONTOKENS = lit(",\"llmcompletiontokens\":\"");
+const J_LLMTOTALTOKENS = lit(",\"llmtotaltokens\":\"");
+const J_LLMFINISHREASON = lit(",\"llmfinishreason\":\"");
+const J_LLMTTFTMS = lit(",\"llmttftms\":\"");
+const J_LLMDURATIONMS = lit(",\"llmdurationms\":\"");
+const J_LLMEVENTS = lit(",\"llmevents\":\"");
+const J_LLMSKIPPED = lit(",\"llmskipped\":\"");
+const J_LLMINCOMPLETE = lit(",\"llmincomplete\":\"true\"");
+const J_LLMBODY = lit(",\"llmbody\":\"reassembled\"");
+
 function appendLlmStructured(out: ByteBuilder, l: LlmFields): void {
   const model = l.model;
-  if (model !== null) { out.ascii(",\"llmmodel\":\""); out.buffer(model); out.byte(0x22); }
-  out.ascii(l.streamed ? ",\"llmstream\":\"true\"" : ",\"llmstream\":\"false\"");
-  out.ascii(",\"llmusage\":\"");
+  if (model !== null) { out.lit(J_LLMMODEL); out.buffer(model); out.byte(0x22); }
+  out.lit(l.streamed ? J_LLMSTREAM_TRUE : J_LLMSTREAM_FALSE);
+  out.lit(J_LLMUSAGE);
   out.buffer(unchecked(USAGE_WORDS[l.usage]));
   out.byte(0x22);
-  jsonDecimalAttr(out, ",\"llmprompttokens\":\"", l.promptTokens);
-  jsonDecimalAttr(out, ",\"llmcompletiontokens\":\"", l.completionTokens);
-  jsonDecimalAttr(out, ",\"llmtotaltokens\":\"", l.totalTokens);
+  jsonDecimalAttr(out, J_LLMPROMPTTOKENS, l.promptTokens);
+  jsonDecimalAttr(out, J_LLMCOMPLETIONTOKENS, l.completionTokens);
+  jsonDecimalAttr(out, J_LLMTOTALTOKENS, l.totalTokens);
   const fr = l.finishReason;
-  if (fr !== null) { out.ascii(",\"llmfinishreason\":\""); out.buffer(fr); out.byte(0x22); }
-  jsonDecimalAttr(out, ",\"llmttftms\":\"", l.ttftMs);
-  jsonDecimalAttr(out, ",\"llmdurationms\":\"", l.durationMs);
-  jsonDecimalAttr(out, ",\"llmevents\":\"", <i64>l.events);
-  if (l.skipped > 0) jsonDecimalAttr(out, ",\"llmskipped\":\"", <i64>l.skipped);
-  if (l.incomplete) out.ascii(",\"llmincomplete\":\"true\"");
-  if (l.reassembled) out.ascii(",\"llmbody\":\"reassembled\"");
+  if (fr !== null) { out.lit(J_LLMFINISHREASON); out.buffer(fr); out.byte(0x22); }
+  jsonDecimalAttr(out, J_LLMTTFTMS, l.ttftMs);
+  jsonDecimalAttr(out, J_LLMDURATIONMS, l.durationMs);
+  jsonDecimalAttr(out, J_LLMEVENTS, <i64>l.events);
+  if (l.skipped > 0) jsonDecimalAttr(out, J_LLMSKIPPED, <i64>l.skipped);
+  if (l.incomplete) out.lit(J_LLMINCOMPLETE);
+  if (l.reassembled) out.lit(J_LLMBODY);
 }
 
 // `opening` + the decimal + a closing quote, when the value is present (>= 0).
-function jsonDecimalAttr(out: ByteBuilder, opening: string, v: i64): void {
+function jsonDecimalAttr(out: ByteBuilder, opening: ArrayBuffer, v: i64): void {
   if (v < 0) return;
-  out.ascii(opening);
+  out.lit(opening);
   out.decimal(<u64>v);
   out.byte(0x22);
 }
@@ -482,11 +498,7 @@ export function appendStructured(out: ByteBuilder, tpl: EventTemplate, e: EventF
   if (ts !== null) jsonBytesAttr(out, J_TRACESTATE, ts);
   if (e.truncated) out.lit(J_TRUNCATED);
   if (e.overBudget) out.lit(J_OVERBUDGET);
-  if (e.status >= 0) {
-    out.lit(J_STATUSCODE);
-    out.decimal(<u64>e.status);
-    out.byte(0x22);
-  }
+  jsonDecimalAttr(out, J_STATUSCODE, <i64>e.status);
   if (e.redaction == REDACTION_APPLIED) out.lit(J_REDACTION_APPLIED);
   else if (e.redaction == REDACTION_OMITTED) out.lit(J_REDACTION_OMITTED);
   const l = e.llm;

@@ -9,7 +9,7 @@
 // MAX_CHOICES choices is collected when asked (the reassembled body), bounded by a byte limit
 // and charged to the memory budget.
 
-import { ByteBuilder, bytesEqual, isValidUtf8, lit, parseDecimal } from "./bytes";
+import { ByteBuilder, bytesEqual, copyOf, isValidUtf8, lit, parseDecimal } from "./bytes";
 import { APPENDED, APPEND_OVER_BUDGET, HeldBytes } from "./held-bytes";
 import { skipString, skipValue, skipWs, validEscapes } from "./json-scan";
 import { isCleanHeaderText } from "./headers";
@@ -163,7 +163,7 @@ function scanMember(ks: usize, klen: i32, p: usize, end: usize, c: Completion, c
     if (v == 0x22 && bytesEqual(ks, klen, K_ID)) return keepName(p, end, c, 1);
     if (bytesEqual(ks, klen, K_CREATED)) {
       const q = skipValue(p, end);
-      if (q != 0 && c.created === null && v >= 0x30 && v <= 0x39) c.created = copy(p, <i32>(q - p));
+      if (q != 0 && c.created === null && v >= 0x30 && v <= 0x39) c.created = copyOf(p, <i32>(q - p));
       return q;
     }
     if (v == 0x7b && bytesEqual(ks, klen, K_USAGE)) return scanObject(p, end, c, collect, LEVEL_USAGE, null);
@@ -250,10 +250,10 @@ function applyChoice(c: Completion, f: ChoiceFields, collect: bool): void {
   const ch = unchecked(c.choices[f.index]);
   ch.seen = true;
   if (f.finishLen > 0 && f.finishLen <= MAX_NAME_BYTES && isCleanHeaderText(f.finishPtr, f.finishLen)) {
-    ch.finishReason = copy(f.finishPtr, f.finishLen);
+    ch.finishReason = copyOf(f.finishPtr, f.finishLen);
   }
   if (ch.role === null && f.roleLen > 0 && f.roleLen <= MAX_NAME_BYTES && isCleanHeaderText(f.rolePtr, f.roleLen)) {
-    ch.role = copy(f.rolePtr, f.roleLen);
+    ch.role = copyOf(f.rolePtr, f.roleLen);
   }
   if (!collect || f.contentLen <= 0 || c.contentTruncated) return;
   if (!validEscapesAndUtf8(f.contentPtr, f.contentLen)) { c.contentTruncated = true; return; }
@@ -277,16 +277,10 @@ function keepName(p: usize, end: usize, c: Completion, which: i32): usize {
   const bp = p + 1;
   const bl = <i32>(q - 1 - bp);
   if (bl > 0 && bl <= MAX_NAME_BYTES && isCleanHeaderText(bp, bl)) {
-    if (which == 0) c.model = copy(bp, bl);
-    else c.id = copy(bp, bl);
+    if (which == 0) c.model = copyOf(bp, bl);
+    else c.id = copyOf(bp, bl);
   }
   return q;
-}
-
-function copy(p: usize, n: i32): ArrayBuffer {
-  const b = new ArrayBuffer(n);
-  memory.copy(changetype<usize>(b), p, <usize>n);
-  return b;
 }
 
 // The streamed completion in the shape of the non-streamed response: chat.completion with

@@ -4,7 +4,7 @@
 // never holds up inference traffic.
 
 import { RootContext, Context, FilterHeadersStatusValues, FilterDataStatusValues, FilterTrailersStatusValues } from "@solo-io/proxy-runtime/assembly";
-import { ByteBuilder, NO_BYTES, lit, parseDecimal } from "./bytes";
+import { ByteBuilder, NO_BYTES, copyOf, lit, parseDecimal } from "./bytes";
 import { Capture } from "./capture";
 import { reserve, setHeldLimit, unreserve } from "./body-pool";
 import { Config, parseConfig } from "./config";
@@ -446,12 +446,6 @@ export class LoggerStream extends Context {
     this.a = null;
     this.root.recycle(this);
   }
-}
-
-function copyOf(p: usize, n: i32): ArrayBuffer {
-  const b = new ArrayBuffer(n);
-  memory.copy(changetype<usize>(b), p, <usize>n);
-  return b;
 }
 
 function usableId(p: usize, n: i32): bool {

@@ -29,8 +29,9 @@ export function keepThreshold(rate: f64): u64 {
   return <u64>(rate * TWO_POW_53);
 }
 
+// At rate 1 (the threshold 2^53, set at configure time) every exchange is kept: no hash.
 export function keptAtRate(p: usize, n: i32, threshold: u64): bool {
-  return (idHash(p, n) >> 11) < threshold;
+  return threshold >= <u64>TWO_POW_53 || (idHash(p, n) >> 11) < threshold;
 }
 
 // The per-request sampling header's verdict.

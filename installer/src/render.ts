@@ -224,6 +224,7 @@ export function renderIsvc(
   namespaceLabels?: Record<string, string>,
 ): object[] {
   const opts = resolveAttach(given, namespaceLabels, d);
+  const placement = opts.attach === "waypoint" ? WAYPOINT : SIDECAR;
   const root = opts.istioRootNamespace ?? DEFAULT_ISTIO_ROOT_NAMESPACE;
   if (isvc.namespace === root) {
     // A WasmPlugin in the root namespace applies mesh-wide: its selector would capture a
@@ -238,7 +239,7 @@ export function renderIsvc(
     d.error("metadata.namespace", `"${isvc.namespace}" is a Kubernetes system namespace: its ISVCs are not logged`);
     return [];
   }
-  if (opts.attach === "waypoint" && isvc.canaryNames.length > 0) {
+  if (placement === WAYPOINT && isvc.canaryNames.length > 0) {
     d.error(
       "spec.canary",
       "--attach waypoint: spec.canary[] is not supported (the canaries' pods are behind the predictor's Service; a waypoint cannot tell them apart)",
@@ -250,12 +251,11 @@ export function renderIsvc(
   const ownerReferences = isvcOwnerReferences(isvc.name, isvc.uid);
   const baseLabels = { [LABEL_MANAGED_BY]: FIELD_MANAGER, [LABEL_ISVC]: isvc.name };
   for (const comp of isvc.components) {
-    const cfg = pluginConfigFor(isvc, comp, opts, d);
+    const cfg = pluginConfigFor(isvc, comp, opts, d, placement);
     if (!cfg) continue;
     const { config, target } = cfg;
     const labels: Record<string, string> = { ...baseLabels, [LABEL_COMPONENT]: comp.component };
     if (comp.canaryName) labels[LABEL_CANARY] = comp.canaryName;
-    const waypoint = opts.attach === "waypoint";
     out.push(
       wasmPlugin({
         name: wasmPluginName(isvc.name, comp),
@@ -263,7 +263,7 @@ export function renderIsvc(
         labels,
         annotations: { [ANNOTATION_LOGGER_URL]: redactUrl(target.url) },
         ownerReferences,
-        ...(waypoint
+        ...(placement === WAYPOINT
           ? { targetRefs: [{ group: "", kind: "Service", name: componentServiceName(isvc.name, comp) }] }
           : { selector: podSelector(isvc, comp) }),
         module: opts.module,
@@ -347,7 +347,7 @@ export function pluginConfigFor(
   comp: LoggedComponent,
   opts: RenderOptions,
   d: Diagnostics,
-  placement: Placement = opts.attach === "waypoint" ? WAYPOINT : SIDECAR,
+  placement: Placement,
 ) {
   const lp = comp.loggerPath;
   let ok = true;
